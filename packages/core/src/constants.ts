@@ -1,0 +1,34 @@
+/** Protocol ids. Every Kith protocol lives under /kith/ so it never mixes with public networks. */
+export const DM_PROTOCOL = '/kith/dm/1.0.0'
+/** kad-dht protocol: a private DHT, not the public IPFS one. */
+export const KAD_PROTOCOL = '/kith/kad/1.0.0'
+
+/** Version of the Envelope wire format this build writes and accepts. */
+export const ENVELOPE_VERSION = 1
+/** Envelope.encryption: the body is a SignedMessage in plaintext (E2EE replaces it). */
+export const ENCRYPTION_NONE = 0
+
+/** Limits, all enforced before anything is parsed or stored. */
+export const LIMITS = {
+  /** Largest message text, in UTF-8 bytes. */
+  maxTextBytes: 16 * 1024,
+  /** Largest frame on /kith/dm/1.0.0 (an Envelope or an Ack), checked before decoding. */
+  maxFrameBytes: 64 * 1024,
+  /** Longest invite code, in characters. */
+  maxInviteChars: 8 * 1024,
+  /** Longest display name or contact alias, in UTF-8 bytes. */
+  maxNameBytes: 64,
+  /** Most addresses carried in an invite or an introduction. */
+  maxAddrs: 16,
+  /** Longest multiaddr, in bytes. */
+  maxAddrBytes: 256,
+  /** Largest message batch that can be read in one page of history. */
+  maxPageSize: 1000
+} as const
+
+/** Message ids are this many random bytes (shown as hex). */
+export const MESSAGE_ID_BYTES = 16
+/** Invite tokens are this many random bytes. */
+export const INVITE_TOKEN_BYTES = 16
+/** How long an invite code stays valid. */
+export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000

@@ -1,0 +1,42 @@
+/**
+ * Named errors. Callers branch on `err.name`; each class keeps its name after minification
+ * through the static `name`.
+ */
+export class KithError extends Error {
+  static override name = 'KithError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = (this.constructor as { name: string }).name
+  }
+}
+
+/** Input could not be decoded or breaks the wire format. */
+export class InvalidMessageError extends KithError { static override name = 'InvalidMessageError' }
+/** Input is larger than the limit for its kind. */
+export class MessageTooLargeError extends KithError { static override name = 'MessageTooLargeError' }
+/** A message text was empty. */
+export class EmptyMessageError extends KithError { static override name = 'EmptyMessageError' }
+/** A signature did not verify. */
+export class InvalidSignatureError extends KithError { static override name = 'InvalidSignatureError' }
+/** An envelope was addressed to another device. */
+export class WrongRecipientError extends KithError { static override name = 'WrongRecipientError' }
+/** The sender is not a contact (and message requests are off). */
+export class NotAContactError extends KithError { static override name = 'NotAContactError' }
+/** A peer sent faster than allowed. */
+export class RateLimitedError extends KithError { static override name = 'RateLimitedError' }
+/** An invite code was malformed, expired, already used or our own. */
+export class InvalidInviteError extends KithError { static override name = 'InvalidInviteError' }
+/** No contact has that name or peer id. */
+export class UnknownContactError extends KithError { static override name = 'UnknownContactError' }
+/** A contact with that name already exists. */
+export class ContactExistsError extends KithError { static override name = 'ContactExistsError' }
+/** The home folder already holds an identity. */
+export class IdentityExistsError extends KithError { static override name = 'IdentityExistsError' }
+/** The home folder holds no identity yet (`kith init`). */
+export class NoIdentityError extends KithError { static override name = 'NoIdentityError' }
+/** Another node process already runs on this home folder. */
+export class NodeRunningError extends KithError { static override name = 'NodeRunningError' }
+/** No node runs for this home folder, or its API cannot be reached. */
+export class NodeNotRunningError extends KithError { static override name = 'NodeNotRunningError' }
+/** The local API refused the token. */
+export class UnauthorizedError extends KithError { static override name = 'UnauthorizedError' }

@@ -1,0 +1,18 @@
+/**
+ * @packageDocumentation
+ *
+ * Shared ground for every Kith package: protocol ids, limits, named errors and the protobuf
+ * wire formats (compiled from `src/proto/*.proto` with protons; `pnpm proto` regenerates them).
+ *
+ * @example
+ * ```ts
+ * import { DM_PROTOCOL, LIMITS, Envelope } from '@kith/core'
+ * const bytes = Envelope.encode(envelope)
+ * if (bytes.length > LIMITS.maxFrameBytes) throw new Error('too big')
+ * ```
+ */
+export * from './constants.js'
+export * from './errors.js'
+export * from './bytes.js'
+export * from './invite.js'
+export { Envelope, SignedMessage, Message, MessageKind, Ack, AckStatus, Invite } from './proto/dm.js'

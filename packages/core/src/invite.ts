@@ -1,0 +1,64 @@
+import { INVITE_TOKEN_BYTES, LIMITS } from './constants.js'
+import { InvalidInviteError } from './errors.js'
+import { Invite } from './proto/dm.js'
+import { utf8Length } from './bytes.js'
+
+/** Every invite code starts with this, so a pasted code is recognisable. */
+export const INVITE_PREFIX = 'kith1'
+const INVITE_VERSION = 1
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+
+/** What a friend needs to reach you, as carried by an invite code. */
+export interface InviteData {
+  /** Inviter's device peer id, multihash bytes. */
+  peerId: Uint8Array
+  /** Inviter's display name. */
+  name: string
+  /** Inviter's listening addresses, multiaddr bytes. */
+  addrs: Uint8Array[]
+  /** One-time secret: the inviter lets in whoever presents it. */
+  token: Uint8Array
+  /** When the code stops working, ms since the epoch. */
+  expires: number
+}
+
+/** Encode an invite as one copy-pasteable string. */
+export function encodeInvite (invite: InviteData): string {
+  const bytes = Invite.encode({
+    version: INVITE_VERSION,
+    peerId: new Uint8Array(invite.peerId),
+    name: invite.name,
+    addrs: invite.addrs.slice(0, LIMITS.maxAddrs).map(a => new Uint8Array(a)),
+    token: new Uint8Array(invite.token),
+    expires: BigInt(invite.expires)
+  })
+  return INVITE_PREFIX + Buffer.from(bytes).toString('base64url')
+}
+
+/**
+ * Decode an invite code, checking its size before parsing and every field after.
+ *
+ * @throws {InvalidInviteError} when the code is malformed or has expired
+ */
+export function decodeInvite (code: string, now = Date.now()): InviteData {
+  const trimmed = code.trim()
+  if (trimmed.length > LIMITS.maxInviteChars) throw new InvalidInviteError('invite code is too long')
+  if (!trimmed.startsWith(INVITE_PREFIX)) throw new InvalidInviteError(`invite code must start with "${INVITE_PREFIX}"`)
+  const body = trimmed.slice(INVITE_PREFIX.length)
+  if (!BASE64URL.test(body)) throw new InvalidInviteError('invite code holds characters it cannot hold')
+
+  let invite: Invite
+  try {
+    invite = Invite.decode(Buffer.from(body, 'base64url'), { limits: { addrs: LIMITS.maxAddrs } })
+  } catch {
+    throw new InvalidInviteError('invite code is damaged (could not decode it)')
+  }
+  if (invite.version !== INVITE_VERSION) throw new InvalidInviteError(`unsupported invite version ${invite.version}`)
+  if (invite.peerId.length === 0 || invite.peerId.length > 64) throw new InvalidInviteError('invite code has no valid peer id')
+  if (invite.token.length !== INVITE_TOKEN_BYTES) throw new InvalidInviteError('invite code has no valid token')
+  if (utf8Length(invite.name) > LIMITS.maxNameBytes) throw new InvalidInviteError('invite name is too long')
+  if (invite.addrs.some(a => a.length > LIMITS.maxAddrBytes)) throw new InvalidInviteError('invite address is too long')
+  const expires = Number(invite.expires)
+  if (expires <= now) throw new InvalidInviteError('invite code has expired: ask for a new one')
+  return { peerId: invite.peerId, name: invite.name, addrs: invite.addrs, token: invite.token, expires }
+}

@@ -1,0 +1,18 @@
+/**
+ * @packageDocumentation
+ *
+ * Keys and signatures. Today: the device key (Ed25519, the device's libp2p identity) and signed
+ * direct messages. The identity key, X3DH + Double Ratchet and at-rest encryption arrive here
+ * with end-to-end encryption.
+ *
+ * @example
+ * ```ts
+ * import { generateDeviceKey, signMessage, openSignedMessage } from '@kith/crypto'
+ * const key = await generateDeviceKey()
+ * const body = await signMessage(key, { id, recipient, timestamp }, { kind: MessageKind.TEXT, text: 'hi', name: '', inviteToken: new Uint8Array(), addrs: [] })
+ * const { sender, message } = await openSignedMessage(body, { id, recipient, timestamp })
+ * ```
+ */
+export { generateDeviceKey, saveDeviceKey, loadDeviceKey } from './device-key.js'
+export { signMessage, openSignedMessage } from './signed-message.js'
+export type { SignatureContext, OpenedMessage } from './signed-message.js'

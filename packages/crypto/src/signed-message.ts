@@ -1,0 +1,81 @@
+import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { InvalidMessageError, InvalidSignatureError, LIMITS, Message, SignedMessage } from '@kith/core'
+import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
+
+const DOMAIN = new TextEncoder().encode('kith/dm/v1')
+const MAX_PUBLIC_KEY_BYTES = 128
+
+/** The envelope fields a signature binds, so a signed message can't be re-addressed or re-dated. */
+export interface SignatureContext {
+  id: Uint8Array
+  recipient: Uint8Array
+  timestamp: bigint
+}
+
+/** A signed message, opened and verified. */
+export interface OpenedMessage {
+  /** The device that signed it. */
+  sender: PeerId
+  message: Message
+}
+
+function signedBytes (ctx: SignatureContext, message: Uint8Array): Uint8Array {
+  const ts = new Uint8Array(8)
+  new DataView(ts.buffer).setBigUint64(0, ctx.timestamp)
+  const lengths = new Uint8Array(4)
+  const view = new DataView(lengths.buffer)
+  view.setUint16(0, ctx.id.length)
+  view.setUint16(2, ctx.recipient.length)
+  return Buffer.concat([DOMAIN, lengths, ctx.id, ctx.recipient, ts, message])
+}
+
+/** Sign `message` with a device key for the envelope described by `ctx`; returns the body bytes. */
+export async function signMessage (key: PrivateKey, ctx: SignatureContext, message: Message): Promise<Uint8Array> {
+  const encoded = Message.encode(message)
+  const signature = await key.sign(signedBytes(ctx, encoded))
+  return SignedMessage.encode({
+    sender: new Uint8Array(publicKeyToProtobuf(key.publicKey)),
+    message: encoded,
+    signature: new Uint8Array(signature)
+  })
+}
+
+// Parsing a public key is dearer than verifying with it; contacts are few, so keep them.
+const keyCache = new Map<string, { key: PublicKey, peerId: PeerId }>()
+const KEY_CACHE_SIZE = 1024
+
+function parseSender (bytes: Uint8Array): { key: PublicKey, peerId: PeerId } {
+  const cacheKey = Buffer.from(bytes).toString('base64')
+  let entry = keyCache.get(cacheKey)
+  if (entry == null) {
+    const key = publicKeyFromProtobuf(bytes)
+    entry = { key, peerId: peerIdFromPublicKey(key) }
+    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string)
+    keyCache.set(cacheKey, entry)
+  }
+  return entry
+}
+
+/**
+ * Decode and verify a signed message body.
+ *
+ * @throws {InvalidMessageError} when it is malformed
+ * @throws {InvalidSignatureError} when the signature does not verify for this envelope
+ */
+export async function openSignedMessage (body: Uint8Array, ctx: SignatureContext): Promise<OpenedMessage> {
+  let signed: SignedMessage
+  let message: Message
+  let sender: { key: PublicKey, peerId: PeerId }
+  try {
+    signed = SignedMessage.decode(body)
+    if (signed.sender.length > MAX_PUBLIC_KEY_BYTES) throw new Error('sender key too long')
+    sender = parseSender(signed.sender)
+    message = Message.decode(signed.message, { limits: { addrs: LIMITS.maxAddrs } })
+  } catch (err) {
+    throw new InvalidMessageError('malformed signed message', { cause: err })
+  }
+  const ok = await sender.key.verify(signedBytes(ctx, signed.message), signed.signature)
+  if (!ok) throw new InvalidSignatureError('message signature does not verify')
+  return { sender: sender.peerId, message }
+}

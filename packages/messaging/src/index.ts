@@ -1,0 +1,79 @@
+/**
+ * @packageDocumentation
+ *
+ * Direct messages on `/kith/dm/1.0.0`, as a libp2p service. A message is written to history and
+ * the outbox in one LevelDB batch before it goes on the wire, signed by the device key, and
+ * resent with backoff until the recipient acks it, across restarts of either side. The
+ * receiver drops duplicates by id and lets in contacts only (and whoever presents a valid
+ * invite token); a flooding peer is disconnected.
+ *
+ * @example
+ * ```ts
+ * import { createLibp2p } from 'libp2p'
+ * import { messaging } from '@kith/messaging'
+ * const node = await createLibp2p({ ..., services: { messaging: messaging({ store, name: 'alice' }) } })
+ * node.services.messaging.addEventListener('message', evt => console.log(evt.detail.text))
+ * await node.services.messaging.send(bobPeerId, 'hello')
+ * ```
+ */
+import { DefaultMessaging } from './messaging.js'
+import type { MessagingMetrics } from './metrics.js'
+import type { ContactRecord, KithStore, MessageRecord } from '@kith/store'
+import type { ComponentLogger, Libp2pEvents, PeerId, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
+
+export { checkAlias } from './messaging.js'
+export type { MessagingMetrics }
+
+/** Events the messaging service emits. */
+export interface MessagingEvents {
+  /** A new message arrived (duplicates are not reported). */
+  'message': CustomEvent<MessageRecord>
+  /** An outgoing message changed status (sent, delivered, refused). */
+  'message:status': CustomEvent<MessageRecord>
+  /** A contact was added, by accepting an invite or by a friend redeeming ours. */
+  'contact': CustomEvent<ContactRecord>
+}
+
+/** The messaging service. */
+export interface Messaging extends TypedEventTarget<MessagingEvents> {
+  /** Queue `text` for a contact (by peer id); resolves once it is durable, with status `queued`. */
+  send(peer: string, text: string): Promise<MessageRecord>
+  /** Issue a single-use invite code that lets its holder become a contact. */
+  createInvite(): Promise<string>
+  /** Add the inviter as a contact named `alias` and queue our introduction to it. */
+  acceptInvite(code: string, alias: string): Promise<ContactRecord>
+  /** Envelopes waiting for an ack, for one peer or all. */
+  pending(peer?: string): number
+  readonly metrics: MessagingMetrics
+}
+
+export interface MessagingInit {
+  /** Where history, contacts, invites and the outbox live. */
+  store: KithStore
+  /** Our display name, sent with introductions and invites. */
+  name: string
+  /** Envelopes per second a peer may send on average before it is disconnected (default 500). */
+  ratePerSecond?: number
+  /** Largest burst a peer may send (default 2000). */
+  rateBurst?: number
+  /** Unacked envelopes in flight per peer (default 256). */
+  window?: number
+}
+
+/** Exactly the libp2p components the service uses. */
+export interface MessagingComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  addressManager: AddressManager
+  peerStore: PeerStore
+  events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+}
+
+/** Create the messaging service for libp2p's `services`. */
+export function messaging (init: MessagingInit): (components: MessagingComponents) => Messaging {
+  return (components) => new DefaultMessaging(components, init)
+}

@@ -1,0 +1,252 @@
+import {
+  AckStatus, ContactExistsError, DM_PROTOCOL, ENCRYPTION_NONE, ENVELOPE_VERSION, EmptyMessageError, Envelope,
+  INVITE_TOKEN_BYTES, INVITE_TTL_MS, InvalidInviteError, LIMITS, MESSAGE_ID_BYTES, MessageKind, MessageTooLargeError,
+  UnknownContactError, decodeInvite, encodeInvite, random, toHex, utf8Length
+} from '@kith/core'
+import type { Message } from '@kith/core'
+import { signMessage } from '@kith/crypto'
+import { KEEP_ALIVE, TypedEventEmitter } from '@libp2p/interface'
+import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
+import { RateLimiter, lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as Digest from 'multiformats/hashes/digest'
+import { PeerSender } from './peer-sender.js'
+import { checkEnvelope, encodeAck } from './inbound.js'
+import { emptyMetrics } from './metrics.js'
+import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, RATE_BURST, RATE_PER_SECOND } from './constants.js'
+import type { Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
+import type { MessagingMetrics } from './metrics.js'
+import type { ContactRecord, MessageRecord, OutboxEntry } from '@kith/store'
+import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { Verdict } from './inbound.js'
+
+/** The /kith/dm/1.0.0 service: durable outbox, signed envelopes, acks, contacts-only inbox. */
+export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> implements Messaging, Startable {
+  readonly metrics: MessagingMetrics = emptyMetrics()
+  private readonly components: MessagingComponents
+  private readonly init: MessagingInit
+  private readonly log: Logger
+  private readonly senders = new Map<string, PeerSender>()
+  private readonly limiter: RateLimiter
+  private readonly banned = new Map<string, number>()
+  private readonly self: Uint8Array
+  private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.senders.get(evt.detail.toString())?.wake() }
+
+  constructor (components: MessagingComponents, init: MessagingInit) {
+    super()
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('kith:messaging')
+    this.self = components.peerId.toMultihash().bytes
+    const perSecond = init.ratePerSecond ?? RATE_PER_SECOND
+    const burst = init.rateBurst ?? RATE_BURST
+    this.limiter = new RateLimiter({ points: burst, duration: Math.max(1, Math.round(burst / perSecond)) })
+  }
+
+  readonly [Symbol.toStringTag] = '@kith/messaging'
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(DM_PROTOCOL, (stream, connection) => { void this.handleStream(stream, connection) }, {
+      maxInboundStreams: 16
+    })
+    this.components.events.addEventListener('peer:connect', this.onPeerConnect)
+    for (const contact of await this.init.store.listContacts()) await this.remember(contact)
+    for (const entry of await this.init.store.pendingOutbox()) this.sender(entry.peer).enqueue(entry)
+  }
+
+  async stop (): Promise<void> {
+    this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
+    for (const sender of this.senders.values()) sender.stop()
+    this.senders.clear()
+    await this.components.registrar.unhandle(DM_PROTOCOL)
+  }
+
+  async send (peer: string, text: string): Promise<MessageRecord> {
+    if (text.length === 0) throw new EmptyMessageError('message is empty')
+    if (utf8Length(text) > LIMITS.maxTextBytes) throw new MessageTooLargeError(`message is longer than ${LIMITS.maxTextBytes} bytes`)
+    if (await this.init.store.getContact(peer) == null) throw new UnknownContactError(`no contact ${peer}`)
+    const { id, envelope, ts } = await this.seal(peer, { kind: MessageKind.TEXT, text, name: '', inviteToken: new Uint8Array(), addrs: [] })
+    const { record, entry } = await this.init.store.appendOutgoing({ id, conversation: peer, from: this.components.peerId.toString(), text, ts }, envelope)
+    this.sender(peer).enqueue(entry)
+    return record
+  }
+
+  async createInvite (): Promise<string> {
+    const token = random(INVITE_TOKEN_BYTES)
+    const expires = Date.now() + INVITE_TTL_MS
+    await this.init.store.putInvite({ token: toHex(token), expires })
+    return encodeInvite({ peerId: this.self, name: this.init.name, addrs: this.ownAddrs(), token, expires })
+  }
+
+  async acceptInvite (code: string, alias: string): Promise<ContactRecord> {
+    const invite = decodeInvite(code)
+    let peerId: PeerId
+    try {
+      peerId = peerIdFromMultihash(Digest.decode(invite.peerId))
+    } catch {
+      throw new InvalidInviteError('invite code holds no valid peer id')
+    }
+    if (peerId.equals(this.components.peerId)) throw new InvalidInviteError('that is your own invite code')
+    const name = checkAlias(alias)
+    const taken = (await this.init.store.listContacts()).find(c => c.name === name && c.peerId !== peerId.toString())
+    if (taken != null) throw new ContactExistsError(`you already have a contact named "${name}"`)
+
+    const contact: ContactRecord = { peerId: peerId.toString(), name, addrs: invite.addrs.map(a => multiaddr(a).toString()), addedAt: Date.now() }
+    const intro = await this.seal(contact.peerId, { kind: MessageKind.INTRO, text: '', name: this.init.name, inviteToken: new Uint8Array(invite.token), addrs: this.ownAddrs() })
+    const entry = await this.init.store.addContactWithIntro(contact, { id: intro.id, envelope: intro.envelope })
+    await this.remember(contact)
+    this.sender(contact.peerId).enqueue(entry)
+    this.safeDispatch('contact', contact)
+    return contact
+  }
+
+  /** Unacked envelopes, for one peer or all. */
+  pending (peer?: string): number {
+    if (peer != null) return this.senders.get(peer)?.pending ?? 0
+    let total = 0
+    for (const sender of this.senders.values()) total += sender.pending
+    return total
+  }
+
+  // ---- sending ----
+
+  private async seal (peer: string, message: Message): Promise<{ id: string, envelope: Uint8Array, ts: number }> {
+    const id = random(MESSAGE_ID_BYTES)
+    const recipient = peerIdFromString(peer).toMultihash().bytes
+    const ts = Date.now()
+    const timestamp = BigInt(ts)
+    const body = await signMessage(this.components.privateKey, { id, recipient, timestamp }, message)
+    const envelope = Envelope.encode({ version: ENVELOPE_VERSION, id, recipient: new Uint8Array(recipient), timestamp, encryption: ENCRYPTION_NONE, body: new Uint8Array(body) })
+    return { id: toHex(id), envelope, ts }
+  }
+
+  private sender (peer: string): PeerSender {
+    let sender = this.senders.get(peer)
+    if (sender == null) {
+      const peerId = peerIdFromString(peer)
+      sender = new PeerSender({
+        log: this.components.logger.forComponent(`kith:messaging:send:${peer.slice(-8)}`),
+        ...(this.init.window != null ? { window: this.init.window } : {}),
+        openStream: async () => await this.components.connectionManager.openStream(peerId, DM_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }),
+        sent: (entries) => { this.metrics.transmitted += entries.length; void this.updateStatus(this.init.store.markSent(entries.map(e => e.id))) },
+        settled: (entries, status) => { if (status === 'delivered') this.metrics.delivered += entries.length; void this.updateStatus(this.init.store.settle(entries, status)) }
+      })
+      this.senders.set(peer, sender)
+    }
+    return sender
+  }
+
+  private async updateStatus (change: Promise<MessageRecord[]>): Promise<void> {
+    try {
+      for (const record of await change) this.safeDispatch('message:status', record)
+    } catch (err) {
+      this.log.error('could not record a status change: %e', err)
+    }
+  }
+
+  // ---- receiving ----
+
+  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    const remote = connection.remotePeer.toString()
+    if ((this.banned.get(remote) ?? 0) > Date.now()) { stream.abort(new Error('banned')); return }
+    const lp = lpStream(stream, { maxDataLength: LIMITS.maxFrameBytes })
+    try {
+      while (true) {
+        let frame
+        try {
+          frame = await lp.read()
+        } catch (err: any) {
+          if (err?.name !== 'UnexpectedEOFError') { this.metrics.invalid++; throw err }
+          break
+        }
+        try {
+          this.limiter.consume(remote)
+        } catch {
+          this.flooded(connection)
+          return
+        }
+        const verdict = await checkEnvelope(frame.subarray(), this.self, async id => await this.init.store.getMessage(id) != null)
+        const status = await this.accept(verdict)
+        if (verdict.id == null) throw new Error('undecodable envelope')
+        await lp.write(encodeAck(verdict.id, status))
+      }
+      await stream.close()
+    } catch (err: any) {
+      this.log('inbound stream from %p ended: %s', connection.remotePeer, err?.message)
+      stream.abort(err)
+    }
+  }
+
+  /** Apply a checked envelope: store it (or the contact it introduces). Returns the ack status. */
+  private async accept (verdict: Verdict): Promise<AckStatus> {
+    if (verdict.status === AckStatus.INVALID) { this.metrics[verdict.reason]++; return verdict.status }
+    if (verdict.status === AckStatus.DUPLICATE) { this.metrics.duplicates++; return verdict.status }
+    const { opened, envelope } = verdict
+    const from = opened.sender.toString()
+    const contact = await this.init.store.getContact(from)
+
+    if (opened.message.kind === MessageKind.INTRO) {
+      if (contact != null) return AckStatus.OK
+      const token = toHex(opened.message.inviteToken)
+      const invite = await this.init.store.getInvite(token)
+      if (invite == null || invite.expires < Date.now()) { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
+      const added: ContactRecord = {
+        peerId: from,
+        name: await this.uniqueName(opened.message.name),
+        addrs: opened.message.addrs.map(a => multiaddr(a).toString()),
+        addedAt: Date.now()
+      }
+      await this.init.store.redeemInvite(token, added)
+      await this.remember(added)
+      this.safeDispatch('contact', added)
+      return AckStatus.OK
+    }
+
+    if (contact == null) { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
+    const record = await this.init.store.appendIncoming({ id: toHex(envelope.id), conversation: from, from, text: opened.message.text, ts: Number(envelope.timestamp) })
+    if (record == null) { this.metrics.duplicates++; return AckStatus.DUPLICATE }
+    this.metrics.received++
+    this.safeDispatch('message', record)
+    return AckStatus.OK
+  }
+
+  private flooded (connection: Connection): void {
+    this.metrics.rateLimited++
+    this.banned.set(connection.remotePeer.toString(), Date.now() + FLOOD_BAN_MS)
+    this.log('%p is flooding: disconnecting it for %d s', connection.remotePeer, FLOOD_BAN_MS / 1000)
+    void this.components.connectionManager.closeConnections(connection.remotePeer).catch(() => {})
+  }
+
+  // ---- contacts ----
+
+  /** Put a contact's addresses in the peer store and keep a connection to it alive. */
+  private async remember (contact: ContactRecord): Promise<void> {
+    const multiaddrs = contact.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+    await this.components.peerStore.merge(peerIdFromString(contact.peerId), { multiaddrs, tags: { [KEEP_ALIVE]: { value: 1 } } })
+  }
+
+  private async uniqueName (wanted: string): Promise<string> {
+    let base: string
+    try { base = checkAlias(wanted) } catch { base = 'friend' }
+    const names = new Set((await this.init.store.listContacts()).map(c => c.name))
+    let name = base
+    for (let i = 2; names.has(name); i++) name = `${base}-${i}`
+    return name
+  }
+
+  private ownAddrs (): Array<Uint8Array<ArrayBuffer>> {
+    return this.components.addressManager.getAddresses().slice(0, LIMITS.maxAddrs).map(a => new Uint8Array(a.bytes))
+  }
+
+  private safeDispatch<K extends keyof MessagingEvents> (type: K, detail: MessagingEvents[K]['detail']): void {
+    this.safeDispatchEvent(type, { detail })
+  }
+}
+
+/** A contact alias: trimmed, no control characters, not empty, not too long. */
+export function checkAlias (alias: string): string {
+  const name = alias.replace(/\p{Cc}/gu, '').trim()
+  if (name.length === 0) throw new InvalidInviteError('a contact needs a name')
+  if (utf8Length(name) > LIMITS.maxNameBytes) throw new InvalidInviteError(`a contact name is at most ${LIMITS.maxNameBytes} bytes`)
+  return name
+}

@@ -1,0 +1,23 @@
+/** What the messaging service counts; `kith status` shows it. */
+export interface MessagingMetrics {
+  /** Envelopes stored as new messages. */
+  received: number
+  /** Envelopes already seen (acked again, not stored again). */
+  duplicates: number
+  /** Envelopes from peers that are not contacts, or with a bad invite token. */
+  refusedNotContact: number
+  /** Envelopes that failed to decode, were oversized, or addressed to another device. */
+  invalid: number
+  /** Envelopes whose signature did not verify. */
+  forged: number
+  /** Times a peer was disconnected for flooding. */
+  rateLimited: number
+  /** Envelopes acked by their recipients. */
+  delivered: number
+  /** Envelopes written to the wire (retries included). */
+  transmitted: number
+}
+
+export function emptyMetrics (): MessagingMetrics {
+  return { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, rateLimited: 0, delivered: 0, transmitted: 0 }
+}

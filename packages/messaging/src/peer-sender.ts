@@ -1,0 +1,136 @@
+import { Ack, AckStatus, InvalidMessageError, LIMITS, toHex } from '@kith/core'
+import { lpStream } from '@libp2p/utils'
+import { Pulse } from './pulse.js'
+import { ACK_TIMEOUT_MS, DEFAULT_WINDOW, IDLE_CLOSE_MS, RETRY_INITIAL_MS, RETRY_MAX_MS } from './constants.js'
+import type { OutboxEntry } from '@kith/store'
+import type { Logger, Stream } from '@libp2p/interface'
+
+/** What a PeerSender needs from the messaging service. */
+export interface PeerSenderContext {
+  /** Open a fresh /kith/dm stream to the peer (dialling if needed). */
+  openStream(): Promise<Stream>
+  /** Envelopes were written to the wire. */
+  sent(entries: OutboxEntry[]): void
+  /** The peer answered these envelopes. */
+  settled(entries: OutboxEntry[], status: 'delivered' | 'refused'): void
+  log: Logger
+  window?: number
+}
+
+/**
+ * Delivers one peer's outbox, in order, exactly as written: one stream, up to `window` envelopes
+ * in flight, acks in order. On any failure every unacked envelope is resent on a new stream
+ * after a backoff (1 s doubling to 60 s, with jitter), or at once when `wake()` says the peer is
+ * back. The receiver drops duplicates by id, so resending is always safe.
+ */
+export class PeerSender {
+  private readonly queue: OutboxEntry[] = []
+  private readonly pulse = new Pulse()
+  private readonly ctx: PeerSenderContext
+  private running = false
+  private stopped = false
+  private failures = 0
+  private stream: Stream | undefined
+
+  constructor (ctx: PeerSenderContext) {
+    this.ctx = ctx
+  }
+
+  /** Unacked envelopes. */
+  get pending (): number { return this.queue.length }
+
+  /** Add an envelope (already durable in the outbox) and make sure it goes out. */
+  enqueue (entry: OutboxEntry): void {
+    if (this.queue.some(e => e.id === entry.id)) return
+    // Keep seq order; concurrent sends may finish their writes out of order.
+    let at = this.queue.length
+    while (at > 0 && (this.queue[at - 1] as OutboxEntry).seq > entry.seq) at--
+    this.queue.splice(at, 0, entry)
+    this.wake()
+  }
+
+  /** Try now: something was queued, or the peer just connected. */
+  wake (): void {
+    this.pulse.notify()
+    if (!this.running && !this.stopped && this.queue.length > 0) void this.run()
+  }
+
+  stop (): void {
+    this.stopped = true
+    this.stream?.abort(new Error('node stopping'))
+    this.pulse.notify()
+  }
+
+  private async run (): Promise<void> {
+    this.running = true
+    try {
+      while (!this.stopped && this.queue.length > 0) {
+        try {
+          await this.session()
+          this.failures = 0
+        } catch (err: any) {
+          if (this.stopped) break
+          this.failures++
+          const delay = Math.min(RETRY_INITIAL_MS * 2 ** (this.failures - 1), RETRY_MAX_MS) * (0.75 + Math.random() / 2)
+          this.ctx.log('delivery failed (%s), %d pending, retry in %d ms', err?.name ?? err, this.queue.length, Math.round(delay))
+          await this.pulse.wait(delay)
+        }
+      }
+    } finally {
+      this.running = false
+    }
+  }
+
+  /** One stream: send until nothing is left and the stream has idled, or until it fails. */
+  private async session (): Promise<void> {
+    const stream = await this.ctx.openStream()
+    this.stream = stream
+    const lp = lpStream(stream, { maxDataLength: LIMITS.maxFrameBytes })
+    const window = this.ctx.window ?? DEFAULT_WINDOW
+    let inFlight = 0
+    let lastAck = Date.now()
+    let failure: Error | undefined
+
+    const reader = (async () => {
+      while (true) {
+        const ack = Ack.decode(await lp.read())
+        const head = this.queue[0]
+        if (head == null || inFlight === 0 || toHex(ack.id) !== head.id) throw new InvalidMessageError('ack out of order')
+        this.queue.shift()
+        inFlight--
+        lastAck = Date.now()
+        this.ctx.settled([head], ack.status === AckStatus.OK || ack.status === AckStatus.DUPLICATE ? 'delivered' : 'refused')
+        this.pulse.notify()
+      }
+    })()
+    reader.catch(err => { failure = err; this.pulse.notify() })
+
+    try {
+      while (!this.stopped && failure == null) {
+        if (inFlight < this.queue.length && inFlight < window) {
+          const batch = this.queue.slice(inFlight, Math.min(this.queue.length, window))
+          inFlight += batch.length
+          lastAck = inFlight === batch.length ? Date.now() : lastAck
+          await lp.writeV(batch.map(e => e.envelope))
+          this.ctx.sent(batch)
+          continue
+        }
+        if (this.queue.length === 0) {
+          const idleSince = Date.now()
+          await this.pulse.wait(IDLE_CLOSE_MS)
+          if (this.queue.length === 0 && Date.now() - idleSince >= IDLE_CLOSE_MS) break
+          continue
+        }
+        if (Date.now() - lastAck > ACK_TIMEOUT_MS) throw new Error('ack timeout')
+        await this.pulse.wait(1_000)
+      }
+      if (failure != null && this.queue.length > 0) throw failure
+      await stream.close().catch(() => stream.abort(new Error('close failed')))
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    } finally {
+      this.stream = undefined
+    }
+  }
+}

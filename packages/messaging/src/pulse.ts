@@ -1,0 +1,18 @@
+/** A wake-up signal: `wait()` resolves on the next `notify()` or after `ms`, whichever is first. */
+export class Pulse {
+  private waiters: Array<() => void> = []
+
+  notify (): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+  }
+
+  async wait (ms: number): Promise<void> {
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(done, ms)
+      function done (): void { clearTimeout(timer); resolve() }
+      this.waiters.push(done)
+    })
+  }
+}

@@ -1,0 +1,168 @@
+import { join } from 'node:path'
+import { KAD_PROTOCOL, NodeRunningError, UnknownContactError, random, toHex } from '@kith/core'
+import { messaging } from '@kith/messaging'
+import { openStore } from '@kith/store'
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { memory } from '@libp2p/memory'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { createLibp2p } from 'libp2p'
+import { HOME_FILES, loadHome } from './home.js'
+import type { KithNode, KithNodeEvents, KithNodeOptions, KithServices, ContactView, NodeStatus } from './index.js'
+import type { Messaging, MessagingEvents } from '@kith/messaging'
+import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+
+/** Loopback is always allowed past the connection manager's per-IP rate limits. */
+const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+
+class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithNode {
+  readonly libp2p: Libp2p<KithServices>
+  readonly store: KithStore
+  readonly name: string
+  private readonly ownsStore: boolean
+
+  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, ownsStore: boolean) {
+    super()
+    this.libp2p = libp2p
+    this.store = store
+    this.name = name
+    this.ownsStore = ownsStore
+    for (const type of ['message', 'message:status', 'contact'] as const) {
+      this.messaging.addEventListener(type, (evt: CustomEvent) => { this.safeDispatchEvent(type, { detail: evt.detail }) })
+    }
+  }
+
+  get peerId (): PeerId { return this.libp2p.peerId }
+  get messaging (): Messaging { return this.libp2p.services.messaging }
+
+  async start (): Promise<void> { await this.libp2p.start() }
+
+  async stop (): Promise<void> {
+    await this.libp2p.stop()
+    if (this.ownsStore) await this.store.close()
+  }
+
+  status (): NodeStatus {
+    return {
+      peerId: this.peerId.toString(),
+      name: this.name,
+      addresses: this.libp2p.getMultiaddrs().map(String),
+      connections: this.libp2p.getConnections().length,
+      pending: this.messaging.pending(),
+      metrics: { ...this.messaging.metrics }
+    }
+  }
+
+  async contacts (): Promise<ContactView[]> {
+    const contacts = await this.store.listContacts()
+    return contacts
+      .sort((a, b) => a.addedAt - b.addedAt)
+      .map(c => ({ name: c.name, peerId: c.peerId, online: this.isOnline(c.peerId) }))
+  }
+
+  async resolveContact (nameOrPeerId: string): Promise<ContactRecord> {
+    const contact = await this.store.findContact(nameOrPeerId)
+    if (contact == null) throw new UnknownContactError(`no contact "${nameOrPeerId}" (see "kith contacts")`)
+    return contact
+  }
+
+  async send (contact: string, text: string): Promise<MessageRecord> {
+    return await this.messaging.send((await this.resolveContact(contact)).peerId, text)
+  }
+
+  async history (contact: string, options?: HistoryOptions): Promise<MessageRecord[]> {
+    return await this.store.history((await this.resolveContact(contact)).peerId, options)
+  }
+
+  async createInvite (): Promise<string> { return await this.messaging.createInvite() }
+
+  async acceptInvite (code: string, alias: string): Promise<ContactRecord> {
+    return await this.messaging.acceptInvite(code, alias)
+  }
+
+  private isOnline (peerId: string): boolean {
+    return this.libp2p.getConnections(peerIdFromString(peerId)).length > 0
+  }
+}
+
+/**
+ * Create and start a Kith node: libp2p (TCP + WebSockets, or the in-memory transport for
+ * tests; Noise; yamux; identify; ping; kad-dht on `/kith/kad/1.0.0`; gossipsub; mDNS and
+ * bootstrap discovery) with the Kith services on top.
+ *
+ * @throws {NoIdentityError} when `home` holds no identity and none is passed
+ * @throws {NodeRunningError} when another node already runs on `home`
+ */
+export async function createKithNode (options: KithNodeOptions): Promise<KithNode> {
+  const identity = options.privateKey != null
+    ? { privateKey: options.privateKey, name: options.name ?? 'kith user' }
+    : await loadHome(requireHome(options))
+  const name = options.name ?? identity.name
+
+  let store = options.store
+  const ownsStore = store == null
+  if (store == null) {
+    try {
+      store = await openStore(join(requireHome(options), HOME_FILES.db))
+    } catch (err: any) {
+      if (/lock/i.test(String(err?.cause?.message ?? err?.message))) throw new NodeRunningError('a node is already running on this home folder', { cause: err })
+      throw err
+    }
+  }
+
+  const inMemory = options.transport === 'memory'
+  const listen = options.listen ?? (inMemory ? [`/memory/${toHex(random(8))}`] : ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'])
+  const peerDiscovery = []
+  if ((options.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: options.bootstrap ?? [] }))
+  if (options.mdns !== false && !inMemory) peerDiscovery.push(mdns())
+
+  try {
+    const libp2p = await createLibp2p({
+      privateKey: identity.privateKey,
+      addresses: { listen },
+      transports: inMemory ? [memory()] : [tcp(), webSockets()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery,
+      connectionManager: { allow: [...LOOPBACK_ALLOW, ...(options.allow ?? [])] },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        dht: kadDHT({
+          protocol: KAD_PROTOCOL,
+          // Every Kith node serves the DHT; AutoNAT-driven client mode comes with NAT traversal.
+          clientMode: options.dhtClientMode ?? false,
+          // Keep LAN and loopback addresses: Kith runs on home networks, not only the internet.
+          peerInfoMapper: passthroughMapper
+        }),
+        pubsub: gossipsub({
+          allowPublishToZeroTopicPeers: true,
+          scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
+        }),
+        messaging: messaging({ store, name, ...options.messaging })
+      },
+      start: false
+    })
+    const node = new DefaultKithNode(libp2p, store, name, ownsStore)
+    if (options.start !== false) await node.start()
+    return node
+  } catch (err) {
+    if (ownsStore) await store.close()
+    throw err
+  }
+}
+
+function requireHome (options: KithNodeOptions): string {
+  if (options.home == null) throw new TypeError('createKithNode needs a home folder or a private key')
+  return options.home
+}

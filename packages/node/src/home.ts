@@ -1,0 +1,64 @@
+import { mkdir, readFile, writeFile, access, chmod } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { IdentityExistsError, LIMITS, NoIdentityError, utf8Length } from '@kith/core'
+import { generateDeviceKey, loadDeviceKey, saveDeviceKey } from '@kith/crypto'
+import type { PrivateKey } from '@libp2p/interface'
+
+/** Files in a home folder. */
+export const HOME_FILES = {
+  deviceKey: 'device.key',
+  profile: 'profile.json',
+  db: 'db',
+  api: 'api.json',
+  token: 'api.token'
+} as const
+
+/** The home folder: `--home DIR`, else `$KITH_HOME`, else `~/.kith`. */
+export function resolveHome (dir?: string): string {
+  return resolve(dir ?? process.env.KITH_HOME ?? join(homedir(), '.kith'))
+}
+
+/** What `kith init` creates. */
+export interface Identity {
+  privateKey: PrivateKey
+  name: string
+}
+
+async function exists (path: string): Promise<boolean> {
+  try { await access(path); return true } catch { return false }
+}
+
+/**
+ * Create a new identity in `home` (mode 0700): a device key (0600) and a profile.
+ *
+ * @throws {IdentityExistsError} when the home folder already holds one
+ */
+export async function initHome (home: string, name: string): Promise<Identity> {
+  const keyPath = join(home, HOME_FILES.deviceKey)
+  if (await exists(keyPath)) throw new IdentityExistsError(`${home} already holds an identity; use another --home to create a new one`)
+  if (name.trim().length === 0 || utf8Length(name) > LIMITS.maxNameBytes) throw new TypeError(`a name is 1 to ${LIMITS.maxNameBytes} bytes`)
+  await mkdir(home, { recursive: true, mode: 0o700 })
+  await chmod(home, 0o700)
+  const privateKey = await generateDeviceKey()
+  await writeFile(join(home, HOME_FILES.profile), JSON.stringify({ name: name.trim() }, null, 2) + '\n', { mode: 0o600 })
+  // The key goes last: its presence is what marks a home as initialised.
+  await saveDeviceKey(keyPath, privateKey)
+  return { privateKey, name: name.trim() }
+}
+
+/**
+ * Read the identity in `home`.
+ *
+ * @throws {NoIdentityError} when there is none
+ */
+export async function loadHome (home: string): Promise<Identity> {
+  const keyPath = join(home, HOME_FILES.deviceKey)
+  if (!await exists(keyPath)) throw new NoIdentityError(`no identity in ${home}: run "kith init" first`)
+  const privateKey = await loadDeviceKey(keyPath)
+  let name = 'kith user'
+  try {
+    name = JSON.parse(await readFile(join(home, HOME_FILES.profile), 'utf8')).name ?? name
+  } catch {}
+  return { privateKey, name }
+}

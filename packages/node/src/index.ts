@@ -1,0 +1,107 @@
+/**
+ * @packageDocumentation
+ *
+ * `createKithNode()` composes libp2p and the Kith services into one running node, and reads
+ * the identity and the database from a home folder.
+ *
+ * @example
+ * ```ts
+ * import '@kith/core/polyfill'
+ * import { createKithNode, initHome } from '@kith/node'
+ * await initHome('/tmp/alice', 'alice')
+ * const node = await createKithNode({ home: '/tmp/alice', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+ * const code = await node.createInvite()
+ * ```
+ */
+import '@kith/core/polyfill'
+import type { Messaging, MessagingEvents, MessagingInit, MessagingMetrics } from '@kith/messaging'
+import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2p, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
+
+export { createKithNode } from './create-node.js'
+export { initHome, loadHome, resolveHome, HOME_FILES } from './home.js'
+export type { Identity } from './home.js'
+export type { MessageRecord, ContactRecord, HistoryOptions, MessageStatus } from '@kith/store'
+
+/** The libp2p services a Kith node runs. */
+export type KithServices = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  messaging: Messaging
+}  // a type, not an interface: libp2p's ServiceMap needs an index signature
+
+export interface KithNodeOptions {
+  /** Home folder holding the device key, profile and database. */
+  home?: string
+  /** Use this key instead of the home folder's (tests). */
+  privateKey?: PrivateKey
+  /** Display name; defaults to the profile's. */
+  name?: string
+  /** Use this store instead of `HOME/db` (tests); the caller closes it. */
+  store?: KithStore
+  /** Multiaddrs to listen on (default: any interface, TCP and WebSockets, random ports). */
+  listen?: string[]
+  /** Bootstrap peers (multiaddrs with /p2p/). */
+  bootstrap?: string[]
+  /** Discover peers on the LAN with mDNS (default true). */
+  mdns?: boolean
+  /** `memory` uses libp2p's in-memory transport (tests). Default `tcp` (TCP + WebSockets). */
+  transport?: 'tcp' | 'memory'
+  /** Extra networks exempt from connection limits (loopback always is). */
+  allow?: string[]
+  /** Run the DHT as a client only (default false: serve it). */
+  dhtClientMode?: boolean
+  /** Tuning for the messaging service (rate limits, window). */
+  messaging?: Partial<Omit<MessagingInit, 'store' | 'name'>>
+  /** Start at once (default true). */
+  start?: boolean
+}
+
+/** What `kith status` shows. */
+export interface NodeStatus {
+  peerId: string
+  name: string
+  addresses: string[]
+  connections: number
+  /** Outgoing envelopes not yet acked. */
+  pending: number
+  metrics: MessagingMetrics
+}
+
+/** A contact as shown to users. */
+export interface ContactView {
+  name: string
+  peerId: string
+  online: boolean
+}
+
+export type KithNodeEvents = MessagingEvents
+
+/** A running Kith node. */
+export interface KithNode extends TypedEventTarget<KithNodeEvents> {
+  readonly peerId: PeerId
+  readonly name: string
+  readonly libp2p: Libp2p<KithServices>
+  readonly store: KithStore
+  readonly messaging: Messaging
+  start(): Promise<void>
+  /** Stop libp2p and close the database (if the node opened it). */
+  stop(): Promise<void>
+  status(): NodeStatus
+  contacts(): Promise<ContactView[]>
+  /** A contact by alias or peer id. @throws {UnknownContactError} */
+  resolveContact(nameOrPeerId: string): Promise<ContactRecord>
+  /** Queue a message; resolves once it is durable. @throws {UnknownContactError | EmptyMessageError | MessageTooLargeError} */
+  send(contact: string, text: string): Promise<MessageRecord>
+  /** A page of a conversation, oldest first. */
+  history(contact: string, options?: HistoryOptions): Promise<MessageRecord[]>
+  createInvite(): Promise<string>
+  /** @throws {InvalidInviteError | ContactExistsError} */
+  acceptInvite(code: string, alias: string): Promise<ContactRecord>
+}

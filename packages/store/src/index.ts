@@ -1,0 +1,34 @@
+/**
+ * @packageDocumentation
+ *
+ * Kith's local state in LevelDB: contacts, invites, history and the durable outbox, each state
+ * change one atomic batch.
+ *
+ * @example
+ * ```ts
+ * import { openStore } from '@kith/store'
+ * const store = await openStore('/home/me/.kith/db')
+ * const record = await store.appendOutgoing({ id, conversation, from, text: 'hi', ts: Date.now() }, envelope)
+ * await store.setStatus([record.id], 'delivered')
+ * ```
+ */
+import { Level } from 'level'
+import { MemoryLevel } from 'memory-level'
+import { KithStore } from './kith-store.js'
+
+export { KithStore }
+export type * from './types.js'
+
+/** Open (creating if needed) a LevelDB store at `path`. */
+export async function openStore (path: string): Promise<KithStore> {
+  const store = new KithStore(new Level<string, any>(path))
+  await store.open()
+  return store
+}
+
+/** An in-memory store, for unit tests. */
+export async function memoryStore (): Promise<KithStore> {
+  const store = new KithStore(new MemoryLevel<string, any>())
+  await store.open()
+  return store
+}

@@ -1,0 +1,60 @@
+/** Where an outgoing message is: written, on the wire, acknowledged by the recipient, or refused. */
+export type OutgoingStatus = 'queued' | 'sent' | 'delivered' | 'refused'
+/** Status of any message in history; incoming messages are `received`. */
+export type MessageStatus = OutgoingStatus | 'received'
+
+/** One message in a conversation's history. */
+export interface MessageRecord {
+  /** Message id, hex; unique across all conversations. */
+  id: string
+  /** The contact's peer id: the conversation this message belongs to. */
+  conversation: string
+  /** Position in the conversation, assigned on write; increases with every message. */
+  seq: number
+  /** Peer id of the author (ours for outgoing messages). */
+  from: string
+  text: string
+  /** Sender's clock when it was written, ms since the epoch. */
+  ts: number
+  status: MessageStatus
+}
+
+/** A person this node talks to. */
+export interface ContactRecord {
+  /** Device peer id. */
+  peerId: string
+  /** Local alias, unique in this node. */
+  name: string
+  /** Last known addresses (multiaddr strings). */
+  addrs: string[]
+  /** When the contact was added, ms since the epoch. */
+  addedAt: number
+}
+
+/** A signed envelope waiting for its recipient's ack. */
+export interface OutboxEntry {
+  /** Message id, hex. */
+  id: string
+  /** Recipient peer id. */
+  peer: string
+  /** Position in the conversation: the outbox drains in this order. */
+  seq: number
+  /** The encoded Envelope, exactly as it goes on the wire (signed once, resent as is). */
+  envelope: Uint8Array
+}
+
+/** An invite code this node issued and has not seen used. */
+export interface InviteRecord {
+  /** Token, hex. */
+  token: string
+  /** ms since the epoch. */
+  expires: number
+}
+
+/** Options for paged reads of history. */
+export interface HistoryOptions {
+  /** How many messages, at most (the latest ones). */
+  limit?: number
+  /** Only messages with a `seq` below this cursor (for paging backwards). */
+  before?: number
+}
