@@ -54,6 +54,16 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     for (const entry of await this.init.store.pendingOutbox()) this.sender(entry.peer).enqueue(entry)
   }
 
+  /** Reach out to every contact: either side coming back online wakes the other's outbox. */
+  afterStart (): void {
+    void this.init.store.listContacts().then(contacts => {
+      for (const contact of contacts) {
+        void this.components.connectionManager.openConnection(peerIdFromString(contact.peerId), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+          .catch(err => { this.log('contact %s is not reachable: %s', contact.name, err?.message) })
+      }
+    })
+  }
+
   async stop (): Promise<void> {
     this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
     for (const sender of this.senders.values()) sender.stop()

@@ -1,6 +1,5 @@
 import { mkdir, readFile, writeFile, access, chmod } from 'node:fs/promises'
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { IdentityExistsError, LIMITS, NoIdentityError, utf8Length } from '@kith/core'
 import { generateDeviceKey, loadDeviceKey, saveDeviceKey } from '@kith/crypto'
 import type { PrivateKey } from '@libp2p/interface'
@@ -9,15 +8,8 @@ import type { PrivateKey } from '@libp2p/interface'
 export const HOME_FILES = {
   deviceKey: 'device.key',
   profile: 'profile.json',
-  db: 'db',
-  api: 'api.json',
-  token: 'api.token'
+  db: 'db'
 } as const
-
-/** The home folder: `--home DIR`, else `$KITH_HOME`, else `~/.kith`. */
-export function resolveHome (dir?: string): string {
-  return resolve(dir ?? process.env.KITH_HOME ?? join(homedir(), '.kith'))
-}
 
 /** What `kith init` creates. */
 export interface Identity {

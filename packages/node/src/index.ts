@@ -23,7 +23,8 @@ import type { Ping } from '@libp2p/ping'
 import type { Libp2p, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 
 export { createKithNode } from './create-node.js'
-export { initHome, loadHome, resolveHome, HOME_FILES } from './home.js'
+export { initHome, loadHome, HOME_FILES } from './home.js'
+export { resolveHome } from '@kith/core'
 export type { Identity } from './home.js'
 export type { MessageRecord, ContactRecord, HistoryOptions, MessageStatus } from '@kith/store'
 

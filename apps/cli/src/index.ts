@@ -1,0 +1,170 @@
+/**
+ * @packageDocumentation
+ *
+ * The `kith` command. `init` and `start` work on the home folder directly; every other command
+ * is a client of the running node's local API.
+ */
+import { createInterface } from 'node:readline'
+import { userInfo } from 'node:os'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { KithClient } from '@kith/api'
+import { resolveHome } from '@kith/core'
+import { runChat } from './chat.js'
+import { runDaemon } from './start.js'
+import { formatMessage, historyItem, printJson } from './output.js'
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
+function positiveInt (value: string): number {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number')
+  return n
+}
+
+/** Build the command tree. Exported for tests. */
+export function buildProgram (): Command {
+  const program = new Command('kith')
+    .description('Kith: a messenger with no servers')
+    .option('--home <dir>', 'home folder (default: $KITH_HOME or ~/.kith)')
+    .showHelpAfterError('(run "kith --help" for usage)')
+
+  const home = (): string => resolveHome(program.opts().home)
+  const client = async (): Promise<KithClient> => await KithClient.fromHome(home())
+
+  program.command('init')
+    .description('create a new identity in the home folder')
+    .option('--name <name>', 'your display name', defaultName())
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const { initHome } = await import('@kith/node')
+      const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+      const identity = await initHome(home(), opts.name)
+      const peerId = peerIdFromPrivateKey(identity.privateKey).toString()
+      if (opts.json === true) printJson({ peerId, name: identity.name })
+      else process.stdout.write(`created ${identity.name} (${peerId}) in ${home()}\nnext: kith start\n`)
+    })
+
+  program.command('start')
+    .description('run the node in the foreground until Ctrl-C')
+    .option('--listen <multiaddr>', 'address to listen on (repeatable)', collect)
+    .option('--bootstrap <multiaddr>', 'bootstrap peer (repeatable)', collect)
+    .option('--no-mdns', 'do not discover peers on the local network')
+    .addOption(new Option('--api-port <port>', 'port of the local API on 127.0.0.1 (default: any free port)').argParser(positiveInt))
+    .action(async (opts) => {
+      await runDaemon(home(), { listen: opts.listen, bootstrap: opts.bootstrap, mdns: opts.mdns, apiPort: opts.apiPort })
+    })
+
+  program.command('stop')
+    .description('stop the running node')
+    .action(async () => { await (await client()).shutdown() })
+
+  program.command('status')
+    .description('show the running node: peer id, addresses, connections')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const s = await (await client()).status()
+      if (opts.json === true) { printJson(s); return }
+      process.stdout.write(`${s.name} ${s.peerId}\nconnections: ${s.connections}\nwaiting to be delivered: ${s.pending}\n`)
+      for (const a of s.addresses) process.stdout.write(`  ${a}\n`)
+    })
+
+  program.command('invite')
+    .description('print an invite code for a friend')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const { code } = await (await client()).invite()
+      if (opts.json === true) printJson({ code })
+      else process.stdout.write(`${code}\n(send this to your friend; they run: kith accept CODE --name YOUR_NAME)\n`)
+    })
+
+  program.command('accept')
+    .description("accept a friend's invite code")
+    .argument('<code>', 'the invite code')
+    .requiredOption('--name <alias>', 'what to call this contact')
+    .option('--json', 'print JSON')
+    .action(async (code: string, opts) => {
+      const result = await (await client()).accept(code, opts.name)
+      if (opts.json === true) printJson(result)
+      else process.stdout.write(`added ${result.contact} (${result.peerId})\n`)
+    })
+
+  program.command('contacts')
+    .description('list contacts')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const contacts = await (await client()).contacts()
+      if (opts.json === true) { printJson(contacts); return }
+      if (contacts.length === 0) process.stdout.write('no contacts yet: kith invite, or kith accept CODE --name ALIAS\n')
+      for (const c of contacts) process.stdout.write(`${c.online ? '●' : '○'} ${c.name}  ${c.peerId}\n`)
+    })
+
+  program.command('send')
+    .description('send a message (TEXT "-" sends each line of standard input)')
+    .argument('<contact>', 'contact name or peer id')
+    .argument('<text>', 'the message, or - for standard input')
+    .option('--json', 'print JSON')
+    .action(async (contact: string, text: string, opts) => {
+      const c = await client()
+      const report = (m: Awaited<ReturnType<KithClient['send']>>): void => {
+        if (opts.json === true) printJson({ id: m.id, status: m.status })
+        else process.stdout.write(`${m.id} ${m.status}\n`)
+      }
+      if (text !== '-') { report(await c.send(contact, text)); return }
+      for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+        if (line.trim().length > 0) report(await c.send(contact, line))
+      }
+    })
+
+  program.command('history')
+    .description('show a conversation, oldest first')
+    .argument('<contact>', 'contact name or peer id')
+    .addOption(new Option('--limit <n>', 'how many of the latest messages').argParser(positiveInt).default(50))
+    .addOption(new Option('--before <seq>', 'only messages before this position (paging)').argParser(positiveInt))
+    .option('--json', 'print JSON')
+    .action(async (contact: string, opts) => {
+      const messages = await (await client()).history(contact, { limit: opts.limit, ...(opts.before != null ? { before: opts.before } : {}) })
+      if (opts.json === true) { printJson(messages.map(historyItem)); return }
+      for (const m of messages) process.stdout.write(formatMessage(m) + '\n')
+    })
+
+  program.command('watch')
+    .description('print events (messages, delivery, contacts) until stopped')
+    .option('--json', 'one JSON line per event')
+    .action(async (opts) => {
+      await new Promise<void>((resolve, reject) => {
+        void client().then(async c => await c.events(event => {
+          if (opts.json === true) { printJson(event); return }
+          if (event.type === 'contact') process.stdout.write(`new contact: ${event.contact.name}\n`)
+          else if (event.type === 'message') process.stdout.write(formatMessage(event.message) + '\n')
+          else process.stdout.write(`${event.message.id} ${event.message.status}\n`)
+        }, () => { reject(new Error('the node stopped')) })).catch(reject)
+      })
+    })
+
+  program.command('chat')
+    .description('chat with a contact in the terminal')
+    .argument('<contact>', 'contact name or peer id')
+    .action(async (contact: string) => { await runChat(await client(), contact) })
+
+  return program
+}
+
+function defaultName (): string {
+  try { return userInfo().username } catch { return 'kith user' }
+}
+
+/**
+ * Run the CLI. Errors print one line (`kith: …`) and exit 1: never a stack trace
+ * (set KITH_DEBUG=1 to see one).
+ */
+export async function main (argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride()
+  try {
+    await program.parseAsync(argv)
+  } catch (err: any) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 1)
+    if (process.env.KITH_DEBUG != null) console.error(err)
+    process.stderr.write(`kith: ${err?.message ?? String(err)}\n`)
+    process.exit(1)
+  }
+}

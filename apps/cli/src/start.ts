@@ -1,0 +1,70 @@
+import type { KithNode } from '@kith/node'
+
+export interface StartOptions {
+  listen?: string[]
+  bootstrap?: string[]
+  mdns: boolean
+  apiPort?: number
+}
+
+/**
+ * `kith start`: run the node and the local API in the foreground until SIGINT or SIGTERM (or
+ * `kith stop`), then stop gracefully. Prints who and where we are, and one line per event —
+ * never message text: this output often ends up in log files.
+ */
+export async function runDaemon (home: string, options: StartOptions): Promise<void> {
+  // Loaded here, not at the top: client commands must not pay for loading libp2p.
+  const { createKithNode } = await import('@kith/node')
+  const { startApiServer } = await import('@kith/api')
+
+  const node: KithNode = await createKithNode({
+    home,
+    ...(options.listen != null ? { listen: options.listen } : {}),
+    ...(options.bootstrap != null ? { bootstrap: options.bootstrap } : {}),
+    mdns: options.mdns
+  })
+
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= (async () => {
+      log('stopping…')
+      await api.close().catch(() => {})
+      await node.stop()
+      log('stopped')
+    })()
+    await stopping
+    process.exit(0)
+  }
+
+  let api: Awaited<ReturnType<typeof startApiServer>>
+  try {
+    api = await startApiServer(node, { home, ...(options.apiPort != null ? { port: options.apiPort } : {}), onShutdown: () => { void stop() } })
+  } catch (err) {
+    await node.stop()
+    throw err
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping != null) process.exit(130) // a second Ctrl-C: stop now
+      void stop()
+    })
+  }
+
+  const status = node.status()
+  log(`kith node ${status.peerId} (${status.name})`)
+  for (const addr of status.addresses) log(`  listening on ${addr}`)
+  log(`  local API on ${api.url} (token in ${home}/api.token)`)
+  log(`  ${(await node.contacts()).length} contacts, ${status.pending} messages waiting to be delivered`)
+  log('press Ctrl-C to stop')
+
+  node.addEventListener('contact', evt => { log(`new contact: ${evt.detail.name} (${evt.detail.peerId})`) })
+  node.addEventListener('message', evt => {
+    void node.store.getContact(evt.detail.conversation).then(c => { log(`message from ${c?.name ?? evt.detail.from}`) })
+  })
+  await new Promise(() => {}) // until a signal
+}
+
+function log (line: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`)
+}

@@ -1,0 +1,173 @@
+import { createServer } from 'node:http'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { InvalidMessageError, KithError, LIMITS, MessageTooLargeError, UnauthorizedError } from '@kith/core'
+import { WebSocketServer } from 'ws'
+import { removeEndpoint, writeEndpoint } from './files.js'
+import { contactView, messageView } from './views.js'
+import type { ApiEvent } from './views.js'
+import type { KithNode, MessageRecord } from '@kith/node'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** Largest request body the API reads, checked before parsing. */
+const MAX_BODY_BYTES = LIMITS.maxTextBytes * 2 + LIMITS.maxInviteChars
+
+const STATUS_BY_ERROR: Record<string, number> = {
+  UnauthorizedError: 401,
+  UnknownContactError: 404,
+  NotFoundError: 404,
+  ContactExistsError: 409,
+  MessageTooLargeError: 413,
+  EmptyMessageError: 400,
+  InvalidInviteError: 400,
+  InvalidMessageError: 400
+}
+
+export interface ApiServerOptions {
+  /** Home folder where `api.json` and `api.token` are written. */
+  home: string
+  /** Port on 127.0.0.1 (default: any free port). */
+  port?: number
+  /** Called when a client asks the daemon to stop (`POST /v1/shutdown`). */
+  onShutdown?: () => void
+}
+
+export interface ApiServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string
+  close(): Promise<void>
+}
+
+type Handler = (node: KithNode, body: any, query: URLSearchParams, params: string[]) => Promise<unknown>
+
+class NotFoundError extends KithError { static override name = 'NotFoundError' }
+
+/** Serve the local API for `node` on 127.0.0.1 only, guarded by a fresh random token. */
+export async function startApiServer (node: KithNode, options: ApiServerOptions): Promise<ApiServer> {
+  const token = randomBytes(32).toString('base64url')
+  const self = node.peerId.toString()
+
+  const nameOf = async (peerId: string): Promise<string> => (await node.store.getContact(peerId))?.name ?? peerId
+  const view = async (record: MessageRecord): Promise<ReturnType<typeof messageView>> => messageView(record, self, await nameOf(record.conversation))
+
+  const routes: Array<[string, RegExp, Handler]> = [
+    ['GET', /^\/v1\/status$/, async (n) => ({ ...n.status(), pid: process.pid })],
+    ['POST', /^\/v1\/invites$/, async (n) => ({ code: await n.createInvite() })],
+    ['GET', /^\/v1\/contacts$/, async (n) => await n.contacts()],
+    ['POST', /^\/v1\/contacts$/, async (n, body) => {
+      const contact = await n.acceptInvite(requireString(body, 'code'), requireString(body, 'name'))
+      return { contact: contact.name, peerId: contact.peerId }
+    }],
+    ['POST', /^\/v1\/messages$/, async (n, body) => await view(await n.send(requireString(body, 'to'), requireString(body, 'text', true)))],
+    ['GET', /^\/v1\/history\/([^/]+)$/, async (n, _body, query, [contact]) => {
+      const records = await n.history(decodeURIComponent(contact ?? ''), { ...intParam(query, 'limit'), ...intParam(query, 'before') })
+      return await Promise.all(records.map(view))
+    }],
+    ['POST', /^\/v1\/shutdown$/, async () => { setImmediate(() => options.onShutdown?.()); return { stopping: true } }]
+  ]
+
+  const server = createServer((req, res) => { void handle(req, res) })
+  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (!authorized(req.headers.authorization, token)) throw new UnauthorizedError('missing or wrong API token')
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+      const route = routes.find(([method, pattern]) => method === req.method && pattern.test(url.pathname))
+      if (route == null) throw new NotFoundError(`no such endpoint: ${req.method} ${url.pathname}`)
+      const body = req.method === 'POST' ? await readJson(req) : undefined
+      const params = (route[1].exec(url.pathname) ?? []).slice(1)
+      send(res, 200, await route[2](node, body, url.searchParams, params))
+    } catch (err: any) {
+      const status = STATUS_BY_ERROR[err?.name] ?? 500
+      // Internal errors are not described to clients; the node log has them.
+      send(res, status, { error: { name: status === 500 ? 'InternalError' : err.name, message: status === 500 ? 'internal error' : err.message } })
+      if (status === 500) node.libp2p.logger.forComponent('kith:api').error('request failed: %e', err)
+    }
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 })
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url !== '/v1/events' || !authorized(req.headers.authorization, token)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n')
+      return
+    }
+    wss.handleUpgrade(req, socket, head, ws => wss.emit('connection', ws, req))
+  })
+  const broadcast = (event: ApiEvent): void => {
+    const line = JSON.stringify(event)
+    for (const client of wss.clients) if (client.readyState === client.OPEN) client.send(line)
+  }
+  // Views need a lookup; a queue keeps events in the order the node emitted them.
+  let pending = Promise.resolve()
+  const emit = (make: () => Promise<ApiEvent>): void => { pending = pending.then(async () => { broadcast(await make()) }).catch(() => {}) }
+  const onMessage = (evt: CustomEvent<MessageRecord>): void => { emit(async () => ({ type: 'message', message: await view(evt.detail) })) }
+  const onStatus = (evt: CustomEvent<MessageRecord>): void => { emit(async () => ({ type: 'status', message: await view(evt.detail) })) }
+  const onContact = (evt: CustomEvent): void => { emit(async () => ({ type: 'contact', contact: contactView(evt.detail) })) }
+  node.addEventListener('message', onMessage)
+  node.addEventListener('message:status', onStatus)
+  node.addEventListener('contact', onContact)
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', resolve)
+  })
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  await writeEndpoint(options.home, url, token)
+
+  return {
+    url,
+    async close () {
+      node.removeEventListener('message', onMessage)
+      node.removeEventListener('message:status', onStatus)
+      node.removeEventListener('contact', onContact)
+      await removeEndpoint(options.home)
+      for (const client of wss.clients) client.terminate()
+      wss.close()
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  }
+}
+
+function authorized (header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') === true ? header.slice(7) : '')
+  const expected = Buffer.from(token)
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+async function readJson (req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY_BYTES) throw new MessageTooLargeError('request body is too large')
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) throw new MessageTooLargeError('request body is too large')
+    chunks.push(chunk as Buffer)
+  }
+  if (size === 0) return {}
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new InvalidMessageError('request body is not JSON')
+  }
+}
+
+function requireString (body: any, field: string, allowEmpty = false): string {
+  const value = body?.[field]
+  if (typeof value !== 'string' || (!allowEmpty && value.length === 0)) throw new InvalidMessageError(`"${field}" must be a non-empty string`)
+  return value
+}
+
+function intParam (query: URLSearchParams, name: string): Record<string, number> {
+  const raw = query.get(name)
+  if (raw == null) return {}
+  const value = Number(raw)
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidMessageError(`"${name}" must be a whole number`)
+  return { [name]: value }
+}
+
+function send (res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
+  res.end(json)
+}

@@ -1,0 +1,42 @@
+import type { ContactRecord, MessageRecord, MessageStatus } from '@kith/node'
+
+/** A message as the API shows it. */
+export interface MessageView {
+  id: string
+  /** Peer id of the author. */
+  from: string
+  /** `me` for our own messages, else the contact's alias. */
+  fromName: string
+  /** Contact alias of the conversation. */
+  contact: string
+  text: string
+  /** Author's clock, ms since the epoch. */
+  ts: number
+  status: MessageStatus
+  /** Position in the conversation; pass as `before` to page backwards. */
+  seq: number
+}
+
+/** One line of the event stream. */
+export type ApiEvent =
+  | { type: 'message', message: MessageView }
+  | { type: 'status', message: MessageView }
+  | { type: 'contact', contact: { name: string, peerId: string } }
+
+/** Turn a stored record into its API view. */
+export function messageView (record: MessageRecord, self: string, contactName: string): MessageView {
+  return {
+    id: record.id,
+    from: record.from,
+    fromName: record.from === self ? 'me' : contactName,
+    contact: contactName,
+    text: record.text,
+    ts: record.ts,
+    status: record.status,
+    seq: record.seq
+  }
+}
+
+export function contactView (contact: ContactRecord): { name: string, peerId: string } {
+  return { name: contact.name, peerId: contact.peerId }
+}
