@@ -1,8 +1,11 @@
 /**
- * Node 20 lacks `Promise.withResolvers` (Node 22+), which libp2p 3 calls. Import this module
- * once, before anything that imports libp2p: `import '@kith/core/polyfill'` as the first line of
- * an entry point, `node --import @kith/core/polyfill`, or vitest `setupFiles`.
+ * Node 20 lacks two things libp2p 3 uses: `Promise.withResolvers` and a global `WebSocket`
+ * (both Node 22+; @libp2p/websockets dials with the global one). Import this module once,
+ * before anything that imports libp2p: `import '@kith/core/polyfill'` as the first line of an
+ * entry point, `node --import @kith/core/polyfill`, or vitest `setupFiles`.
  */
+import { WebSocket as WsWebSocket } from 'ws'
+
 interface Resolvers<T> {
   promise: Promise<T>
   resolve: (value: T | PromiseLike<T>) => void
@@ -22,6 +25,12 @@ if (typeof PromiseCtor.withResolvers !== 'function') {
       return { promise, resolve, reject }
     }
   })
+}
+
+// ws implements the browser WebSocket API that @libp2p/websockets relies on (binaryType,
+// addEventListener, bufferedAmount).
+if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined') {
+  Object.defineProperty(globalThis, 'WebSocket', { configurable: true, writable: true, value: WsWebSocket })
 }
 
 export {}

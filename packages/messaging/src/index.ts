@@ -43,6 +43,8 @@ export interface Messaging extends TypedEventTarget<MessagingEvents> {
   createInvite(): Promise<string>
   /** Add the inviter as a contact named `alias` and queue our introduction to it. */
   acceptInvite(code: string, alias: string): Promise<ContactRecord>
+  /** Whether a peer is disconnected for flooding (the node's connection gater asks). */
+  isBanned(peer: PeerId): boolean
   /** Envelopes waiting for an ack, for one peer or all. */
   pending(peer?: string): number
   readonly metrics: MessagingMetrics

@@ -17,7 +17,7 @@ import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, RATE_BURST, RATE_PER_SECOND } from './co
 import type { Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
 import type { MessagingMetrics } from './metrics.js'
 import type { ContactRecord, MessageRecord, OutboxEntry } from '@kith/store'
-import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { Verdict } from './inbound.js'
 
 /** The /kith/dm/1.0.0 service: durable outbox, signed envelopes, acks, contacts-only inbox. */
@@ -31,6 +31,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private readonly banned = new Map<string, number>()
   private readonly self: Uint8Array
   private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.senders.get(evt.detail.toString())?.wake() }
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => { void this.updateAddrs(evt.detail) }
 
   constructor (components: MessagingComponents, init: MessagingInit) {
     super()
@@ -50,6 +51,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       maxInboundStreams: 16
     })
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
+    this.components.events.addEventListener('peer:identify', this.onIdentify)
     for (const contact of await this.init.store.listContacts()) await this.remember(contact)
     for (const entry of await this.init.store.pendingOutbox()) this.sender(entry.peer).enqueue(entry)
   }
@@ -66,6 +68,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
 
   async stop (): Promise<void> {
     this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
+    this.components.events.removeEventListener('peer:identify', this.onIdentify)
     for (const sender of this.senders.values()) sender.stop()
     this.senders.clear()
     await this.components.registrar.unhandle(DM_PROTOCOL)
@@ -108,6 +111,14 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     this.sender(contact.peerId).enqueue(entry)
     this.safeDispatch('contact', contact)
     return contact
+  }
+
+  isBanned (peer: PeerId): boolean {
+    const until = this.banned.get(peer.toString())
+    if (until == null) return false
+    if (until > Date.now()) return true
+    this.banned.delete(peer.toString())
+    return false
   }
 
   /** Unacked envelopes, for one peer or all. */
@@ -158,7 +169,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
 
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     const remote = connection.remotePeer.toString()
-    if ((this.banned.get(remote) ?? 0) > Date.now()) { stream.abort(new Error('banned')); return }
+    if (this.isBanned(connection.remotePeer)) { stream.abort(new Error('banned')); return }
     const lp = lpStream(stream, { maxDataLength: LIMITS.maxFrameBytes })
     try {
       while (true) {
@@ -233,6 +244,18 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private async remember (contact: ContactRecord): Promise<void> {
     const multiaddrs = contact.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
     await this.components.peerStore.merge(peerIdFromString(contact.peerId), { multiaddrs, tags: { [KEEP_ALIVE]: { value: 1 } } })
+  }
+
+  /** Remember where a contact listens now, so the next dial after a restart finds it. */
+  private async updateAddrs ({ peerId, listenAddrs }: IdentifyResult): Promise<void> {
+    try {
+      const contact = await this.init.store.getContact(peerId.toString())
+      const addrs = listenAddrs.slice(0, LIMITS.maxAddrs).map(String)
+      if (contact == null || addrs.length === 0 || addrs.join() === contact.addrs.join()) return
+      await this.init.store.putContact({ ...contact, addrs })
+    } catch (err) {
+      this.log.error('could not update addresses of %p: %e', peerId, err)
+    }
   }
 
   private async uniqueName (wanted: string): Promise<string> {

@@ -16,7 +16,7 @@ import { yamux } from '@libp2p/yamux'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createLibp2p } from 'libp2p'
-import { HOME_FILES, loadHome } from './home.js'
+import { HOME_FILES, loadHome, loadPorts, savePorts } from './home.js'
 import type { KithNode, KithNodeEvents, KithNodeOptions, KithServices, ContactView, NodeStatus } from './index.js'
 import type { Messaging, MessagingEvents } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
@@ -121,11 +121,16 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
   }
 
   const inMemory = options.transport === 'memory'
-  const listen = options.listen ?? (inMemory ? [`/memory/${toHex(random(8))}`] : ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'])
+  // By default, listen where this home listened last time: contacts remember that address.
+  const reusePorts = options.listen == null && !inMemory && options.home != null
+  const saved = reusePorts ? await loadPorts(requireHome(options)) : {}
+  const listen = options.listen ?? (inMemory ? [`/memory/${toHex(random(8))}`] : [`/ip4/0.0.0.0/tcp/${saved.tcp ?? 0}`, `/ip4/0.0.0.0/tcp/${saved.ws ?? 0}/ws`])
   const peerDiscovery = []
   if ((options.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: options.bootstrap ?? [] }))
   if (options.mdns !== false && !inMemory) peerDiscovery.push(mdns())
 
+  // Peers banned for flooding may neither dial us nor be redialled (contacts are keep-alive).
+  let banned: (peer: PeerId) => boolean = () => false
   try {
     const libp2p = await createLibp2p({
       privateKey: identity.privateKey,
@@ -135,6 +140,10 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
       streamMuxers: [yamux()],
       peerDiscovery,
       connectionManager: { allow: [...LOOPBACK_ALLOW, ...(options.allow ?? [])] },
+      connectionGater: {
+        denyDialPeer: async (peer) => banned(peer),
+        denyInboundEncryptedConnection: async (peer) => banned(peer)
+      },
       services: {
         identify: identify(),
         ping: ping(),
@@ -153,13 +162,39 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
       },
       start: false
     })
+    banned = (peer) => libp2p.services.messaging.isBanned(peer)
     const node = new DefaultKithNode(libp2p, store, name, ownsStore)
-    if (options.start !== false) await node.start()
+    if (options.start !== false) {
+      try {
+        await node.start()
+      } catch (err: any) {
+        // The saved ports are taken (another program got them): fall back to fresh ones.
+        if (reusePorts && (saved.tcp != null || saved.ws != null) && err?.name === 'UnsupportedListenAddressesError') {
+          try { await libp2p.stop() } catch {}
+          await savePorts(requireHome(options), {})
+          if (ownsStore) await store.close()
+          return await createKithNode(options)
+        }
+        throw err
+      }
+      if (reusePorts) await savePorts(requireHome(options), listeningPorts(libp2p))
+    }
     return node
   } catch (err) {
     if (ownsStore) await store.close()
     throw err
   }
+}
+
+function listeningPorts (libp2p: Libp2p): { tcp?: number, ws?: number } {
+  const ports: { tcp?: number, ws?: number } = {}
+  for (const addr of libp2p.getMultiaddrs().map(String)) {
+    const match = /\/tcp\/(\d+)(\/ws)?(\/|$)/.exec(addr)
+    if (match == null) continue
+    if (match[2] != null) ports.ws ??= Number(match[1])
+    else ports.tcp ??= Number(match[1])
+  }
+  return ports
 }
 
 function requireHome (options: KithNodeOptions): string {

@@ -8,6 +8,7 @@ import type { PrivateKey } from '@libp2p/interface'
 export const HOME_FILES = {
   deviceKey: 'device.key',
   profile: 'profile.json',
+  ports: 'ports.json',
   db: 'db'
 } as const
 
@@ -53,4 +54,23 @@ export async function loadHome (home: string): Promise<Identity> {
     name = JSON.parse(await readFile(join(home, HOME_FILES.profile), 'utf8')).name ?? name
   } catch {}
   return { privateKey, name }
+}
+
+/** Ports a node listened on last time, so friends find it at the same address after a restart. */
+export interface SavedPorts {
+  tcp?: number
+  ws?: number
+}
+
+export async function loadPorts (home: string): Promise<SavedPorts> {
+  try {
+    const { tcp, ws } = JSON.parse(await readFile(join(home, HOME_FILES.ports), 'utf8'))
+    return { ...(Number.isInteger(tcp) ? { tcp } : {}), ...(Number.isInteger(ws) ? { ws } : {}) }
+  } catch {
+    return {}
+  }
+}
+
+export async function savePorts (home: string, ports: SavedPorts): Promise<void> {
+  await writeFile(join(home, HOME_FILES.ports), JSON.stringify(ports) + '\n', { mode: 0o600 })
 }

@@ -1,0 +1,133 @@
+// The receiving side of bench/dm.js, in its own process (forked by it; talks over IPC).
+// Runs a raw libp2p node serving /bench/raw/1.0.0 and a Kith node on LevelDB, counts what
+// arrives, and answers the parent's commands.
+import '@kith/core/polyfill'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { lpStream } from '@libp2p/utils'
+import { createKithNode } from '@kith/node'
+import { openStore } from '@kith/store'
+import { generateDeviceKey } from '@kith/crypto'
+import { ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, cpuSince, createRawNode } from './lib.js'
+
+if (process.send == null) {
+  console.error('bench/dm-receiver.js is started by bench/dm.js')
+  process.exit(2)
+}
+
+const counts = { raw: 0, kith: 0, kithBad: 0, rawBad: 0 }
+let cpuMark = process.cpuUsage()
+let raw
+let kith
+let kithStore
+let tempDir
+let profiler
+let stopping
+
+const commands = {
+  async 'raw:start' ({ ackBytes, frameBytes }) {
+    raw = await createRawNode()
+    await raw.handle(RAW_PROTOCOL, (stream) => { void serveRaw(stream, ackBytes, frameBytes) }, { maxInboundStreams: 16 })
+    return { addrs: raw.getMultiaddrs().map(String) }
+  },
+
+  async 'kith:start' () {
+    tempDir = await mkdtemp(join(tmpdir(), 'kith-bench-recv-'))
+    kithStore = await openStore(join(tempDir, 'db'))
+    kith = await createKithNode({
+      privateKey: await generateDeviceKey(),
+      name: 'bench-receiver',
+      store: kithStore,
+      listen: LISTEN,
+      mdns: false,
+      // The default limiter (500 msg/s per peer) would disconnect the benchmark's sender.
+      messaging: { ratePerSecond: 1e9, rateBurst: 1e9 }
+    })
+    kith.addEventListener('message', (evt) => {
+      counts.kith++
+      if (evt.detail.text.length === 0) counts.kithBad++
+    })
+    kith.addEventListener('contact', (evt) => { process.send({ event: 'kith:contact', peerId: evt.detail.peerId }) })
+    return { invite: await kith.createInvite(), tempDir, peerId: kith.peerId.toString() }
+  },
+
+  /** Zero the counters and the CPU clock at the start of a phase. */
+  async reset () {
+    counts.raw = counts.kith = counts.kithBad = counts.rawBad = 0
+    cpuMark = process.cpuUsage()
+    return {}
+  },
+
+  async count () {
+    return { ...counts, cpuMicros: cpuSince(cpuMark), metrics: kith?.status().metrics }
+  },
+
+  async 'profile:start' () {
+    profiler = new Profiler()
+    await profiler.start()
+    return {}
+  },
+
+  async 'profile:stop' ({ path }) {
+    await profiler.stop(path)
+    profiler = undefined
+    return { path }
+  },
+
+  async stop () {
+    await shutdown()
+    return {}
+  }
+}
+
+/** Read frames, count them, ack each with its id padded to the size of a Kith ack. */
+async function serveRaw (stream, ackBytes, frameBytes) {
+  const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+  try {
+    while (true) {
+      let frame
+      try {
+        frame = await lp.read()
+      } catch (err) {
+        if (err?.name === 'UnexpectedEOFError') break
+        throw err
+      }
+      counts.raw++
+      if (frame.byteLength !== frameBytes) counts.rawBad++
+      const ack = new Uint8Array(ackBytes)
+      ack.set(frame.subarray(0, ID_BYTES), 0)
+      await lp.write(ack)
+    }
+    await stream.close()
+  } catch (err) {
+    stream.abort(err)
+  }
+}
+
+async function shutdown () {
+  stopping ??= (async () => {
+    await Promise.allSettled([raw?.stop(), kith?.stop()])
+    await kithStore?.close().catch(() => {})
+    if (tempDir != null) await rm(tempDir, { recursive: true, force: true })
+  })()
+  await stopping
+}
+
+process.on('message', async (msg) => {
+  if (msg?.cmd == null) return
+  try {
+    const result = await commands[msg.cmd](msg.args ?? {})
+    process.send({ id: msg.id, ok: true, result })
+  } catch (err) {
+    process.send({ id: msg.id, ok: false, error: err?.stack ?? String(err) })
+  }
+  if (msg.cmd === 'stop') process.disconnect()
+})
+
+// The parent went away (finished, crashed or killed): clean up and go.
+process.on('disconnect', () => {
+  void shutdown().finally(() => process.exit(0))
+})
+
+process.send({ event: 'ready' })

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+
+// Written by hand from src/index.ts: a change to the public API must change this list too.
+const CORE_API = [
+  // constants.ts
+  'DM_PROTOCOL', 'KAD_PROTOCOL', 'ENVELOPE_VERSION', 'ENCRYPTION_NONE', 'LIMITS',
+  'MESSAGE_ID_BYTES', 'INVITE_TOKEN_BYTES', 'INVITE_TTL_MS',
+  // errors.ts
+  'KithError', 'InvalidMessageError', 'MessageTooLargeError', 'EmptyMessageError',
+  'InvalidSignatureError', 'WrongRecipientError', 'NotAContactError', 'RateLimitedError',
+  'InvalidInviteError', 'UnknownContactError', 'ContactExistsError', 'IdentityExistsError',
+  'NoIdentityError', 'NodeRunningError', 'NodeNotRunningError', 'UnauthorizedError',
+  // bytes.ts
+  'toHex', 'fromHex', 'random', 'utf8Length',
+  // invite.ts
+  'INVITE_PREFIX', 'encodeInvite', 'decodeInvite',
+  // home.ts
+  'resolveHome',
+  // proto/dm.ts
+  'Envelope', 'SignedMessage', 'Message', 'MessageKind', 'Ack', 'AckStatus', 'Invite'
+]
+
+describe('@kith/core public API', () => {
+  it('exports exactly the known names', async () => {
+    const mod = await import('@kith/core')
+    expect(Object.keys(mod).sort()).toEqual([...CORE_API].sort())
+  })
+
+  it('keeps the protocol ids and limits callers rely on', async () => {
+    const { DM_PROTOCOL, KAD_PROTOCOL, LIMITS } = await import('@kith/core')
+    expect(DM_PROTOCOL).toMatch(/^\/kith\//)
+    expect(KAD_PROTOCOL).toMatch(/^\/kith\//)
+    for (const value of Object.values(LIMITS)) expect(Number.isSafeInteger(value) && value > 0).toBe(true)
+  })
+})

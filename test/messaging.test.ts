@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { AckStatus, LIMITS, toHex } from '@kith/core'
+import { generateDeviceKey } from '@kith/crypto'
+import { allDelivered, befriend, eventually, startNode, waitFor } from './helpers/testnet.js'
+import { makeEnvelope, rawDmStream } from './helpers/raw-dm.js'
+import type { KithNode } from '@kith/node'
+
+const running: KithNode[] = []
+async function node (name: string, options: Parameters<typeof startNode>[1] = {}): Promise<KithNode> {
+  const n = await startNode(name, options)
+  running.push(n)
+  return n
+}
+afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
+
+describe('1:1 messaging (in-memory transport)', () => {
+  it('delivers messages both ways, in order, and marks them delivered', async () => {
+    const alice = await node('alice')
+    const bob = await node('bob')
+    await befriend(alice, bob)
+
+    const toBob = []
+    for (let i = 0; i < 30; i++) toBob.push(await alice.send('bob', `a${i}`))
+    const toAlice = await bob.send('alice', 'hi alice')
+    expect(toBob.every(m => m.status === 'queued')).toBe(true)
+
+    await allDelivered(alice, 'bob', toBob.map(m => m.id))
+    await allDelivered(bob, 'alice', [toAlice.id])
+    const atBob = await bob.history('alice', { limit: 100 })
+    expect(atBob.filter(m => m.from === alice.peerId.toString()).map(m => m.text)).toEqual(toBob.map(m => m.text))
+    expect(atBob.find(m => m.id === toAlice.id)?.status).toBe('delivered')
+    expect((await alice.history('bob', { limit: 100 })).find(m => m.id === toAlice.id)?.text).toBe('hi alice')
+  })
+
+  it('pages history backwards with no gaps', async () => {
+    const alice = await node('alice')
+    const bob = await node('bob')
+    await befriend(alice, bob)
+    for (let i = 0; i < 12; i++) await alice.send('bob', `m${i}`)
+    const latest = await alice.history('bob', { limit: 5 })
+    expect(latest.map(m => m.text)).toEqual(['m7', 'm8', 'm9', 'm10', 'm11'])
+    const earlier = await alice.history('bob', { limit: 5, before: latest[0]?.seq })
+    expect(earlier.map(m => m.text)).toEqual(['m2', 'm3', 'm4', 'm5', 'm6'])
+  })
+
+  it('lets an invite be used once only', async () => {
+    const alice = await node('alice')
+    const bob = await node('bob')
+    const mallory = await node('mallory')
+    const code = await alice.createInvite()
+    const introduced = waitFor(alice, 'contact')
+    await bob.acceptInvite(code, 'alice')
+    await introduced
+    await mallory.acceptInvite(code, 'alice')
+    const attempt = await mallory.send('alice', 'let me in')
+    await eventually(async () => (await mallory.history('alice')).find(m => m.id === attempt.id)?.status === 'refused', 20_000, 'refusal')
+    expect((await alice.contacts()).map(c => c.name)).toEqual(['bob'])
+    expect(alice.status().metrics.refusedNotContact).toBeGreaterThanOrEqual(2)
+  })
+
+  it('refuses and counts messages from peers that are not contacts', async () => {
+    const alice = await node('alice')
+    const strangerKey = await generateDeviceKey()
+    const stranger = await node('stranger', { privateKey: strangerKey })
+    const raw = await rawDmStream(stranger, alice)
+    await raw.write(await makeEnvelope(strangerKey, alice, 'buy now'))
+    expect((await raw.readAck()).status).toBe(AckStatus.REFUSED)
+    expect(alice.status().metrics.refusedNotContact).toBe(1)
+    expect(await alice.store.history(stranger.peerId.toString())).toEqual([])
+  })
+
+  it('stores a replayed envelope once and acks it as a duplicate', async () => {
+    const aliceKey = await generateDeviceKey()
+    const alice = await node('alice', { privateKey: aliceKey })
+    const bob = await node('bob')
+    await befriend(bob, alice)
+    const envelope = await makeEnvelope(aliceKey, bob, 'only once')
+    const raw = await rawDmStream(alice, bob)
+    await raw.write(envelope)
+    expect((await raw.readAck()).status).toBe(AckStatus.OK)
+    await raw.write(envelope)
+    expect((await raw.readAck()).status).toBe(AckStatus.DUPLICATE)
+    expect((await bob.history(alice.peerId.toString())).map(m => m.text)).toEqual(['only once'])
+    expect(bob.status().metrics.duplicates).toBe(1)
+  })
+
+  it('rejects forged, re-addressed and malformed envelopes with named counts, and keeps serving', async () => {
+    const aliceKey = await generateDeviceKey()
+    const alice = await node('alice', { privateKey: aliceKey })
+    const bob = await node('bob')
+    const carol = await node('carol')
+    await befriend(bob, alice)
+    const raw = await rawDmStream(alice, bob)
+
+    // Signature made by alice, but the text swapped afterwards: forged.
+    const good = await makeEnvelope(aliceKey, bob, 'original')
+    const forged = Buffer.from(good)
+    forged[forged.length - 70] ^= 0xff
+    await raw.write(forged)
+    expect((await raw.readAck()).status).toBe(AckStatus.INVALID)
+
+    // Signed for carol, delivered to bob: wrong recipient.
+    await raw.write(await makeEnvelope(aliceKey, carol, 'for carol'))
+    expect((await raw.readAck()).status).toBe(AckStatus.INVALID)
+
+    // Empty text and text over the limit.
+    await raw.write(await makeEnvelope(aliceKey, bob, ''))
+    expect((await raw.readAck()).status).toBe(AckStatus.INVALID)
+    await raw.write(await makeEnvelope(aliceKey, bob, 'x'.repeat(LIMITS.maxTextBytes + 1)))
+    expect((await raw.readAck()).status).toBe(AckStatus.INVALID)
+
+    const metrics = bob.status().metrics
+    expect(metrics.forged + metrics.invalid).toBe(4)
+    expect(metrics.invalid).toBeGreaterThanOrEqual(3)
+
+    // Still serving: a good message goes through on the same stream.
+    await raw.write(good)
+    expect((await raw.readAck()).status).toBe(AckStatus.OK)
+    expect((await bob.history(alice.peerId.toString())).map(m => m.text)).toEqual(['original'])
+  })
+
+  it('drops a stream that sends an oversized frame, and keeps serving', async () => {
+    const aliceKey = await generateDeviceKey()
+    const alice = await node('alice', { privateKey: aliceKey })
+    const bob = await node('bob')
+    await befriend(bob, alice)
+    const raw = await rawDmStream(alice, bob)
+    await raw.write(new Uint8Array(LIMITS.maxFrameBytes + 1))
+    await expect(raw.readAck()).rejects.toThrow()
+    await eventually(() => bob.status().metrics.invalid === 1, 10_000, 'the oversized frame to be counted')
+    const sent = await alice.send(bob.peerId.toString(), 'after the junk')
+    await waitFor(bob, 'message', m => m.id === sent.id)
+  })
+
+  it('disconnects a peer that floods it', async () => {
+    const aliceKey = await generateDeviceKey()
+    const alice = await node('alice', { privateKey: aliceKey })
+    const bob = await node('bob', { messaging: { ratePerSecond: 5, rateBurst: 10 } })
+    await befriend(bob, alice)
+    const raw = await rawDmStream(alice, bob)
+    const frames = await Promise.all(Array.from({ length: 50 }, async (_, i) => await makeEnvelope(aliceKey, bob, `spam ${i}`)))
+    for (const frame of frames) await raw.write(frame).catch(() => {})
+    await eventually(() => bob.status().metrics.rateLimited === 1, 10_000, 'rate limiting')
+    await eventually(() => bob.libp2p.getConnections(alice.peerId).length === 0, 10_000, 'disconnection')
+    expect(bob.status().metrics.received).toBeLessThanOrEqual(10)
+  })
+
+  it('ids are unique hex and texts round-trip unicode', async () => {
+    const alice = await node('alice')
+    const bob = await node('bob')
+    await befriend(alice, bob)
+    const sent = await alice.send('bob', 'héllo 👋 — 你好')
+    const got = await waitFor(bob, 'message', m => m.id === sent.id)
+    expect(got.text).toBe('héllo 👋 — 你好')
+    expect(sent.id).toMatch(/^[0-9a-f]{32}$/)
+    expect(toHex(Buffer.from(sent.id, 'hex'))).toBe(sent.id)
+  })
+})
