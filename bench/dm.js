@@ -55,7 +55,7 @@ if (flags.help) {
   --window W          unacked frames in flight per peer, raw and Kith (default 256, Kith's default)
   --kith-inflight K   Kith throughput: at most K messages queued but not yet delivered; 0 = all at once (default 1024)
   --only raw|kith     run one side only
-  --profile           CPU-profile Kith's throughput run in both processes (bench/results/prof/), one round, no results file
+  --profile           CPU-profile the throughput runs in both processes (bench/results/prof/); one round, no results file
   --no-save           do not write bench/results/`)
   process.exit(0)
 }
@@ -335,7 +335,7 @@ async function measure (receiver, side, round, sizes) {
 
   // Throughput: as fast as the window lets us, until the last one is acked.
   await receiver.call('reset')
-  if (opts.profile && side.name === 'kith') {
+  if (opts.profile) {
     await receiver.call('profile:start')
     profiler = new Profiler()
     await profiler.start()
@@ -343,10 +343,10 @@ async function measure (receiver, side, round, sizes) {
   cpu = process.cpuUsage()
   const ms = await withTimeout(side.throughput(opts.count, opts.window), PHASE_TIMEOUT_MS, `${label} throughput`)
   const tputSenderCpu = cpuSince(cpu)
-  if (opts.profile && side.name === 'kith') {
+  if (opts.profile) {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-    profiles.push(await profiler.stop(join(RESULTS, 'prof', `sender-${stamp}.cpuprofile`)))
-    profiles.push((await receiver.call('profile:stop', { path: join(RESULTS, 'prof', `receiver-${stamp}.cpuprofile`) })).path)
+    profiles.push(await profiler.stop(join(RESULTS, 'prof', `${side.name}-sender-${stamp}.cpuprofile`)))
+    profiles.push((await receiver.call('profile:stop', { path: join(RESULTS, 'prof', `${side.name}-receiver-${stamp}.cpuprofile`) })).path)
   }
   seen = await receiver.call('count')
   check(side.name, seen, opts.count)
@@ -462,7 +462,7 @@ async function main () {
   }
   if (profiles.length > 0) {
     console.log('')
-    console.log('CPU profiles (Kith throughput run):')
+    console.log('CPU profiles of the throughput runs (summarize with bench/prof-summary.js):')
     for (const p of profiles) console.log(`  node bench/prof-summary.js ${p}`)
   }
 

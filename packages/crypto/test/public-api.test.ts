@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest'
+
+// Written by hand from src/index.ts (types are not runtime exports): a change to the public API
+// must change this list too.
+const CRYPTO_API = ['generateDeviceKey', 'saveDeviceKey', 'loadDeviceKey', 'signMessage', 'openSignedMessage']
+
+describe('@kith/crypto public API', () => {
+  it('exports exactly the known names, all functions', async () => {
+    const mod = await import('@kith/crypto') as Record<string, unknown>
+    expect(Object.keys(mod).sort()).toEqual([...CRYPTO_API].sort())
+    for (const name of CRYPTO_API) expect(typeof mod[name], name).toBe('function')
+  })
+})
