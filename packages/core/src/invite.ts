@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { INVITE_TOKEN_BYTES, LIMITS } from './constants.js'
 import { InvalidInviteError } from './errors.js'
 import { Invite } from './proto/dm.js'
@@ -7,6 +8,12 @@ import { utf8Length } from './bytes.js'
 export const INVITE_PREFIX = 'kith1'
 const INVITE_VERSION = 1
 const BASE64URL = /^[A-Za-z0-9_-]+$/
+/** Bytes of SHA-256 appended to the payload, so a code mangled in copy-paste is caught. */
+const CHECKSUM_BYTES = 4
+
+function checksum (payload: Uint8Array): Buffer {
+  return createHash('sha256').update(payload).digest().subarray(0, CHECKSUM_BYTES)
+}
 
 /** What a friend needs to reach you, as carried by an invite code. */
 export interface InviteData {
@@ -22,7 +29,10 @@ export interface InviteData {
   expires: number
 }
 
-/** Encode an invite as one copy-pasteable string. */
+/**
+ * Encode an invite as one copy-pasteable string: `kith1` + base64url(protobuf Invite + the first
+ * 4 bytes of its SHA-256).
+ */
 export function encodeInvite (invite: InviteData): string {
   const bytes = Invite.encode({
     version: INVITE_VERSION,
@@ -32,7 +42,7 @@ export function encodeInvite (invite: InviteData): string {
     token: new Uint8Array(invite.token),
     expires: BigInt(invite.expires)
   })
-  return INVITE_PREFIX + Buffer.from(bytes).toString('base64url')
+  return INVITE_PREFIX + Buffer.concat([bytes, checksum(bytes)]).toString('base64url')
 }
 
 /**
@@ -47,9 +57,14 @@ export function decodeInvite (code: string, now = Date.now()): InviteData {
   const body = trimmed.slice(INVITE_PREFIX.length)
   if (!BASE64URL.test(body)) throw new InvalidInviteError('invite code holds characters it cannot hold')
 
+  const bytes = Buffer.from(body, 'base64url')
+  const payload = bytes.subarray(0, Math.max(0, bytes.length - CHECKSUM_BYTES))
+  if (bytes.length <= CHECKSUM_BYTES || !checksum(payload).equals(bytes.subarray(payload.length))) {
+    throw new InvalidInviteError('invite code is damaged (check that it was copied whole)')
+  }
   let invite: Invite
   try {
-    invite = Invite.decode(Buffer.from(body, 'base64url'), { limits: { addrs: LIMITS.maxAddrs } })
+    invite = Invite.decode(payload, { limits: { addrs: LIMITS.maxAddrs } })
   } catch {
     throw new InvalidInviteError('invite code is damaged (could not decode it)')
   }

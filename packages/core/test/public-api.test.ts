@@ -13,7 +13,7 @@ const CORE_API = [
   // bytes.ts
   'toHex', 'fromHex', 'random', 'utf8Length',
   // invite.ts
-  'INVITE_PREFIX', 'encodeInvite', 'decodeInvite',
+  'INVITE_PREFIX', 'encodeInvite', 'decodeInvite', 'decodeEnvelope',
   // home.ts
   'resolveHome',
   // proto/dm.ts

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  Ack, AckStatus, ENCRYPTION_NONE, ENVELOPE_VERSION, Envelope, MESSAGE_ID_BYTES, fromHex, random, toHex, utf8Length
+  Ack, AckStatus, ENCRYPTION_NONE, ENVELOPE_VERSION, Envelope, MESSAGE_ID_BYTES, decodeEnvelope, fromHex, random, toHex, utf8Length
 } from '@kith/core'
 
 function envelope (overrides: Partial<Envelope> = {}): Envelope {
@@ -55,7 +55,7 @@ describe('Envelope wire format', () => {
     expect(() => Envelope.decode(bytes.subarray(0, 10))).toThrow()
   })
 
-  it('throws on bytes cut at any point that is not a field boundary', () => {
+  it('decodeEnvelope throws on bytes cut at any point that is not a field boundary', () => {
     const env = envelope()
     const bytes = Envelope.encode(env)
     const ends = fieldEnds(Envelope.encode, env, ['version', 'id', 'recipient', 'timestamp', 'encryption', 'body'])
@@ -64,9 +64,11 @@ describe('Envelope wire format', () => {
     for (let n = 1; n < bytes.length; n++) {
       if (ends.has(n)) continue
       try {
-        Envelope.decode(bytes.subarray(0, n))
+        decodeEnvelope(bytes.subarray(0, n))
         accepted.push(n)
-      } catch {}
+      } catch (err: any) {
+        expect(err.name).toBe('InvalidMessageError')
+      }
     }
     // Each entry is a truncated frame that decoded without an error (e.g. a cut inside the
     // timestamp varint must not yield a different timestamp).

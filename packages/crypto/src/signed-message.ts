@@ -5,6 +5,7 @@ import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 
 const DOMAIN = new TextEncoder().encode('kith/dm/v1')
 const MAX_PUBLIC_KEY_BYTES = 128
+const SIGNATURE_BYTES = 64
 
 /** The envelope fields a signature binds, so a signed message can't be re-addressed or re-dated. */
 export interface SignatureContext {
@@ -72,6 +73,7 @@ export async function openSignedMessage (body: Uint8Array, ctx: SignatureContext
     if (signed.sender.length > MAX_PUBLIC_KEY_BYTES) throw new Error('sender key too long')
     sender = parseSender(signed.sender)
     message = Message.decode(signed.message, { limits: { addrs: LIMITS.maxAddrs } })
+    if (signed.signature.length !== SIGNATURE_BYTES) throw new Error('an Ed25519 signature is 64 bytes')
   } catch (err) {
     throw new InvalidMessageError('malformed signed message', { cause: err })
   }

@@ -144,7 +144,7 @@ describe('signMessage / openSignedMessage', () => {
 
   it('throws InvalidMessageError for more than LIMITS.maxAddrs addresses, even when signed', async () => {
     const ctx = context()
-    const addrs = (n: number): Uint8Array[] => Array.from({ length: n }, () => random(8))
+    const addrs = (n: number): Array<Uint8Array<ArrayBuffer>> => Array.from({ length: n }, () => random(8))
     const intro = (n: number): Message => ({ kind: MessageKind.INTRO, text: '', inviteToken: random(16), name: 'A', addrs: addrs(n) })
     const ok = await openSignedMessage(await signMessage(alice, ctx, intro(LIMITS.maxAddrs)), ctx)
     expect(ok.message.addrs).toHaveLength(LIMITS.maxAddrs)

@@ -1,9 +1,10 @@
 import {
-  Ack, AckStatus, ENCRYPTION_NONE, ENVELOPE_VERSION, Envelope, InvalidMessageError, LIMITS, MESSAGE_ID_BYTES,
+  Ack, AckStatus, ENCRYPTION_NONE, ENVELOPE_VERSION, InvalidMessageError, decodeEnvelope, LIMITS, MESSAGE_ID_BYTES,
   MessageKind, toHex, utf8Length
 } from '@kith/core'
 import { openSignedMessage } from '@kith/crypto'
 import type { OpenedMessage } from '@kith/crypto'
+import type { Envelope } from '@kith/core'
 import type { MessagingMetrics } from './metrics.js'
 
 /** What the receiving side decided about one envelope, and what to do about it. */
@@ -20,7 +21,7 @@ export type Verdict =
 export async function checkEnvelope (frame: Uint8Array, self: Uint8Array, isKnownId: (id: string) => Promise<boolean>): Promise<Verdict> {
   let envelope: Envelope
   try {
-    envelope = Envelope.decode(frame)
+    envelope = decodeEnvelope(frame)
   } catch {
     return { status: AckStatus.INVALID, reason: 'invalid' }
   }

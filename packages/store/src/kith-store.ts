@@ -33,10 +33,14 @@ export class KithStore {
   private readonly outbox: Sub<StoredOutbox>
   private readonly contacts: Sub<ContactRecord>
   private readonly invites: Sub<InviteRecord>
+  /** Last seq used per conversation, written in the same batch as whatever used it. */
+  private readonly seqs: Sub<number>
   /** Last seq per conversation, loaded on first use; writes are ordered by it. */
   private readonly lastSeq = new Map<string, Promise<number> | number>()
   /** Ids being written right now: a second copy arriving meanwhile is a duplicate. */
   private readonly writing = new Set<string>()
+  /** Status changes read, then write: they run one at a time so none overwrites another. */
+  private statusQueue: Promise<unknown> = Promise.resolve()
 
   constructor (db: Db) {
     this.db = db
@@ -46,6 +50,7 @@ export class KithStore {
     this.outbox = db.sublevel<string, StoredOutbox>('o', json)
     this.contacts = db.sublevel<string, ContactRecord>('c', json)
     this.invites = db.sublevel<string, InviteRecord>('v', json)
+    this.seqs = db.sublevel<string, number>('s', json)
   }
 
   async open (): Promise<void> { await this.db.open() }
@@ -66,6 +71,7 @@ export class KithStore {
     const seq = await this.nextSeq(contact.peerId)
     await this.db.batch([
       { type: 'put', sublevel: this.contacts, key: contact.peerId, value: contact },
+      { type: 'put', sublevel: this.seqs, key: contact.peerId, value: seq },
       { type: 'put', sublevel: this.index, key: intro.id, value: { conversation: contact.peerId, seq } },
       { type: 'put', sublevel: this.outbox, key: seqKey(contact.peerId, seq), value: { id: intro.id, peer: contact.peerId, seq, envelope: Buffer.from(intro.envelope).toString('base64') } }
     ] as Op[])
@@ -110,10 +116,7 @@ export class KithStore {
   private async nextSeq (conversation: string): Promise<number> {
     let last = this.lastSeq.get(conversation)
     if (last == null) {
-      last = (async () => {
-        const keys = await this.messages.keys({ gt: `${conversation}!`, lt: `${conversation}!~`, reverse: true, limit: 1 }).all()
-        return keys[0] == null ? 0 : parseInt(keys[0].slice(conversation.length + 1), 16)
-      })()
+      last = (async () => await this.seqs.get(conversation) ?? 0)()
       this.lastSeq.set(conversation, last)
     }
     const seq = (await last) + 1
@@ -134,6 +137,7 @@ export class KithStore {
     const key = seqKey(message.conversation, seq)
     await this.db.batch([
       { type: 'put', sublevel: this.messages, key, value: record },
+      { type: 'put', sublevel: this.seqs, key: message.conversation, value: seq },
       { type: 'put', sublevel: this.index, key: message.id, value: { conversation: message.conversation, seq } },
       { type: 'put', sublevel: this.outbox, key, value: { id: message.id, peer: message.conversation, seq, envelope: Buffer.from(envelope).toString('base64') } }
     ] as Op[])
@@ -153,6 +157,7 @@ export class KithStore {
       const record: MessageRecord = { ...message, seq, status: 'received' }
       await this.db.batch([
         { type: 'put', sublevel: this.messages, key: seqKey(message.conversation, seq), value: record },
+        { type: 'put', sublevel: this.seqs, key: message.conversation, value: seq },
         { type: 'put', sublevel: this.index, key: message.id, value: { conversation: message.conversation, seq } }
       ] as Op[])
       return record
@@ -195,7 +200,7 @@ export class KithStore {
       const ops: Op[] = []
       for (const entry of entries) {
         const key = seqKey(entry.peer, entry.seq)
-        ops.push({ type: 'del', sublevel: this.outbox, key })
+        if ((await this.outbox.get(key))?.id === entry.id) ops.push({ type: 'del', sublevel: this.outbox, key })
         const record = await this.messages.get(key)
         if (record == null || record.id !== entry.id || RANK[record.status] >= RANK[status]) continue
         const updated: MessageRecord = { ...record, status }
@@ -207,8 +212,6 @@ export class KithStore {
     })
   }
 
-  // Status changes read, then write: run them one at a time so none overwrites another.
-  private statusQueue: Promise<unknown> = Promise.resolve()
   private async serialized<T> (fn: () => Promise<T>): Promise<T> {
     const run = this.statusQueue.then(fn, fn)
     this.statusQueue = run.catch(() => {})

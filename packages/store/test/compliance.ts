@@ -4,49 +4,11 @@
  * closes it and opens the same database again, returning the new handle.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { random, toHex } from '@kith/core'
-import type { KithStore, MessageRecord, OutboxEntry } from '@kith/store'
+import type { KithStore, MessageRecord } from '@kith/store'
+import type { StoreHarness } from './helpers.js'
+export type { StoreHarness }
 import { reopenSuite } from './compliance-reopen.js'
-
-export interface StoreHarness {
-  store: KithStore
-  reopen?: () => Promise<KithStore>
-  cleanup: () => Promise<void>
-}
-
-export const ME = '12D3KooWMe000000000000000000000000000000000000000'
-export const ALICE = '12D3KooWAlice0000000000000000000000000000000000000'
-export const BOB = '12D3KooWBob00000000000000000000000000000000000000'
-
-export function newId (): string { return toHex(random(16)) }
-
-export function envelopeFor (text: string): Uint8Array {
-  return new TextEncoder().encode(`envelope:${text}`)
-}
-
-export function outgoing (conversation: string, text: string): Omit<MessageRecord, 'seq' | 'status'> {
-  return { id: newId(), conversation, from: ME, text, ts: Date.now() }
-}
-
-export function incoming (conversation: string, text: string, id = newId()): Omit<MessageRecord, 'seq' | 'status'> {
-  return { id, conversation, from: conversation, text, ts: Date.now() }
-}
-
-export async function send (store: KithStore, conversation: string, text: string): Promise<{ record: MessageRecord, entry: OutboxEntry }> {
-  return await store.appendOutgoing(outgoing(conversation, text), envelopeFor(text))
-}
-
-export async function sendMany (store: KithStore, conversation: string, count: number): Promise<MessageRecord[]> {
-  const records: MessageRecord[] = []
-  for (let i = 1; i <= count; i++) records.push((await send(store, conversation, `m${i}`)).record)
-  return records
-}
-
-export function contact (peerId: string, name: string): { peerId: string, name: string, addrs: string[], addedAt: number } {
-  return { peerId, name, addrs: ['/ip4/192.0.2.1/tcp/4001'], addedAt: 1_700_000_000_000 }
-}
-
-function texts (records: MessageRecord[]): string[] { return records.map(r => r.text) }
+import { ALICE, BOB, ME, contact, envelopeFor, incoming, newId, outgoing, send, sendMany, texts } from './helpers.js'
 
 /** What the backend supports beyond the basics; `reopen` runs the durability tests. */
 export interface StoreFeatures { reopen?: boolean }
