@@ -116,7 +116,18 @@ export class KithStore {
   private async nextSeq (conversation: string): Promise<number> {
     let last = this.lastSeq.get(conversation)
     if (last == null) {
-      last = (async () => await this.seqs.get(conversation) ?? 0)()
+      // The counter is authoritative; the last keys in history and outbox are a floor, so a
+      // seq is never handed out twice even for a database written before the counter existed.
+      last = (async () => {
+        const range = { gt: `${conversation}!`, lt: `${conversation}!~`, reverse: true, limit: 1 }
+        const [counter, lastMessage, lastOutbox] = await Promise.all([
+          this.seqs.get(conversation),
+          this.messages.keys(range).all(),
+          this.outbox.keys(range).all()
+        ])
+        const seqOf = (keys: string[]): number => keys[0] == null ? 0 : parseInt(keys[0].slice(conversation.length + 1), 16)
+        return Math.max(counter ?? 0, seqOf(lastMessage), seqOf(lastOutbox))
+      })()
       this.lastSeq.set(conversation, last)
     }
     const seq = (await last) + 1
