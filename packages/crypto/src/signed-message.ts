@@ -1,5 +1,6 @@
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { ed25519Sign, ed25519Verify } from './ed25519.js'
 import { InvalidMessageError, InvalidSignatureError, LIMITS, Message, SignedMessage } from '@kith/core'
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 
@@ -34,7 +35,7 @@ function signedBytes (ctx: SignatureContext, message: Uint8Array): Uint8Array {
 /** Sign `message` with a device key for the envelope described by `ctx`; returns the body bytes. */
 export async function signMessage (key: PrivateKey, ctx: SignatureContext, message: Message): Promise<Uint8Array> {
   const encoded = Message.encode(message)
-  const signature = await key.sign(signedBytes(ctx, encoded))
+  const signature = ed25519Sign(key, signedBytes(ctx, encoded))
   return SignedMessage.encode({
     sender: new Uint8Array(publicKeyToProtobuf(key.publicKey)),
     message: encoded,
@@ -72,12 +73,13 @@ export async function openSignedMessage (body: Uint8Array, ctx: SignatureContext
     signed = SignedMessage.decode(body)
     if (signed.sender.length > MAX_PUBLIC_KEY_BYTES) throw new Error('sender key too long')
     sender = parseSender(signed.sender)
+    if (sender.key.type !== 'Ed25519') throw new Error('device keys are Ed25519')
     message = Message.decode(signed.message, { limits: { addrs: LIMITS.maxAddrs } })
     if (signed.signature.length !== SIGNATURE_BYTES) throw new Error('an Ed25519 signature is 64 bytes')
   } catch (err) {
     throw new InvalidMessageError('malformed signed message', { cause: err })
   }
-  const ok = await sender.key.verify(signedBytes(ctx, signed.message), signed.signature)
+  const ok = ed25519Verify(sender.key, signedBytes(ctx, signed.message), signed.signature)
   if (!ok) throw new InvalidSignatureError('message signature does not verify')
   return { sender: sender.peerId, message }
 }

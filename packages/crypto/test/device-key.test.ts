@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { fromHex, toHex } from '@kith/core'
-import { generateDeviceKey, loadDeviceKey, saveDeviceKey } from '@kith/crypto'
+import { ed25519Sign, ed25519Verify, generateDeviceKey, loadDeviceKey, saveDeviceKey } from '@kith/crypto'
 
 let dir: string
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'kith-crypto-')) })
@@ -99,5 +99,16 @@ describe('Ed25519 known answer (RFC 8032, section 7.1, test 1)', () => {
     flipped[0] = flipped[0]! ^ 1
     expect(await publicKey.verify(empty, flipped)).toBe(false)
     expect(await publicKey.verify(new Uint8Array([0]), signature)).toBe(false)
+  })
+
+  it('gives the same answers through the node:crypto path Kith signs and verifies messages with', () => {
+    const key = privateKeyFromRaw(fromHex(secret + publicHex))
+    expect(toHex(ed25519Sign(key, empty))).toBe(signatureHex)
+    const signature = fromHex(signatureHex)
+    expect(ed25519Verify(key.publicKey, empty, signature)).toBe(true)
+    const flipped = new Uint8Array(signature)
+    flipped[63] = flipped[63]! ^ 0x80
+    expect(ed25519Verify(key.publicKey, empty, flipped)).toBe(false)
+    expect(ed25519Verify(key.publicKey, new Uint8Array([0]), signature)).toBe(false)
   })
 })
