@@ -1,54 +1,58 @@
 import {
-  Ack, AckStatus, ENCRYPTION_NONE, ENVELOPE_VERSION, InvalidMessageError, decodeEnvelope, LIMITS, MESSAGE_ID_BYTES,
-  MessageKind, toHex, utf8Length
+  Ack, AckStatus, ENCRYPTION_NONE, ENVELOPE_VERSION, InvalidMessageError, LIMITS, MESSAGE_ID_BYTES,
+  MessageKind, decodeEnvelope, toHex, utf8Length
 } from '@kith/core'
 import { openSignedMessage } from '@kith/crypto'
-import type { OpenedMessage } from '@kith/crypto'
 import type { Envelope } from '@kith/core'
+import type { OpenedMessage } from '@kith/crypto'
 import type { MessagingMetrics } from './metrics.js'
 
-/** What the receiving side decided about one envelope, and what to do about it. */
-export type Verdict =
-  | { status: AckStatus.INVALID, reason: keyof MessagingMetrics, id?: Uint8Array }
-  | { status: AckStatus.DUPLICATE, id: Uint8Array }
-  | { status: AckStatus.OK, id: Uint8Array, envelope: Envelope, opened: OpenedMessage }
+/** Why an envelope was turned away, as counted in the metrics. */
+export type Rejection = keyof Pick<MessagingMetrics, 'invalid' | 'forged'>
+
+/** A frame that decoded into an envelope addressed to us. */
+export interface DecodedFrame { ok: true, id: Uint8Array, hexId: string, envelope: Envelope }
+/** A frame that did not; `id` is there when the frame decoded far enough to ack it. */
+export interface BadFrame { ok: false, reason: Rejection, id?: Uint8Array }
 
 /**
- * Check one frame from the wire: decode (the frame's size was limited before), check the
- * version, recipient and id, drop known ids before any crypto, then verify the signature and
- * the message's own limits. What the sender may do (contact? invite?) is decided by the caller.
+ * First, cheap checks on one frame from the wire (its size was limited before it was read):
+ * strict decoding, version, encryption, id length, recipient. No crypto, no storage.
  */
-export async function checkEnvelope (frame: Uint8Array, self: Uint8Array, isKnownId: (id: string) => Promise<boolean>): Promise<Verdict> {
+export function decodeFrame (frame: Uint8Array, self: Uint8Array): DecodedFrame | BadFrame {
   let envelope: Envelope
   try {
     envelope = decodeEnvelope(frame)
   } catch {
-    return { status: AckStatus.INVALID, reason: 'invalid' }
+    return { ok: false, reason: 'invalid' }
   }
   if (envelope.version !== ENVELOPE_VERSION || envelope.encryption !== ENCRYPTION_NONE ||
     envelope.id.length !== MESSAGE_ID_BYTES || !Buffer.from(envelope.recipient).equals(self)) {
-    return { status: AckStatus.INVALID, reason: 'invalid', id: envelope.id }
+    return envelope.id.length === MESSAGE_ID_BYTES ? { ok: false, reason: 'invalid', id: envelope.id } : { ok: false, reason: 'invalid' }
   }
-  const id = envelope.id
-  if (await isKnownId(toHex(id))) return { status: AckStatus.DUPLICATE, id }
+  return { ok: true, id: envelope.id, hexId: toHex(envelope.id), envelope }
+}
 
+/**
+ * Verify an envelope's signature and its message's own limits. Returns the opened message or
+ * why it was rejected.
+ */
+export async function openEnvelope (envelope: Envelope): Promise<OpenedMessage | Rejection> {
   let opened: OpenedMessage
   try {
     opened = await openSignedMessage(envelope.body, envelope)
-  } catch (err: any) {
-    return { status: AckStatus.INVALID, reason: err instanceof InvalidMessageError ? 'invalid' : 'forged', id }
+  } catch (err) {
+    return err instanceof InvalidMessageError ? 'invalid' : 'forged'
   }
   const { message } = opened
-  if (message.kind === MessageKind.TEXT) {
-    if (message.text.length === 0 || utf8Length(message.text) > LIMITS.maxTextBytes) return { status: AckStatus.INVALID, reason: 'invalid', id }
-  } else if (message.kind === MessageKind.INTRO) {
-    if (utf8Length(message.name) > LIMITS.maxNameBytes || message.addrs.some(a => a.length > LIMITS.maxAddrBytes)) {
-      return { status: AckStatus.INVALID, reason: 'invalid', id }
-    }
-  } else {
-    return { status: AckStatus.INVALID, reason: 'invalid', id }
+  switch (message.kind) {
+    case MessageKind.TEXT:
+      return message.text.length === 0 || utf8Length(message.text) > LIMITS.maxTextBytes ? 'invalid' : opened
+    case MessageKind.INTRO:
+      return utf8Length(message.name) > LIMITS.maxNameBytes || message.addrs.some(a => a.length > LIMITS.maxAddrBytes) ? 'invalid' : opened
+    default:
+      return 'invalid'
   }
-  return { status: AckStatus.OK, id, envelope, opened }
 }
 
 /** An ack frame for an envelope id. */

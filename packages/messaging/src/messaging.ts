@@ -7,18 +7,19 @@ import type { Message } from '@kith/core'
 import { signMessage } from '@kith/crypto'
 import { KEEP_ALIVE, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
-import { RateLimiter, lpStream } from '@libp2p/utils'
+import { RateLimiter } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { PeerSender } from './peer-sender.js'
-import { checkEnvelope, encodeAck } from './inbound.js'
+import { decodeFrame, encodeAck, openEnvelope } from './inbound.js'
+import { serveInbound } from './inbound-stream.js'
 import { emptyMetrics } from './metrics.js'
 import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, RATE_BURST, RATE_PER_SECOND } from './constants.js'
 import type { Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
 import type { MessagingMetrics } from './metrics.js'
-import type { ContactRecord, MessageRecord, OutboxEntry } from '@kith/store'
+import type { ContactRecord, KithStore, MessageRecord } from '@kith/store'
 import type { Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
-import type { Verdict } from './inbound.js'
+import type { OpenedMessage } from '@kith/crypto'
 
 /** The /kith/dm/1.0.0 service: durable outbox, signed envelopes, acks, contacts-only inbox. */
 export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> implements Messaging, Startable {
@@ -104,7 +105,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const taken = (await this.init.store.listContacts()).find(c => c.name === name && c.peerId !== peerId.toString())
     if (taken != null) throw new ContactExistsError(`you already have a contact named "${name}"`)
 
-    const contact: ContactRecord = { peerId: peerId.toString(), name, addrs: invite.addrs.map(a => multiaddr(a).toString()), addedAt: Date.now() }
+    const contact: ContactRecord = { peerId: peerId.toString(), name, addrs: decodeAddrs(invite.addrs), addedAt: Date.now() }
     const intro = await this.seal(contact.peerId, { kind: MessageKind.INTRO, text: '', name: this.init.name, inviteToken: new Uint8Array(invite.token), addrs: this.ownAddrs() })
     const entry = await this.init.store.addContactWithIntro(contact, { id: intro.id, envelope: intro.envelope })
     await this.remember(contact)
@@ -168,66 +169,88 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   // ---- receiving ----
 
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
-    const remote = connection.remotePeer.toString()
-    if (this.isBanned(connection.remotePeer)) { stream.abort(new Error('banned')); return }
-    const lp = lpStream(stream, { maxDataLength: LIMITS.maxFrameBytes })
-    try {
-      while (true) {
-        let frame
-        try {
-          frame = await lp.read()
-        } catch (err: any) {
-          if (err?.name !== 'UnexpectedEOFError') { this.metrics.invalid++; throw err }
-          break
-        }
-        try {
-          this.limiter.consume(remote)
-        } catch {
-          this.flooded(connection)
-          return
-        }
-        const verdict = await checkEnvelope(frame.subarray(), this.self, async id => await this.init.store.getMessage(id) != null)
-        const status = await this.accept(verdict)
-        if (verdict.id == null) throw new Error('undecodable envelope')
-        await lp.write(encodeAck(verdict.id, status))
+    const remote = connection.remotePeer
+    if (this.isBanned(remote)) { stream.abort(new Error('banned')); return }
+    const admit = (): boolean => {
+      try {
+        this.limiter.consume(remote.toString())
+        return true
+      } catch {
+        this.flooded(connection)
+        return false
       }
-      await stream.close()
+    }
+    try {
+      await serveInbound(stream, async frames => await this.receive(frames), admit)
     } catch (err: any) {
-      this.log('inbound stream from %p ended: %s', connection.remotePeer, err?.message)
-      stream.abort(err)
+      if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') this.metrics.invalid++
+      this.log('inbound stream from %p dropped: %s', remote, err?.message)
     }
   }
 
-  /** Apply a checked envelope: store it (or the contact it introduces). Returns the ack status. */
-  private async accept (verdict: Verdict): Promise<AckStatus> {
-    if (verdict.status === AckStatus.INVALID) { this.metrics[verdict.reason]++; return verdict.status }
-    if (verdict.status === AckStatus.DUPLICATE) { this.metrics.duplicates++; return verdict.status }
-    const { opened, envelope } = verdict
-    const from = opened.sender.toString()
-    const contact = await this.init.store.getContact(from)
+  /**
+   * Handle frames that arrived together: cheap checks, one lookup for known ids (a resent
+   * envelope is recognised before any crypto), signatures, contacts, then one batch for all new
+   * messages. Returns the acks in frame order; `drop` when a frame could not even be acked.
+   */
+  private async receive (frames: Uint8Array[]): Promise<{ acks: Uint8Array[], drop: boolean }> {
+    const decoded = frames.map(frame => decodeFrame(frame, this.self))
+    const known = await this.init.store.knownIds(decoded.flatMap(d => d.ok ? [d.hexId] : []))
+    const statuses: AckStatus[] = []
+    const ids: Uint8Array[] = []
+    const toStore: Array<{ at: number, message: Parameters<KithStore['appendIncoming']>[0] }> = []
 
-    if (opened.message.kind === MessageKind.INTRO) {
-      if (contact != null) return AckStatus.OK
-      const token = toHex(opened.message.inviteToken)
-      const invite = await this.init.store.getInvite(token)
-      if (invite == null || invite.expires < Date.now()) { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
-      const added: ContactRecord = {
-        peerId: from,
-        name: await this.uniqueName(opened.message.name),
-        addrs: opened.message.addrs.map(a => multiaddr(a).toString()),
-        addedAt: Date.now()
+    for (const d of decoded) {
+      if (!d.ok) {
+        this.metrics[d.reason]++
+        if (d.id == null) return { acks: this.acks(ids, statuses), drop: true }
+        ids.push(d.id); statuses.push(AckStatus.INVALID)
+        continue
       }
-      await this.init.store.redeemInvite(token, added)
-      await this.remember(added)
-      this.safeDispatch('contact', added)
-      return AckStatus.OK
+      ids.push(d.id)
+      if (known.has(d.hexId)) { this.metrics.duplicates++; statuses.push(AckStatus.DUPLICATE); continue }
+      const opened = await openEnvelope(d.envelope)
+      if (typeof opened === 'string') { this.metrics[opened]++; statuses.push(AckStatus.INVALID); continue }
+      if (opened.message.kind === MessageKind.INTRO) { statuses.push(await this.acceptIntro(opened)); continue }
+      const from = opened.sender.toString()
+      if (await this.init.store.getContact(from) == null) { this.metrics.refusedNotContact++; statuses.push(AckStatus.REFUSED); continue }
+      statuses.push(AckStatus.OK)
+      toStore.push({ at: statuses.length - 1, message: { id: d.hexId, conversation: from, from, text: opened.message.text, ts: Number(d.envelope.timestamp) } })
     }
 
-    if (contact == null) { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
-    const record = await this.init.store.appendIncoming({ id: toHex(envelope.id), conversation: from, from, text: opened.message.text, ts: Number(envelope.timestamp) })
-    if (record == null) { this.metrics.duplicates++; return AckStatus.DUPLICATE }
-    this.metrics.received++
-    this.safeDispatch('message', record)
+    const stored = await this.init.store.appendIncomingMany(toStore.map(s => s.message))
+    for (const [i, record] of stored.entries()) {
+      if (record == null) {
+        this.metrics.duplicates++
+        statuses[(toStore[i] as { at: number }).at] = AckStatus.DUPLICATE
+      } else {
+        this.metrics.received++
+        this.safeDispatch('message', record)
+      }
+    }
+    return { acks: this.acks(ids, statuses), drop: false }
+  }
+
+  private acks (ids: Uint8Array[], statuses: AckStatus[]): Uint8Array[] {
+    return ids.map((id, i) => encodeAck(id, statuses[i] as AckStatus))
+  }
+
+  /** An introduction: whoever holds a valid invite token of ours becomes a contact. */
+  private async acceptIntro (opened: OpenedMessage): Promise<AckStatus> {
+    const from = opened.sender.toString()
+    if (await this.init.store.getContact(from) != null) return AckStatus.OK
+    const token = toHex(opened.message.inviteToken)
+    const invite = await this.init.store.getInvite(token)
+    if (invite == null || invite.expires < Date.now()) { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
+    const added: ContactRecord = {
+      peerId: from,
+      name: await this.uniqueName(opened.message.name),
+      addrs: decodeAddrs(opened.message.addrs),
+      addedAt: Date.now()
+    }
+    await this.init.store.redeemInvite(token, added)
+    await this.remember(added)
+    this.safeDispatch('contact', added)
     return AckStatus.OK
   }
 
@@ -274,6 +297,11 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private safeDispatch<K extends keyof MessagingEvents> (type: K, detail: MessagingEvents[K]['detail']): void {
     this.safeDispatchEvent(type, { detail })
   }
+}
+
+/** Multiaddrs from bytes a peer sent us; ones that do not parse are left out. */
+function decodeAddrs (addrs: Uint8Array[]): string[] {
+  return addrs.flatMap(a => { try { return [multiaddr(a).toString()] } catch { return [] } })
 }
 
 /** A contact alias: trimmed, no control characters, not empty, not too long. */

@@ -61,6 +61,25 @@ export class PeerSender {
     this.pulse.notify()
   }
 
+  private settling: Array<{ entry: OutboxEntry, status: 'delivered' | 'refused' }> = []
+
+  /** Acks that arrive together are settled together (one store batch), in order. */
+  private settle (entry: OutboxEntry, status: 'delivered' | 'refused'): void {
+    this.settling.push({ entry, status })
+    if (this.settling.length > 1) return
+    setImmediate(() => {
+      const acked = this.settling
+      this.settling = []
+      for (let i = 0; i < acked.length;) {
+        const status = (acked[i] as { status: 'delivered' | 'refused' }).status
+        let j = i
+        while (j < acked.length && acked[j]?.status === status) j++
+        this.ctx.settled(acked.slice(i, j).map(a => a.entry), status)
+        i = j
+      }
+    })
+  }
+
   private async run (): Promise<void> {
     this.running = true
     try {
@@ -99,7 +118,7 @@ export class PeerSender {
         this.queue.shift()
         inFlight--
         lastAck = Date.now()
-        this.ctx.settled([head], ack.status === AckStatus.OK || ack.status === AckStatus.DUPLICATE ? 'delivered' : 'refused')
+        this.settle(head, ack.status === AckStatus.OK || ack.status === AckStatus.DUPLICATE ? 'delivered' : 'refused')
         this.pulse.notify()
       }
     })()
@@ -112,7 +131,8 @@ export class PeerSender {
           inFlight += batch.length
           lastAck = inFlight === batch.length ? Date.now() : lastAck
           await lp.writeV(batch.map(e => e.envelope))
-          this.ctx.sent(batch)
+          // Acks may have come in during the write: those are settled, not merely sent.
+          this.ctx.sent(batch.filter(e => this.queue.includes(e)))
           continue
         }
         if (this.queue.length === 0) {

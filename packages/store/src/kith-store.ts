@@ -1,11 +1,11 @@
 import { LIMITS } from '@kith/core'
-import type { AbstractLevel, AbstractSublevel, AbstractBatchOperation } from 'abstract-level'
+import { GroupCommit } from './group-commit.js'
+import type { Db, Op } from './group-commit.js'
 import type { ContactRecord, HistoryOptions, InviteRecord, MessageRecord, MessageStatus, OutboxEntry } from './types.js'
+import type { AbstractSublevel } from 'abstract-level'
 
-// Any abstract-level database with string keys: classic-level on disk, memory-level in tests.
-type Db = AbstractLevel<any, string, any>
 type Sub<V> = AbstractSublevel<Db, any, string, V>
-type Op = AbstractBatchOperation<Db, string, any>
+type NewMessage = Omit<MessageRecord, 'seq' | 'status'>
 
 interface StoredOutbox { id: string, peer: string, seq: number, envelope: string }
 interface IndexEntry { conversation: string, seq: number }
@@ -18,23 +18,31 @@ function seqKey (conversation: string, seq: number): string {
   return `${conversation}!${seq.toString(16).padStart(SEQ_WIDTH, '0')}`
 }
 
+function rangeOf (conversation: string): { gt: string, lt: string } {
+  return { gt: `${conversation}!`, lt: `${conversation}!~` }
+}
+
 /**
  * Kith's state in one ordered key-value database: contacts, issued invites, history, the
  * outbox. Every state change is ONE atomic batch, so a crash (kill -9) at any moment leaves
- * either the old state or the new one, never half of each.
+ * either the old state or the new one, never half of each. Changes that arrive together are
+ * written together (group commit), each still whole.
  *
  * Works over any abstract-level database; `openStore(path)` gives LevelDB, `memoryStore()` an
  * in-memory one for tests. Both pass the same compliance suite.
  */
 export class KithStore {
   private readonly db: Db
+  private readonly writer: GroupCommit
   private readonly messages: Sub<MessageRecord>
   private readonly index: Sub<IndexEntry>
   private readonly outbox: Sub<StoredOutbox>
-  private readonly contacts: Sub<ContactRecord>
+  private readonly contactsDb: Sub<ContactRecord>
   private readonly invites: Sub<InviteRecord>
   /** Last seq used per conversation, written in the same batch as whatever used it. */
   private readonly seqs: Sub<number>
+  /** Contacts are few and read on every message: all of them, in memory, loaded on open. */
+  private readonly contacts = new Map<string, ContactRecord>()
   /** Last seq per conversation, loaded on first use; writes are ordered by it. */
   private readonly lastSeq = new Map<string, Promise<number> | number>()
   /** Ids being written right now: a second copy arriving meanwhile is a duplicate. */
@@ -44,23 +52,33 @@ export class KithStore {
 
   constructor (db: Db) {
     this.db = db
+    this.writer = new GroupCommit(db)
     const json = { valueEncoding: 'json' }
     this.messages = db.sublevel<string, MessageRecord>('m', json)
     this.index = db.sublevel<string, IndexEntry>('i', json)
     this.outbox = db.sublevel<string, StoredOutbox>('o', json)
-    this.contacts = db.sublevel<string, ContactRecord>('c', json)
+    this.contactsDb = db.sublevel<string, ContactRecord>('c', json)
     this.invites = db.sublevel<string, InviteRecord>('v', json)
     this.seqs = db.sublevel<string, number>('s', json)
   }
 
-  async open (): Promise<void> { await this.db.open() }
-  async close (): Promise<void> { await this.db.close() }
+  async open (): Promise<void> {
+    await this.db.open()
+    this.contacts.clear()
+    for (const contact of await this.contactsDb.values().all()) this.contacts.set(contact.peerId, contact)
+  }
+
+  async close (): Promise<void> {
+    await this.writer.drain()
+    await this.db.close()
+  }
 
   // ---- contacts ----
 
   /** Add or replace a contact. */
   async putContact (contact: ContactRecord): Promise<void> {
-    await this.contacts.put(contact.peerId, contact)
+    await this.writer.commit([{ type: 'put', sublevel: this.contactsDb, key: contact.peerId, value: contact }])
+    this.contacts.set(contact.peerId, contact)
   }
 
   /**
@@ -69,34 +87,33 @@ export class KithStore {
    */
   async addContactWithIntro (contact: ContactRecord, intro: { id: string, envelope: Uint8Array }): Promise<OutboxEntry> {
     const seq = await this.nextSeq(contact.peerId)
-    await this.db.batch([
-      { type: 'put', sublevel: this.contacts, key: contact.peerId, value: contact },
+    await this.writer.commit([
+      { type: 'put', sublevel: this.contactsDb, key: contact.peerId, value: contact },
       { type: 'put', sublevel: this.seqs, key: contact.peerId, value: seq },
       { type: 'put', sublevel: this.index, key: intro.id, value: { conversation: contact.peerId, seq } },
       { type: 'put', sublevel: this.outbox, key: seqKey(contact.peerId, seq), value: { id: intro.id, peer: contact.peerId, seq, envelope: Buffer.from(intro.envelope).toString('base64') } }
-    ] as Op[])
+    ])
+    this.contacts.set(contact.peerId, contact)
     return { id: intro.id, peer: contact.peerId, seq, envelope: intro.envelope }
   }
 
   async getContact (peerId: string): Promise<ContactRecord | undefined> {
-    return await this.contacts.get(peerId)
+    return this.contacts.get(peerId)
   }
 
   async listContacts (): Promise<ContactRecord[]> {
-    return await this.contacts.values().all()
+    return [...this.contacts.values()]
   }
 
   /** Find a contact by alias or peer id. */
   async findContact (nameOrPeerId: string): Promise<ContactRecord | undefined> {
-    const byId = await this.contacts.get(nameOrPeerId)
-    if (byId != null) return byId
-    return (await this.listContacts()).find(c => c.name === nameOrPeerId)
+    return this.contacts.get(nameOrPeerId) ?? [...this.contacts.values()].find(c => c.name === nameOrPeerId)
   }
 
   // ---- invites ----
 
   async putInvite (invite: InviteRecord): Promise<void> {
-    await this.invites.put(invite.token, invite)
+    await this.writer.commit([{ type: 'put', sublevel: this.invites, key: invite.token, value: invite }])
   }
 
   async getInvite (token: string): Promise<InviteRecord | undefined> {
@@ -105,10 +122,11 @@ export class KithStore {
 
   /** Use an invite: the token is spent and the contact added in one batch. */
   async redeemInvite (token: string, contact: ContactRecord): Promise<void> {
-    await this.db.batch([
+    await this.writer.commit([
       { type: 'del', sublevel: this.invites, key: token },
-      { type: 'put', sublevel: this.contacts, key: contact.peerId, value: contact }
-    ] as Op[])
+      { type: 'put', sublevel: this.contactsDb, key: contact.peerId, value: contact }
+    ])
+    this.contacts.set(contact.peerId, contact)
   }
 
   // ---- history and outbox ----
@@ -119,7 +137,7 @@ export class KithStore {
       // The counter is authoritative; the last keys in history and outbox are a floor, so a
       // seq is never handed out twice even for a database written before the counter existed.
       last = (async () => {
-        const range = { gt: `${conversation}!`, lt: `${conversation}!~`, reverse: true, limit: 1 }
+        const range = { ...rangeOf(conversation), reverse: true, limit: 1 }
         const [counter, lastMessage, lastOutbox] = await Promise.all([
           this.seqs.get(conversation),
           this.messages.keys(range).all(),
@@ -142,16 +160,16 @@ export class KithStore {
    * Write an outgoing message to history and the outbox in one batch, before anything goes on
    * the wire. Returns the history record (with its `seq`) and the outbox entry.
    */
-  async appendOutgoing (message: Omit<MessageRecord, 'seq' | 'status'>, envelope: Uint8Array): Promise<{ record: MessageRecord, entry: OutboxEntry }> {
+  async appendOutgoing (message: NewMessage, envelope: Uint8Array): Promise<{ record: MessageRecord, entry: OutboxEntry }> {
     const seq = await this.nextSeq(message.conversation)
     const record: MessageRecord = { ...message, seq, status: 'queued' }
     const key = seqKey(message.conversation, seq)
-    await this.db.batch([
+    await this.writer.commit([
       { type: 'put', sublevel: this.messages, key, value: record },
       { type: 'put', sublevel: this.seqs, key: message.conversation, value: seq },
       { type: 'put', sublevel: this.index, key: message.id, value: { conversation: message.conversation, seq } },
       { type: 'put', sublevel: this.outbox, key, value: { id: message.id, peer: message.conversation, seq, envelope: Buffer.from(envelope).toString('base64') } }
-    ] as Op[])
+    ])
     return { record, entry: { id: message.id, peer: message.conversation, seq, envelope } }
   }
 
@@ -159,22 +177,48 @@ export class KithStore {
    * Write a received message unless its id is already known. Returns the stored record, or
    * `undefined` for a duplicate (which must still be acked: the sender lost our first ack).
    */
-  async appendIncoming (message: Omit<MessageRecord, 'seq' | 'status'>): Promise<MessageRecord | undefined> {
-    if (this.writing.has(message.id)) return undefined
-    this.writing.add(message.id)
+  async appendIncoming (message: NewMessage): Promise<MessageRecord | undefined> {
+    return (await this.appendIncomingMany([message]))[0]
+  }
+
+  /**
+   * Write received messages, in order, in one batch, skipping ids already known (or repeated
+   * in `messages`). Returns, per message, its record or `undefined` for a duplicate.
+   */
+  async appendIncomingMany (messages: NewMessage[]): Promise<Array<MessageRecord | undefined>> {
+    // Claim each id; a copy being written by another call, or repeated here, is a duplicate.
+    const mine = messages.map(m => {
+      if (this.writing.has(m.id)) return false
+      this.writing.add(m.id)
+      return true
+    })
     try {
-      if (await this.index.get(message.id) != null) return undefined
-      const seq = await this.nextSeq(message.conversation)
-      const record: MessageRecord = { ...message, seq, status: 'received' }
-      await this.db.batch([
-        { type: 'put', sublevel: this.messages, key: seqKey(message.conversation, seq), value: record },
-        { type: 'put', sublevel: this.seqs, key: message.conversation, value: seq },
-        { type: 'put', sublevel: this.index, key: message.id, value: { conversation: message.conversation, seq } }
-      ] as Op[])
-      return record
+      const known = await this.knownIds(messages.filter((_, i) => mine[i]).map(m => m.id))
+      const results: Array<MessageRecord | undefined> = []
+      const ops: Op[] = []
+      for (const [i, m] of messages.entries()) {
+        if (mine[i] !== true || known.has(m.id)) { results.push(undefined); continue }
+        const seq = await this.nextSeq(m.conversation)
+        const record: MessageRecord = { ...m, seq, status: 'received' }
+        ops.push(
+          { type: 'put', sublevel: this.messages, key: seqKey(m.conversation, seq), value: record },
+          { type: 'put', sublevel: this.seqs, key: m.conversation, value: seq },
+          { type: 'put', sublevel: this.index, key: m.id, value: { conversation: m.conversation, seq } }
+        )
+        results.push(record)
+      }
+      if (ops.length > 0) await this.writer.commit(ops)
+      return results
     } finally {
-      this.writing.delete(message.id)
+      for (const [i, m] of messages.entries()) if (mine[i] === true) this.writing.delete(m.id)
     }
+  }
+
+  /** Which of these message ids are already stored (in history or as queued control envelopes). */
+  async knownIds (ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set()
+    const found = await this.index.getMany(ids)
+    return new Set(ids.filter((_, i) => found[i] != null))
   }
 
   async getMessage (id: string): Promise<MessageRecord | undefined> {
@@ -186,16 +230,18 @@ export class KithStore {
   /** Mark messages `sent` (written to the wire) in one batch. Returns the records that changed. */
   async markSent (ids: string[]): Promise<MessageRecord[]> {
     return await this.serialized(async () => {
+      const at = await this.index.getMany(ids)
+      const keys = at.flatMap(a => a == null ? [] : [seqKey(a.conversation, a.seq)])
+      const records = keys.length > 0 ? await this.messages.getMany(keys) : []
       const changed: MessageRecord[] = []
       const ops: Op[] = []
-      for (const id of ids) {
-        const record = await this.getMessage(id)
+      for (const [i, record] of records.entries()) {
         if (record == null || RANK[record.status] >= RANK.sent) continue
         const updated: MessageRecord = { ...record, status: 'sent' }
-        ops.push({ type: 'put', sublevel: this.messages, key: seqKey(record.conversation, record.seq), value: updated })
+        ops.push({ type: 'put', sublevel: this.messages, key: keys[i] as string, value: updated })
         changed.push(updated)
       }
-      if (ops.length > 0) await this.db.batch(ops)
+      if (ops.length > 0) await this.writer.commit(ops)
       return changed
     })
   }
@@ -207,18 +253,20 @@ export class KithStore {
    */
   async settle (entries: Array<Pick<OutboxEntry, 'id' | 'peer' | 'seq'>>, status: 'delivered' | 'refused'): Promise<MessageRecord[]> {
     return await this.serialized(async () => {
+      const keys = entries.map(e => seqKey(e.peer, e.seq))
+      const [queued, records] = keys.length > 0 ? await Promise.all([this.outbox.getMany(keys), this.messages.getMany(keys)]) : [[], []]
       const changed: MessageRecord[] = []
       const ops: Op[] = []
-      for (const entry of entries) {
-        const key = seqKey(entry.peer, entry.seq)
-        if ((await this.outbox.get(key))?.id === entry.id) ops.push({ type: 'del', sublevel: this.outbox, key })
-        const record = await this.messages.get(key)
+      for (const [i, entry] of entries.entries()) {
+        const key = keys[i] as string
+        if (queued[i]?.id === entry.id) ops.push({ type: 'del', sublevel: this.outbox, key })
+        const record = records[i]
         if (record == null || record.id !== entry.id || RANK[record.status] >= RANK[status]) continue
         const updated: MessageRecord = { ...record, status }
         ops.push({ type: 'put', sublevel: this.messages, key, value: updated })
         changed.push(updated)
       }
-      if (ops.length > 0) await this.db.batch(ops)
+      if (ops.length > 0) await this.writer.commit(ops)
       return changed
     })
   }
@@ -239,8 +287,7 @@ export class KithStore {
 
   /** Envelopes not yet acked, for one peer or all, in the order they must go out. */
   async pendingOutbox (peer?: string): Promise<OutboxEntry[]> {
-    const range = peer != null ? { gt: `${peer}!`, lt: `${peer}!~` } : {}
-    const stored = await this.outbox.values(range).all()
+    const stored = await this.outbox.values(peer != null ? rangeOf(peer) : {}).all()
     return stored.map(e => ({ id: e.id, peer: e.peer, seq: e.seq, envelope: new Uint8Array(Buffer.from(e.envelope, 'base64')) }))
   }
 }
