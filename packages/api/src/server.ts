@@ -60,7 +60,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
     }],
     ['POST', /^\/v1\/messages$/, async (n, body) => await view(await n.send(requireString(body, 'to'), requireString(body, 'text', true)))],
     ['GET', /^\/v1\/history\/([^/]+)$/, async (n, _body, query, [contact]) => {
-      const records = await n.history(decodeURIComponent(contact ?? ''), { ...intParam(query, 'limit'), ...intParam(query, 'before') })
+      const records = await n.history(pathParam(contact), { ...intParam(query, 'limit'), ...intParam(query, 'before') })
       return await Promise.all(records.map(view))
     }],
     ['POST', /^\/v1\/shutdown$/, async () => { setImmediate(() => options.onShutdown?.()); return { stopping: true } }]
@@ -102,14 +102,19 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   const onMessage = (evt: CustomEvent<MessageRecord>): void => { emit(async () => ({ type: 'message', message: await view(evt.detail) })) }
   const onStatus = (evt: CustomEvent<MessageRecord>): void => { emit(async () => ({ type: 'status', message: await view(evt.detail) })) }
   const onContact = (evt: CustomEvent): void => { emit(async () => ({ type: 'contact', contact: contactView(evt.detail) })) }
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 0, '127.0.0.1', resolve)
+    })
+  } catch (err) {
+    wss.close()
+    throw err
+  }
   node.addEventListener('message', onMessage)
   node.addEventListener('message:status', onStatus)
   node.addEventListener('contact', onContact)
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', resolve)
-  })
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   await writeEndpoint(options.home, url, token)
 
@@ -158,10 +163,18 @@ function requireString (body: any, field: string, allowEmpty = false): string {
   return value
 }
 
+function pathParam (raw = ''): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw new InvalidMessageError('the contact in the path is not properly percent-encoded')
+  }
+}
+
 function intParam (query: URLSearchParams, name: string): Record<string, number> {
   const raw = query.get(name)
   if (raw == null) return {}
-  const value = Number(raw)
+  const value = raw.trim() === '' ? NaN : Number(raw)
   if (!Number.isSafeInteger(value) || value < 0) throw new InvalidMessageError(`"${name}" must be a whole number`)
   return { [name]: value }
 }

@@ -30,6 +30,8 @@ export class PeerSender {
   private running = false
   private stopped = false
   private failures = 0
+  /** Set by wake(): something changed since the current attempt began, so retry without waiting. */
+  private woken = false
   private stream: Stream | undefined
 
   constructor (ctx: PeerSenderContext) {
@@ -51,6 +53,7 @@ export class PeerSender {
 
   /** Try now: something was queued, or the peer just connected. */
   wake (): void {
+    this.woken = true
     this.pulse.notify()
     if (!this.running && !this.stopped && this.queue.length > 0) void this.run()
   }
@@ -85,14 +88,16 @@ export class PeerSender {
     try {
       while (!this.stopped && this.queue.length > 0) {
         try {
+          this.woken = false
           await this.session()
           this.failures = 0
         } catch (err: any) {
           if (this.stopped) break
           this.failures++
-          const delay = Math.min(RETRY_INITIAL_MS * 2 ** (this.failures - 1), RETRY_MAX_MS) * (0.75 + Math.random() / 2)
+          // If the peer came back while this attempt was failing, retry at once.
+          const delay = this.woken ? 0 : Math.min(RETRY_INITIAL_MS * 2 ** (this.failures - 1), RETRY_MAX_MS) * (0.75 + Math.random() / 2)
           this.ctx.log('delivery failed (%s), %d pending, retry in %d ms', err?.name ?? err, this.queue.length, Math.round(delay))
-          await this.pulse.wait(delay)
+          if (delay > 0) await this.pulse.wait(delay)
         }
       }
     } finally {

@@ -10,8 +10,12 @@ export class Pulse {
 
   async wait (ms: number): Promise<void> {
     await new Promise<void>(resolve => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.waiters = this.waiters.filter(w => w !== done)
+        resolve()
+      }
       const timer = setTimeout(done, ms)
-      function done (): void { clearTimeout(timer); resolve() }
       this.waiters.push(done)
     })
   }
