@@ -9,7 +9,8 @@ import { lpStream } from '@libp2p/utils'
 import { createKithNode } from '@kith/node'
 import { openStore } from '@kith/store'
 import { generateDeviceKey } from '@kith/crypto'
-import { ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, cpuSince, createRawNode } from './lib.js'
+import { toHex } from '@kith/core'
+import { ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, cpuSince, createRawNode, now } from './lib.js'
 
 if (process.send == null) {
   console.error('bench/dm-receiver.js is started by bench/dm.js')
@@ -17,6 +18,8 @@ if (process.send == null) {
 }
 
 const counts = { raw: 0, kith: 0, kithBad: 0, rawBad: 0 }
+/** When each message reached us (ms, monotonic clock), by id: latency runs only. */
+let stamps = null
 let cpuMark = process.cpuUsage()
 let raw
 let kith
@@ -47,16 +50,22 @@ const commands = {
     kith.addEventListener('message', (evt) => {
       counts.kith++
       if (evt.detail.text.length === 0) counts.kithBad++
+      stamps?.set(evt.detail.id, now())
     })
     kith.addEventListener('contact', (evt) => { process.send({ event: 'kith:contact', peerId: evt.detail.peerId }) })
     return { invite: await kith.createInvite(), tempDir, peerId: kith.peerId.toString() }
   },
 
   /** Zero the counters and the CPU clock at the start of a phase. */
-  async reset () {
+  async reset ({ stamp = false }) {
     counts.raw = counts.kith = counts.kithBad = counts.rawBad = 0
+    stamps = stamp ? new Map() : null
     cpuMark = process.cpuUsage()
     return {}
+  },
+
+  async stamps () {
+    return { stamps: Object.fromEntries(stamps ?? []) }
   },
 
   async count () {
@@ -95,6 +104,7 @@ async function serveRaw (stream, ackBytes, frameBytes) {
       }
       counts.raw++
       if (frame.byteLength !== frameBytes) counts.rawBad++
+      if (stamps != null) stamps.set(toHex(frame.subarray(0, ID_BYTES)), now())
       const ack = new Uint8Array(ackBytes)
       ack.set(frame.subarray(0, ID_BYTES), 0)
       await lp.write(ack)
@@ -124,6 +134,11 @@ process.on('message', async (msg) => {
   }
   if (msg.cmd === 'stop') process.disconnect()
 })
+
+// Ctrl-C reaches the whole process group: let the parent stop us in order (or the disconnect
+// below, if it dies), so the LevelDB temp dir is removed.
+process.on('SIGINT', () => {})
+process.on('SIGTERM', () => { void shutdown().finally(() => process.exit(0)) })
 
 // The parent went away (finished, crashed or killed): clean up and go.
 process.on('disconnect', () => {

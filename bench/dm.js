@@ -3,26 +3,26 @@
 // of the same size (the floor). See bench/README.md.
 //
 //   node --import @kith/core/polyfill bench/dm.js [--size 256] [--count 20000]
-//        [--latency-count 2000] [--warmup 200] [--rounds 2] [--window 256]
-//        [--kith-inflight 1024] [--only raw|kith] [--profile] [--no-save]
+//        [--latency-count 2000] [--warmup 500] [--count-warmup 2000] [--rounds 3]
+//        [--window 256] [--kith-inflight 1024] [--kith-to alias|peer-id] [--only raw|kith]
+//        [--profile] [--no-save]
 import '@kith/core/polyfill'
-import { fork } from 'node:child_process'
+import { execFileSync, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { performance } from 'node:perf_hooks'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { Ack, AckStatus, ENCRYPTION_NONE, ENVELOPE_VERSION, Envelope, MessageKind } from '@kith/core'
+import { Ack, AckStatus, ENCRYPTION_NONE, ENVELOPE_VERSION, Envelope, MessageKind, toHex } from '@kith/core'
 import { generateDeviceKey, signMessage } from '@kith/crypto'
 import { createKithNode } from '@kith/node'
 import { openStore } from '@kith/store'
 import {
-  ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, Signal, cpuSince, createRawNode, rawFrame, sameBytes,
+  ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, Signal, cpuSince, createRawNode, now, rawFrame, sameBytes,
   summarize, textOf, withTimeout
 } from './lib.js'
 
@@ -36,11 +36,14 @@ const { values: flags } = parseArgs({
     size: { type: 'string', default: '256' },
     count: { type: 'string', default: '20000' },
     'latency-count': { type: 'string', default: '2000' },
-    warmup: { type: 'string', default: '200' },
-    rounds: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '500' },
+    'count-warmup': { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '3' },
     window: { type: 'string', default: '256' },
     'kith-inflight': { type: 'string', default: '1024' },
+    'kith-to': { type: 'string', default: 'alias' },
     only: { type: 'string' },
+    'no-warmup-round': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'no-save': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false }
@@ -50,10 +53,13 @@ if (flags.help) {
   console.log(`usage: node --import @kith/core/polyfill bench/dm.js [options]
   --size N            message text in bytes (default 256)
   --count M           messages per throughput run (default 20000)
-  --latency-count N   round trips per latency run, after --warmup more (default 2000, warm-up 200)
-  --rounds R          repeat raw/kith, alternating which goes first (default 2)
+  --latency-count N   round trips per latency run, after --warmup more (default 2000, warm-up 500)
+  --count-warmup N    messages sent (and checked) before each throughput run, not timed (default 2000)
+  --rounds R          repeat raw/kith, alternating which goes first (default 3)
   --window W          unacked frames in flight per peer, raw and Kith (default 256, Kith's default)
   --kith-inflight K   Kith throughput: at most K messages queued but not yet delivered; 0 = all at once (default 1024)
+  --kith-to alias|peer-id   address Kith messages by contact alias (default, like the CLI) or by peer id
+  --no-warmup-round   skip the untimed warm-up round (--warmup + --count-warmup messages per side)
   --only raw|kith     run one side only
   --profile           CPU-profile the throughput runs in both processes (bench/results/prof/); one round, no results file
   --no-save           do not write bench/results/`)
@@ -64,13 +70,17 @@ const opts = {
   count: int('count'),
   latencyCount: int('latency-count'),
   warmup: int('warmup'),
+  countWarmup: int('count-warmup'),
   rounds: flags.profile ? 1 : int('rounds'),
   window: int('window'),
   kithInflight: int('kith-inflight'),
+  kithTo: flags['kith-to'],
   only: flags.only,
-  profile: flags.profile
+  profile: flags.profile,
+  warmupRound: !flags['no-warmup-round']
 }
 if (opts.size < 1 || opts.size > 16 * 1024) throw new RangeError('--size must be 1..16384 (Kith\'s maxTextBytes)')
+if (!['alias', 'peer-id'].includes(opts.kithTo)) throw new RangeError('--kith-to alias|peer-id')
 if (opts.only != null && !['raw', 'kith'].includes(opts.only)) throw new RangeError('--only raw|kith')
 
 function int (name) {
@@ -168,23 +178,24 @@ async function setupRaw (receiver, sizes) {
   return {
     name: 'raw',
     async latency (count) {
-      const samples = []
+      const trips = []
       for (let i = 0; i < count; i++) {
         const frame = rawFrame(sizes.frameBytes, filler)
-        const t0 = performance.now()
+        const sent = now()
         await lp.write(frame)
         const ack = await lp.read()
-        samples.push(performance.now() - t0)
+        const acked = now()
         if (!sameBytes(ack.subarray(0, ID_BYTES), frame.subarray(0, ID_BYTES))) throw new Error('raw: ack for the wrong frame')
+        trips.push({ id: toHex(frame.subarray(0, ID_BYTES)), sent, durable: sent, acked })
       }
-      return samples
+      return trips
     },
     async throughput (count, window) {
       const inFlight = [] // ids sent, not yet acked, in order
       let head = 0
       let acked = 0
       const progress = new Signal()
-      const t0 = performance.now()
+      const t0 = now()
       const reader = (async () => {
         while (acked < count) {
           const ack = await lp.read()
@@ -194,9 +205,11 @@ async function setupRaw (receiver, sizes) {
           progress.notify()
         }
       })()
-      reader.catch(() => progress.notify())
+      let failure
+      reader.catch((err) => { failure = err; progress.notify() })
       let sent = 0
       while (sent < count) {
+        if (failure != null) throw failure
         const room = Math.min(window - (sent - acked), count - sent)
         if (room <= 0) { await progress.wait(); continue }
         const batch = []
@@ -209,7 +222,7 @@ async function setupRaw (receiver, sizes) {
         await lp.writeV(batch)
       }
       await reader
-      return performance.now() - t0
+      return now() - t0
     },
     async stop () {
       await stream.close().catch(() => stream.abort(new Error('closing')))
@@ -222,7 +235,7 @@ async function setupRaw (receiver, sizes) {
 
 async function setupKith (receiver, dirs) {
   const contact = receiver.once('kith:contact')
-  const { invite, tempDir } = await receiver.call('kith:start')
+  const { invite, tempDir, peerId } = await receiver.call('kith:start')
   dirs.push(tempDir) // the receiver removes it; we do too if it dies
   const dir = await mkdtemp(join(os.tmpdir(), 'kith-bench-send-'))
   dirs.push(dir)
@@ -263,20 +276,22 @@ async function setupKith (receiver, dirs) {
     await new Promise(resolve => setTimeout(resolve, 5))
   }
   let seq = 0
+  const to = opts.kithTo === 'alias' ? 'peer' : peerId
 
   return {
     name: 'kith',
     async latency (count) {
-      const samples = []
+      const trips = []
       for (let i = 0; i < count; i++) {
         const text = textOf(seq++, opts.size)
-        const t0 = performance.now()
-        const record = await node.send('peer', text)
+        const sent = now()
+        const record = await node.send(to, text)
+        const durable = now()
         await delivered(record.id)
-        samples.push(performance.now() - t0)
+        trips.push({ id: record.id, sent, durable, acked: now() })
       }
       if (refused > 0) throw new Error(`Kith: ${refused} messages refused`)
-      return samples
+      return trips
     },
     async throughput (count) {
       let settled = 0
@@ -290,7 +305,7 @@ async function setupKith (receiver, dirs) {
         }
       })
       const cap = opts.kithInflight === 0 ? Infinity : opts.kithInflight
-      const t0 = performance.now()
+      const t0 = now()
       try {
         // send() resolves once the message is durable; fire them concurrently, a chunk of up to
         // `window` at a time, keeping at most `cap` queued-but-undelivered.
@@ -298,12 +313,12 @@ async function setupKith (receiver, dirs) {
           const room = Math.min(opts.kithInflight === 0 ? count : opts.window, count - submitted, cap - (submitted - settled))
           if (room <= 0) { await progress.wait(); continue }
           const chunk = []
-          for (let i = 0; i < room; i++) chunk.push(node.send('peer', textOf(seq++, opts.size)))
+          for (let i = 0; i < room; i++) chunk.push(node.send(to, textOf(seq++, opts.size)))
           submitted += room
           await Promise.all(chunk)
         }
         await done
-        return performance.now() - t0
+        return now() - t0
       } finally {
         onDelivered = null
         if (refused > 0) throw new Error(`Kith: ${refused} messages refused`)
@@ -322,18 +337,32 @@ async function measure (receiver, side, round, sizes) {
   const label = side.name === 'raw' ? 'raw libp2p stream' : 'kith'
   const total = opts.warmup + opts.latencyCount
 
-  // Latency: one message at a time, each until its ack is back.
-  await receiver.call('reset')
+  // Latency: one message at a time, each until its ack is back. The receiver stamps when each
+  // one reached it (same monotonic clock: both processes are on this machine).
+  await receiver.call('reset', { stamp: true })
   let cpu = process.cpuUsage()
-  const all = await withTimeout(side.latency(total), PHASE_TIMEOUT_MS, `${label} latency`)
+  const trips = (await withTimeout(side.latency(total), PHASE_TIMEOUT_MS, `${label} latency`)).slice(opts.warmup)
   const senderCpu = cpuSince(cpu)
   let seen = await receiver.call('count')
-  const samples = all.slice(opts.warmup)
   check(side.name, seen, total)
+  const { stamps } = await receiver.call('stamps')
+  const samples = trips.map(t => t.acked - t.sent)
   const lat = summarize(samples)
+  if (trips.some(t => stamps[t.id] == null)) throw new Error(`${side.name}: the receiver has no arrival time for some messages`)
+  const legSamples = {
+    toDurable: trips.map(t => t.durable - t.sent),
+    toReceiver: trips.map(t => stamps[t.id] - t.durable),
+    backToSender: trips.map(t => t.acked - stamps[t.id])
+  }
   const latCpu = { sender: senderCpu / total, receiver: seen.cpuMicros / total }
 
-  // Throughput: as fast as the window lets us, until the last one is acked.
+  // Throughput: as fast as the window lets us, until the last one is acked. A short untimed
+  // run first, so both sides start warm (JIT, buffers, LevelDB memtable).
+  if (opts.countWarmup > 0) {
+    await receiver.call('reset')
+    await withTimeout(side.throughput(opts.countWarmup, opts.window), PHASE_TIMEOUT_MS, `${label} throughput warm-up`)
+    check(side.name, await receiver.call('count'), opts.countWarmup)
+  }
   await receiver.call('reset')
   if (opts.profile) {
     await receiver.call('profile:start')
@@ -356,7 +385,15 @@ async function measure (receiver, side, round, sizes) {
   console.log(`  round ${round} ${label.padEnd(18)} p50 ${fmt(lat.p50)} ms  p99 ${fmt(lat.p99)} ms  ` +
     `${Math.round(perSecond).toLocaleString('en-US').padStart(7)} msg/s  (${opts.count} in ${(ms / 1000).toFixed(2)} s; ` +
     `CPU µs/msg send ${Math.round(tputCpu.sender)} recv ${Math.round(tputCpu.receiver)})`)
-  return { round, samples, latency: lat, latencyCpuMicrosPerMsg: latCpu, throughput: { messages: opts.count, ms, perSecond, received: seen[side.name], cpuMicrosPerMsg: tputCpu } }
+  return { round, samples, legSamples, latency: lat, latencyCpuMicrosPerMsg: latCpu, throughput: { messages: opts.count, ms, perSecond, received: seen[side.name], cpuMicrosPerMsg: tputCpu } }
+}
+
+/** An untimed pass over both phases, checked like the real ones. */
+async function warmUp (receiver, side) {
+  await receiver.call('reset')
+  await withTimeout(side.latency(opts.warmup), PHASE_TIMEOUT_MS, `${side.name} warm-up latency`)
+  await withTimeout(side.throughput(opts.countWarmup, opts.window), PHASE_TIMEOUT_MS, `${side.name} warm-up throughput`)
+  check(side.name, await receiver.call('count'), opts.warmup + opts.countWarmup)
 }
 
 /** The receiver got exactly what we sent: the numbers count real deliveries only. */
@@ -364,6 +401,16 @@ function check (name, seen, expected) {
   const got = seen[name]
   const bad = name === 'raw' ? seen.rawBad : seen.kithBad
   if (got !== expected || bad !== 0) throw new Error(`${name}: receiver counted ${got} (${bad} malformed), expected ${expected}`)
+}
+
+/** Which code was measured: the commit, and whether the work tree had changes on top of it. */
+function gitState () {
+  try {
+    const git = (...args) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no', '--', 'packages', 'apps').length > 0 }
+  } catch {
+    return undefined
+  }
 }
 
 function fmt (ms) { return ms.toFixed(3).padStart(7) }
@@ -379,11 +426,14 @@ async function main () {
     cores: cpus.length,
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30)
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    // Anything else running skews the numbers on a small machine: keep a trace of it.
+    loadAverageAtStart: os.loadavg().map(x => Math.round(x * 100) / 100)
   }
+  const code = gitState()
   const sizes = await kithWireSizes(opts.size)
   console.log(`Kith DM benchmark: ${opts.size}-byte text = ${sizes.frameBytes}-byte envelope, ${sizes.ackBytes}-byte ack; ` +
-    `window ${opts.window}; latency ${opts.latencyCount} (+${opts.warmup} warm-up), throughput ${opts.count}; ${opts.rounds} round(s)`)
+    `window ${opts.window}; latency ${opts.latencyCount} (+${opts.warmup} warm-up), throughput ${opts.count} (+${opts.countWarmup} warm-up); ${opts.rounds} round(s)`)
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.os}`)
 
   const receiver = new Receiver()
@@ -405,6 +455,13 @@ async function main () {
     if (opts.only !== 'kith') sides.raw = await setupRaw(receiver, sizes)
     if (opts.only !== 'raw') sides.kith = await setupKith(receiver, dirs)
     const order = Object.keys(sides)
+    // Warm both processes up first (JIT tiers, V8 background compiles, LevelDB files): on a
+    // small machine a cold first round has scattered multi-ms stalls that are no one's fault.
+    if (opts.warmupRound) {
+      const t0 = Date.now()
+      for (const name of order) await warmUp(receiver, sides[name])
+      console.log(`  warm-up round (not counted): ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+    }
     for (let round = 1; round <= opts.rounds; round++) {
       // Alternate who goes first, so neither always runs on a warmer (or more fragmented) process.
       const names = round % 2 === 1 ? order : [...order].reverse()
@@ -426,8 +483,10 @@ async function main () {
     const lat = summarize(list.flatMap(r => r.samples))
     const perSecond = list.reduce((a, r) => a + r.throughput.perSecond, 0) / list.length
     const mean = (f) => list.reduce((a, r) => a + f(r), 0) / list.length
+    const leg = (k) => summarize(list.flatMap(r => r.legSamples[k]))
     results[name] = {
       latencyMs: lat,
+      latencyLegsMs: { sendToDurable: name === 'raw' ? null : leg('toDurable'), durableToReceiver: leg('toReceiver'), receiverToAcked: leg('backToSender') },
       messagesPerSecond: perSecond,
       cpuMicrosPerMessage: {
         latency: { sender: mean(r => r.latencyCpuMicrosPerMsg.sender), receiver: mean(r => r.latencyCpuMicrosPerMsg.receiver) },
@@ -446,6 +505,17 @@ async function main () {
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map(r => r[i].length)))
   for (const row of rows) console.log(row.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join('   '))
+
+  console.log('')
+  console.log('where a round trip goes (latency runs; p50 / p99 ms):')
+  const legRows = [['', 'send() -> durable', '-> at receiver', 'receiver -> delivered']]
+  for (const [name, r] of Object.entries(results)) {
+    const f = (x) => `${x.p50.toFixed(3)} / ${x.p99.toFixed(3)}`
+    const l = r.latencyLegsMs
+    legRows.push([name === 'raw' ? 'raw libp2p stream' : 'kith', name === 'raw' ? '-' : f(l.sendToDurable), f(l.durableToReceiver), f(l.receiverToAcked)])
+  }
+  const legWidths = legRows[0].map((_, i) => Math.max(...legRows.map(r => r[i].length)))
+  for (const row of legRows) console.log(row.map((c, i) => i === 0 ? c.padEnd(legWidths[i]) : c.padStart(legWidths[i])).join('   '))
 
   let ratios
   if (results.raw != null && results.kith != null) {
@@ -471,6 +541,7 @@ async function main () {
     timestamp: new Date(started).toISOString(),
     durationSeconds: (Date.now() - started) / 1000,
     machine,
+    code,
     params: {
       textBytes: opts.size,
       envelopeBytes: sizes.frameBytes,
@@ -478,6 +549,9 @@ async function main () {
       rawFrame: `${sizes.frameBytes} bytes (the size of a Kith envelope for the same text): 16-byte id + filler; ack: the id padded to ${sizes.ackBytes} bytes`,
       latencyCount: opts.latencyCount,
       warmup: opts.warmup,
+      throughputWarmup: opts.countWarmup,
+      warmupRound: opts.warmupRound,
+      kithAddressedBy: opts.kithTo,
       throughputCount: opts.count,
       rounds: opts.rounds,
       window: opts.window,
@@ -493,7 +567,7 @@ async function main () {
   if (!flags['no-save'] && !opts.profile) {
     await mkdir(RESULTS, { recursive: true })
     const file = join(RESULTS, `dm-${out.timestamp.replace(/[:.]/g, '-')}.json`)
-    const json = JSON.stringify(out, null, 2) + '\n'
+    const json = JSON.stringify(out, (_k, v) => typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e4) / 1e4 : v, 2) + '\n'
     await writeFile(file, json)
     await writeFile(join(RESULTS, 'dm-latest.json'), json)
     console.log(`\nwrote ${file.slice(ROOT.length + 1)} and bench/results/dm-latest.json (${out.durationSeconds.toFixed(0)} s)`)

@@ -101,6 +101,14 @@ export class Profiler {
   }
 }
 
+/**
+ * Milliseconds on the monotonic clock (CLOCK_MONOTONIC on Linux, shared by all processes on the
+ * machine, so the sender's and the receiver's stamps compare).
+ */
+export function now () {
+  return Number(process.hrtime.bigint()) / 1e6
+}
+
 /** CPU time (user + system, µs) used since `since` (a process.cpuUsage() value). */
 export function cpuSince (since) {
   const d = process.cpuUsage(since)

@@ -60,7 +60,9 @@ function summarize (profile, file) {
   const busy = total - idle
 
   const fnKey = (cf) => `${cf.functionName || '(anonymous)'}  ${shortUrl(cf.url)}:${cf.lineNumber + 1}`
+  const isNative = (cf) => cf.url === '' && !/^\((garbage collector|program|idle|root)\)$/.test(cf.functionName)
   const byFn = new Map()
+  const folded = new Map()
   const byPkg = new Map()
   const inclusive = new Map()
   const focus = flags.focus != null ? new RegExp(flags.focus) : null
@@ -69,6 +71,12 @@ function summarize (profile, file) {
     if (cf.functionName === '(idle)') continue
     const key = fnKey(cf)
     byFn.set(key, (byFn.get(key) ?? 0) + t)
+    // Native code (bindings, crypto, syscalls) shows up as nameless frames: charge it to the
+    // nearest JavaScript caller instead.
+    let owner = id
+    while (isNative(byId.get(owner).callFrame) && parent.get(owner) != null && byId.get(parent.get(owner)).callFrame.functionName !== '(root)') owner = parent.get(owner)
+    const ownerKey = owner === id ? key : `${fnKey(byId.get(owner).callFrame)}  [native]`
+    folded.set(ownerKey, (folded.get(ownerKey) ?? 0) + t)
     const pkg = cf.url === '' && cf.functionName.startsWith('(') ? cf.functionName : packageOf(cf.url)
     byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + t)
     if (focus != null) {
@@ -90,6 +98,8 @@ function summarize (profile, file) {
   for (const [k, t] of [...byPkg].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${pct(t)} ${ms(t)}  ${k}`)
   console.log(`\ntop ${flags.top} functions (self time):`)
   for (const [k, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, Number(flags.top))) console.log(`  ${pct(t)} ${ms(t)}  ${k}`)
+  console.log(`\ntop ${flags.top} functions (self time, native code charged to its JavaScript caller):`)
+  for (const [k, t] of [...folded].sort((a, b) => b[1] - a[1]).slice(0, Number(flags.top))) console.log(`  ${pct(t)} ${ms(t)}  ${k}`)
   if (focus != null) {
     console.log(`\ninclusive time (synchronous stacks only) of functions matching ${focus}:`)
     for (const [k, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, Number(flags.top))) console.log(`  ${pct(t)} ${ms(t)}  ${k}`)
