@@ -15,5 +15,5 @@
  */
 export { generateDeviceKey, saveDeviceKey, loadDeviceKey } from './device-key.js'
 export { signMessage, openSignedMessage } from './signed-message.js'
-export type { SignatureContext, OpenedMessage } from './signed-message.js'
+export type { SignatureContext, OpenedMessage, OpenOptions } from './signed-message.js'
 export { ed25519Sign, ed25519Verify } from './ed25519.js'

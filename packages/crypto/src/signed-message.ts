@@ -59,13 +59,23 @@ function parseSender (bytes: Uint8Array): { key: PublicKey, peerId: PeerId } {
   return entry
 }
 
+/** Options for {@link openSignedMessage}. */
+export interface OpenOptions {
+  /**
+   * The peer at the other end of the (Noise-authenticated) connection the message came on.
+   * When it is the signer, the handshake has already proved the sender's key, so the signature
+   * is not checked again; a message relayed by anyone else always is.
+   */
+  authenticatedPeer?: PeerId
+}
+
 /**
  * Decode and verify a signed message body.
  *
  * @throws {InvalidMessageError} when it is malformed
  * @throws {InvalidSignatureError} when the signature does not verify for this envelope
  */
-export async function openSignedMessage (body: Uint8Array, ctx: SignatureContext): Promise<OpenedMessage> {
+export async function openSignedMessage (body: Uint8Array, ctx: SignatureContext, options: OpenOptions = {}): Promise<OpenedMessage> {
   let signed: SignedMessage
   let message: Message
   let sender: { key: PublicKey, peerId: PeerId }
@@ -79,6 +89,7 @@ export async function openSignedMessage (body: Uint8Array, ctx: SignatureContext
   } catch (err) {
     throw new InvalidMessageError('malformed signed message', { cause: err })
   }
+  if (options.authenticatedPeer?.equals(sender.peerId) === true) return { sender: sender.peerId, message }
   const ok = ed25519Verify(sender.key, signedBytes(ctx, signed.message), signed.signature)
   if (!ok) throw new InvalidSignatureError('message signature does not verify')
   return { sender: sender.peerId, message }

@@ -110,6 +110,20 @@ describe('signMessage / openSignedMessage', () => {
     await expectRejected(tamper(body, { sender }), ctx, 'InvalidSignatureError')
   })
 
+  it('trusts the transport only for the signer itself: delivered by anyone else, the signature is checked', async () => {
+    const ctx = context()
+    const body = await signMessage(alice, ctx, text('hi'))
+    const signature = new Uint8Array(SignedMessage.decode(body).signature)
+    signature[0] = signature[0]! ^ 0x80
+    const broken = tamper(body, { signature })
+    // Over alice's own Noise-authenticated connection the handshake already proved her key.
+    const opened = await openSignedMessage(broken, ctx, { authenticatedPeer: peerIdFromPrivateKey(alice) })
+    expect(opened.sender.equals(peerIdFromPrivateKey(alice))).toBe(true)
+    // Relayed by mallory, or by nobody in particular, it must verify, and does not.
+    await expect(openSignedMessage(broken, ctx, { authenticatedPeer: peerIdFromPrivateKey(mallory) })).rejects.toMatchObject({ name: 'InvalidSignatureError' })
+    await expectRejected(broken, ctx, 'InvalidSignatureError')
+  })
+
   it('rejects a signature of the wrong length as invalid, not with a raw TypeError', async () => {
     const ctx = context()
     const body = await signMessage(alice, ctx, text('hi'))

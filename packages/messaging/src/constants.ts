@@ -13,3 +13,5 @@ export const RATE_PER_SECOND = 500
 export const RATE_BURST = 2_000
 /** A peer that floods is disconnected and ignored for this long. */
 export const FLOOD_BAN_MS = 60_000
+/** An envelope still unacked this long after it went out is recorded as `sent`. */
+export const SENT_DELAY_MS = 200

@@ -6,6 +6,7 @@ import { openSignedMessage } from '@kith/crypto'
 import type { Envelope } from '@kith/core'
 import type { OpenedMessage } from '@kith/crypto'
 import type { MessagingMetrics } from './metrics.js'
+import type { PeerId } from '@libp2p/interface'
 
 /** Why an envelope was turned away, as counted in the metrics. */
 export type Rejection = keyof Pick<MessagingMetrics, 'invalid' | 'forged'>
@@ -35,12 +36,13 @@ export function decodeFrame (frame: Uint8Array, self: Uint8Array): DecodedFrame 
 
 /**
  * Verify an envelope's signature and its message's own limits. Returns the opened message or
- * why it was rejected.
+ * why it was rejected. `from` is the authenticated peer that delivered it: when that is the
+ * signer, the Noise handshake already proved the key and the signature is not checked twice.
  */
-export async function openEnvelope (envelope: Envelope): Promise<OpenedMessage | Rejection> {
+export async function openEnvelope (envelope: Envelope, from?: PeerId): Promise<OpenedMessage | Rejection> {
   let opened: OpenedMessage
   try {
-    opened = await openSignedMessage(envelope.body, envelope)
+    opened = await openSignedMessage(envelope.body, envelope, from != null ? { authenticatedPeer: from } : {})
   } catch (err) {
     return err instanceof InvalidMessageError ? 'invalid' : 'forged'
   }

@@ -181,7 +181,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       }
     }
     try {
-      await serveInbound(stream, async frames => await this.receive(frames), admit)
+      await serveInbound(stream, async frames => await this.receive(frames, remote), admit)
     } catch (err: any) {
       if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') this.metrics.invalid++
       this.log('inbound stream from %p dropped: %s', remote, err?.message)
@@ -193,42 +193,46 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * envelope is recognised before any crypto), signatures, contacts, then one batch for all new
    * messages. Returns the acks in frame order; `drop` when a frame could not even be acked.
    */
-  private async receive (frames: Uint8Array[]): Promise<{ acks: Uint8Array[], drop: boolean }> {
+  private async receive (frames: Uint8Array[], remote: PeerId): Promise<{ acks: Uint8Array[], drop: boolean }> {
     const decoded = frames.map(frame => decodeFrame(frame, this.self))
-    const known = await this.init.store.knownIds(decoded.flatMap(d => d.ok ? [d.hexId] : []))
-    const statuses: AckStatus[] = []
-    const ids: Uint8Array[] = []
-    const toStore: Array<{ at: number, message: Parameters<KithStore['appendIncoming']>[0] }> = []
+    const claim = await this.init.store.claim(decoded.flatMap(d => d.ok ? [d.hexId] : []))
+    try {
+      const statuses: AckStatus[] = []
+      const ids: Uint8Array[] = []
+      const toStore: Array<{ at: number, message: Parameters<KithStore['appendIncoming']>[0] }> = []
 
-    for (const d of decoded) {
-      if (!d.ok) {
-        this.metrics[d.reason]++
-        if (d.id == null) return { acks: this.acks(ids, statuses), drop: true }
-        ids.push(d.id); statuses.push(AckStatus.INVALID)
-        continue
+      for (const d of decoded) {
+        if (!d.ok) {
+          this.metrics[d.reason]++
+          if (d.id == null) return { acks: this.acks(ids, statuses), drop: true }
+          ids.push(d.id); statuses.push(AckStatus.INVALID)
+          continue
+        }
+        ids.push(d.id)
+        if (claim.known.has(d.hexId)) { this.metrics.duplicates++; statuses.push(AckStatus.DUPLICATE); continue }
+        const opened = await openEnvelope(d.envelope, remote)
+        if (typeof opened === 'string') { this.metrics[opened]++; statuses.push(AckStatus.INVALID); continue }
+        if (opened.message.kind === MessageKind.INTRO) { statuses.push(await this.acceptIntro(opened)); continue }
+        const from = opened.sender.toString()
+        if (await this.init.store.getContact(from) == null) { this.metrics.refusedNotContact++; statuses.push(AckStatus.REFUSED); continue }
+        statuses.push(AckStatus.OK)
+        toStore.push({ at: statuses.length - 1, message: { id: d.hexId, conversation: from, from, text: opened.message.text, ts: Number(d.envelope.timestamp) } })
       }
-      ids.push(d.id)
-      if (known.has(d.hexId)) { this.metrics.duplicates++; statuses.push(AckStatus.DUPLICATE); continue }
-      const opened = await openEnvelope(d.envelope)
-      if (typeof opened === 'string') { this.metrics[opened]++; statuses.push(AckStatus.INVALID); continue }
-      if (opened.message.kind === MessageKind.INTRO) { statuses.push(await this.acceptIntro(opened)); continue }
-      const from = opened.sender.toString()
-      if (await this.init.store.getContact(from) == null) { this.metrics.refusedNotContact++; statuses.push(AckStatus.REFUSED); continue }
-      statuses.push(AckStatus.OK)
-      toStore.push({ at: statuses.length - 1, message: { id: d.hexId, conversation: from, from, text: opened.message.text, ts: Number(d.envelope.timestamp) } })
-    }
 
-    const stored = await this.init.store.appendIncomingMany(toStore.map(s => s.message))
-    for (const [i, record] of stored.entries()) {
-      if (record == null) {
-        this.metrics.duplicates++
-        statuses[(toStore[i] as { at: number }).at] = AckStatus.DUPLICATE
-      } else {
-        this.metrics.received++
-        this.safeDispatch('message', record)
+      const stored = await this.init.store.appendClaimed(toStore.map(s => s.message), claim)
+      for (const [i, record] of stored.entries()) {
+        if (record == null) {
+          this.metrics.duplicates++
+          statuses[(toStore[i] as { at: number }).at] = AckStatus.DUPLICATE
+        } else {
+          this.metrics.received++
+          this.safeDispatch('message', record)
+        }
       }
+      return { acks: this.acks(ids, statuses), drop: false }
+    } finally {
+      claim.release()
     }
-    return { acks: this.acks(ids, statuses), drop: false }
   }
 
   private acks (ids: Uint8Array[], statuses: AckStatus[]): Uint8Array[] {

@@ -1,7 +1,8 @@
 import { Ack, AckStatus, InvalidMessageError, LIMITS, toHex } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { Pulse } from './pulse.js'
-import { ACK_TIMEOUT_MS, DEFAULT_WINDOW, IDLE_CLOSE_MS, RETRY_INITIAL_MS, RETRY_MAX_MS } from './constants.js'
+import { ACK_TIMEOUT_MS, DEFAULT_WINDOW, IDLE_CLOSE_MS, RETRY_INITIAL_MS, RETRY_MAX_MS, SENT_DELAY_MS } from './constants.js'
+import { OutboxQueue } from './outbox-queue.js'
 import type { OutboxEntry } from '@kith/store'
 import type { Logger, Stream } from '@libp2p/interface'
 
@@ -24,7 +25,7 @@ export interface PeerSenderContext {
  * back. The receiver drops duplicates by id, so resending is always safe.
  */
 export class PeerSender {
-  private readonly queue: OutboxEntry[] = []
+  private readonly queue = new OutboxQueue()
   private readonly pulse = new Pulse()
   private readonly ctx: PeerSenderContext
   private running = false
@@ -43,12 +44,8 @@ export class PeerSender {
 
   /** Add an envelope (already durable in the outbox) and make sure it goes out. */
   enqueue (entry: OutboxEntry): void {
-    if (this.queue.some(e => e.id === entry.id)) return
-    // Keep seq order; concurrent sends may finish their writes out of order.
-    let at = this.queue.length
-    while (at > 0 && (this.queue[at - 1] as OutboxEntry).seq > entry.seq) at--
-    this.queue.splice(at, 0, entry)
-    this.wake()
+    // Kept in seq order: concurrent sends may finish their writes out of order.
+    if (this.queue.add(entry)) this.wake()
   }
 
   /** Try now: something was queued, or the peer just connected. */
@@ -60,8 +57,27 @@ export class PeerSender {
 
   stop (): void {
     this.stopped = true
+    clearTimeout(this.sentTimer)
     this.stream?.abort(new Error('node stopping'))
     this.pulse.notify()
+  }
+
+  private unconfirmed: OutboxEntry[] = []
+  private sentTimer: ReturnType<typeof setTimeout> | undefined
+
+  /**
+   * Record `sent` only for envelopes still unacked a moment after they went out: a quick ack
+   * makes the write unnecessary (`delivered` supersedes it), which halves the store writes of
+   * a busy conversation. Nobody can see the difference in a fifth of a second.
+   */
+  private markSentLater (entries: OutboxEntry[]): void {
+    this.unconfirmed.push(...entries)
+    if (this.unconfirmed.length > entries.length) return
+    this.sentTimer = setTimeout(() => {
+      const waiting = this.unconfirmed.filter(e => this.queue.has(e.id))
+      this.unconfirmed = []
+      if (waiting.length > 0) this.ctx.sent(waiting)
+    }, SENT_DELAY_MS)
   }
 
   private settling: Array<{ entry: OutboxEntry, status: 'delivered' | 'refused' }> = []
@@ -118,7 +134,7 @@ export class PeerSender {
     const reader = (async () => {
       while (true) {
         const ack = Ack.decode(await lp.read())
-        const head = this.queue[0]
+        const head = this.queue.at(0)
         if (head == null || inFlight === 0 || toHex(ack.id) !== head.id) throw new InvalidMessageError('ack out of order')
         this.queue.shift()
         inFlight--
@@ -136,8 +152,7 @@ export class PeerSender {
           inFlight += batch.length
           lastAck = inFlight === batch.length ? Date.now() : lastAck
           await lp.writeV(batch.map(e => e.envelope))
-          // Acks may have come in during the write: those are settled, not merely sent.
-          this.ctx.sent(batch.filter(e => this.queue.includes(e)))
+          this.markSentLater(batch)
           continue
         }
         if (this.queue.length === 0) {

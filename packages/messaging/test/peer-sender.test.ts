@@ -140,7 +140,7 @@ describe('PeerSender', () => {
     expect(sender.pending).toBe(0)
   })
 
-  it('keeps at most `window` envelopes unacked on the wire', async () => {
+  it('keeps at most `window` envelopes unacked on the wire, and records `sent` for those left unacked a moment', async () => {
     const { sender, remotes, sent } = harness({ window: 2 })
     const entries = [entry(1), entry(2), entry(3), entry(4), entry(5)]
     for (const e of entries) sender.enqueue(e)
@@ -150,6 +150,7 @@ describe('PeerSender', () => {
     await eventually(() => sent.length === 2, 'sent callbacks')
     await remote.ack(entries[0]?.id ?? '')
     expect(await remote.read()).toBe(entries[2]?.id)
+    await eventually(() => sent.length === 3, 'the third sent callback')
     expect(sent).toEqual(entries.slice(0, 3).map(e => e.id))
   })
 
@@ -240,6 +241,20 @@ describe('PeerSender', () => {
     expect(opens()).toBe(3)
   })
 
+  it('skips the `sent` write for an envelope acked at once (delivered supersedes it)', async () => {
+    const { sender, remotes, sent, settled } = harness()
+    const a = entry(1)
+    sender.enqueue(a)
+    await eventually(() => remotes.length === 1, 'a stream')
+    const remote = remotes[0] as Remote
+    expect(await remote.read()).toBe(a.id)
+    await remote.ack(a.id)
+    await eventually(() => settled.length === 1, 'settled')
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect(sent).toEqual([])
+    expect(settled).toEqual([[a.id, 'delivered']])
+  })
+
   it('stop() aborts the stream and sends nothing more', async () => {
     const { sender, remotes, sent, opens } = harness()
     const a = entry(1)
@@ -251,9 +266,10 @@ describe('PeerSender', () => {
     await expect(remote.read()).rejects.toThrow()
     sender.enqueue(entry(2))
     sender.wake()
-    await new Promise(resolve => setTimeout(resolve, 50))
+    await new Promise(resolve => setTimeout(resolve, 300))
     expect(opens()).toBe(1)
-    expect(sent).toEqual([a.id])
+    // Stopped before a's "sent" was due: nothing is recorded after stop().
+    expect(sent).toEqual([])
     expect(sender.pending).toBe(2)
   })
 })

@@ -51,7 +51,8 @@ describe('receiving on /kith/dm', () => {
   it('acks a batch in frame order, each with its own verdict, and keeps the stream', async () => {
     const { alice, bob, bobKey } = await pair()
     const good1 = await makeEnvelope(bobKey, alice, 'first')
-    const forged = breakSignature(await makeEnvelope(bobKey, alice, 'forged'))
+    // Bob's connection carries a message signed as someone else, with a broken signature: it must be verified, and fails.
+    const forged = breakSignature(await makeEnvelope(await generateDeviceKey(), alice, 'forged'))
     const elsewhere = await makeEnvelope(bobKey, alice, 'not for alice', { recipient: new Uint8Array(bob.peerId.toMultihash().bytes) })
     const stranger = await makeEnvelope(await generateDeviceKey(), alice, 'who am I')
     const empty = await makeEnvelope(bobKey, alice, '')

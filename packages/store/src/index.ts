@@ -17,6 +17,7 @@ import { MemoryLevel } from 'memory-level'
 import { KithStore } from './kith-store.js'
 
 export { KithStore }
+export type { IncomingClaim } from './kith-store.js'
 export type * from './types.js'
 
 /** Open (creating if needed) a LevelDB store at `path`. */

@@ -7,6 +7,14 @@ import type { AbstractSublevel } from 'abstract-level'
 type Sub<V> = AbstractSublevel<Db, any, string, V>
 type NewMessage = Omit<MessageRecord, 'seq' | 'status'>
 
+/** Ids reserved by {@link KithStore.claim}. */
+export interface IncomingClaim {
+  /** Ids already stored, or being written by someone else: duplicates. */
+  readonly known: ReadonlySet<string>
+  /** Give the other ids back. */
+  release(): void
+}
+
 interface StoredOutbox { id: string, peer: string, seq: number, envelope: string }
 interface IndexEntry { conversation: string, seq: number }
 
@@ -186,32 +194,60 @@ export class KithStore {
    * in `messages`). Returns, per message, its record or `undefined` for a duplicate.
    */
   async appendIncomingMany (messages: NewMessage[]): Promise<Array<MessageRecord | undefined>> {
-    // Claim each id; a copy being written by another call, or repeated here, is a duplicate.
-    const mine = messages.map(m => {
-      if (this.writing.has(m.id)) return false
-      this.writing.add(m.id)
-      return true
-    })
+    const claim = await this.claim(messages.map(m => m.id))
     try {
-      const known = await this.knownIds(messages.filter((_, i) => mine[i]).map(m => m.id))
-      const results: Array<MessageRecord | undefined> = []
-      const ops: Op[] = []
-      for (const [i, m] of messages.entries()) {
-        if (mine[i] !== true || known.has(m.id)) { results.push(undefined); continue }
-        const seq = await this.nextSeq(m.conversation)
-        const record: MessageRecord = { ...m, seq, status: 'received' }
-        ops.push(
-          { type: 'put', sublevel: this.messages, key: seqKey(m.conversation, seq), value: record },
-          { type: 'put', sublevel: this.seqs, key: m.conversation, value: seq },
-          { type: 'put', sublevel: this.index, key: m.id, value: { conversation: m.conversation, seq } }
-        )
-        results.push(record)
-      }
-      if (ops.length > 0) await this.writer.commit(ops)
-      return results
+      return await this.appendClaimed(messages, claim)
     } finally {
-      for (const [i, m] of messages.entries()) if (mine[i] === true) this.writing.delete(m.id)
+      claim.release()
     }
+  }
+
+  /**
+   * Reserve message ids before deciding what to do with them: `known` holds the ids already
+   * stored or being written by another call; the others are held for this caller (nobody else
+   * can write them) until `release()`. A receiver claims, checks what it must, then
+   * `appendClaimed`s: one lookup per batch, and duplicates are recognised before any crypto.
+   */
+  async claim (ids: string[]): Promise<IncomingClaim> {
+    const mine = new Set<string>()
+    const known = new Set<string>()
+    for (const id of ids) {
+      if (mine.has(id)) continue
+      if (this.writing.has(id)) known.add(id)
+      else { this.writing.add(id); mine.add(id) }
+    }
+    const release = (): void => { for (const id of mine) this.writing.delete(id) }
+    try {
+      for (const id of await this.knownIds([...mine])) known.add(id)
+    } catch (err) {
+      release()
+      throw err
+    }
+    return { known, release }
+  }
+
+  /**
+   * Write received messages whose ids this caller claimed, in one batch: each id once, unless
+   * it is known. Returns, per message, its record or `undefined` for a duplicate.
+   */
+  async appendClaimed (messages: NewMessage[], claim: IncomingClaim): Promise<Array<MessageRecord | undefined>> {
+    const results: Array<MessageRecord | undefined> = []
+    const written = new Set<string>()
+    const ops: Op[] = []
+    for (const m of messages) {
+      if (claim.known.has(m.id) || written.has(m.id)) { results.push(undefined); continue }
+      written.add(m.id)
+      const seq = await this.nextSeq(m.conversation)
+      const record: MessageRecord = { ...m, seq, status: 'received' }
+      ops.push(
+        { type: 'put', sublevel: this.messages, key: seqKey(m.conversation, seq), value: record },
+        { type: 'put', sublevel: this.seqs, key: m.conversation, value: seq },
+        { type: 'put', sublevel: this.index, key: m.id, value: { conversation: m.conversation, seq } }
+      )
+      results.push(record)
+    }
+    if (ops.length > 0) await this.writer.commit(ops)
+    return results
   }
 
   /** Which of these message ids are already stored (in history or as queued control envelopes). */
