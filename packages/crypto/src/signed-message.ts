@@ -32,12 +32,23 @@ function signedBytes (ctx: SignatureContext, message: Uint8Array): Uint8Array {
   return Buffer.concat([DOMAIN, lengths, ctx.id, ctx.recipient, ts, message])
 }
 
+// The sender's key travels in every message: encode it once per key.
+const encodedKeys = new WeakMap<PrivateKey, Uint8Array>()
+function encodedPublicKey (key: PrivateKey): Uint8Array {
+  let bytes = encodedKeys.get(key)
+  if (bytes == null) {
+    bytes = new Uint8Array(publicKeyToProtobuf(key.publicKey))
+    encodedKeys.set(key, bytes)
+  }
+  return bytes
+}
+
 /** Sign `message` with a device key for the envelope described by `ctx`; returns the body bytes. */
 export async function signMessage (key: PrivateKey, ctx: SignatureContext, message: Message): Promise<Uint8Array> {
   const encoded = Message.encode(message)
   const signature = ed25519Sign(key, signedBytes(ctx, encoded))
   return SignedMessage.encode({
-    sender: new Uint8Array(publicKeyToProtobuf(key.publicKey)),
+    sender: encodedPublicKey(key) as Uint8Array<ArrayBuffer>,
     message: encoded,
     signature: new Uint8Array(signature)
   })

@@ -30,6 +30,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private readonly senders = new Map<string, PeerSender>()
   private readonly limiter: RateLimiter
   private readonly banned = new Map<string, number>()
+  private readonly recipients = new Map<string, Uint8Array>()
   private readonly self: Uint8Array
   private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.senders.get(evt.detail.toString())?.wake() }
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => { void this.updateAddrs(evt.detail) }
@@ -134,12 +135,22 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
 
   private async seal (peer: string, message: Message): Promise<{ id: string, envelope: Uint8Array, ts: number }> {
     const id = random(MESSAGE_ID_BYTES)
-    const recipient = peerIdFromString(peer).toMultihash().bytes
+    const recipient = this.recipientBytes(peer)
     const ts = Date.now()
     const timestamp = BigInt(ts)
     const body = await signMessage(this.components.privateKey, { id, recipient, timestamp }, message)
     const envelope = Envelope.encode({ version: ENVELOPE_VERSION, id, recipient: new Uint8Array(recipient), timestamp, encryption: ENCRYPTION_NONE, body: new Uint8Array(body) })
     return { id: toHex(id), envelope, ts }
+  }
+
+  /** A peer's multihash bytes, parsed once per peer rather than once per message. */
+  private recipientBytes (peer: string): Uint8Array {
+    let bytes = this.recipients.get(peer)
+    if (bytes == null) {
+      bytes = peerIdFromString(peer).toMultihash().bytes
+      this.recipients.set(peer, bytes)
+    }
+    return bytes
   }
 
   private sender (peer: string): PeerSender {

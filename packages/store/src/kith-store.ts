@@ -1,4 +1,4 @@
-import { LIMITS } from '@kith/core'
+import { LIMITS, MESSAGE_ID_BYTES, fromHex, toHex } from '@kith/core'
 import { GroupCommit } from './group-commit.js'
 import type { Db, Op } from './group-commit.js'
 import type { ContactRecord, HistoryOptions, InviteRecord, MessageRecord, MessageStatus, OutboxEntry } from './types.js'
@@ -15,7 +15,6 @@ export interface IncomingClaim {
   release(): void
 }
 
-interface StoredOutbox { id: string, peer: string, seq: number, envelope: string }
 interface IndexEntry { conversation: string, seq: number }
 
 /** Statuses only move forward: a late "sent" never undoes "delivered". */
@@ -24,6 +23,10 @@ const SEQ_WIDTH = 12
 
 function seqKey (conversation: string, seq: number): string {
   return `${conversation}!${seq.toString(16).padStart(SEQ_WIDTH, '0')}`
+}
+
+function outboxValue (id: string, envelope: Uint8Array): Uint8Array {
+  return Buffer.concat([fromHex(id), envelope])
 }
 
 function rangeOf (conversation: string): { gt: string, lt: string } {
@@ -44,7 +47,8 @@ export class KithStore {
   private readonly writer: GroupCommit
   private readonly messages: Sub<MessageRecord>
   private readonly index: Sub<IndexEntry>
-  private readonly outbox: Sub<StoredOutbox>
+  /** Outbox values are binary: the 16-byte message id, then the envelope exactly as sent. */
+  private readonly outbox: Sub<Uint8Array>
   private readonly contactsDb: Sub<ContactRecord>
   private readonly invites: Sub<InviteRecord>
   /** Last seq used per conversation, written in the same batch as whatever used it. */
@@ -55,6 +59,8 @@ export class KithStore {
   private readonly lastSeq = new Map<string, Promise<number> | number>()
   /** Ids being written right now: a second copy arriving meanwhile is a duplicate. */
   private readonly writing = new Set<string>()
+  /** Outgoing messages not yet settled, by id: status changes need no read while they are here. */
+  private readonly unsettled = new Map<string, MessageRecord>()
   /** Status changes read, then write: they run one at a time so none overwrites another. */
   private statusQueue: Promise<unknown> = Promise.resolve()
 
@@ -64,7 +70,7 @@ export class KithStore {
     const json = { valueEncoding: 'json' }
     this.messages = db.sublevel<string, MessageRecord>('m', json)
     this.index = db.sublevel<string, IndexEntry>('i', json)
-    this.outbox = db.sublevel<string, StoredOutbox>('o', json)
+    this.outbox = db.sublevel<string, Uint8Array>('q', { valueEncoding: 'view' })
     this.contactsDb = db.sublevel<string, ContactRecord>('c', json)
     this.invites = db.sublevel<string, InviteRecord>('v', json)
     this.seqs = db.sublevel<string, number>('s', json)
@@ -99,7 +105,7 @@ export class KithStore {
       { type: 'put', sublevel: this.contactsDb, key: contact.peerId, value: contact },
       { type: 'put', sublevel: this.seqs, key: contact.peerId, value: seq },
       { type: 'put', sublevel: this.index, key: intro.id, value: { conversation: contact.peerId, seq } },
-      { type: 'put', sublevel: this.outbox, key: seqKey(contact.peerId, seq), value: { id: intro.id, peer: contact.peerId, seq, envelope: Buffer.from(intro.envelope).toString('base64') } }
+      { type: 'put', sublevel: this.outbox, key: seqKey(contact.peerId, seq), value: outboxValue(intro.id, intro.envelope) }
     ])
     this.contacts.set(contact.peerId, contact)
     return { id: intro.id, peer: contact.peerId, seq, envelope: intro.envelope }
@@ -176,8 +182,9 @@ export class KithStore {
       { type: 'put', sublevel: this.messages, key, value: record },
       { type: 'put', sublevel: this.seqs, key: message.conversation, value: seq },
       { type: 'put', sublevel: this.index, key: message.id, value: { conversation: message.conversation, seq } },
-      { type: 'put', sublevel: this.outbox, key, value: { id: message.id, peer: message.conversation, seq, envelope: Buffer.from(envelope).toString('base64') } }
+      { type: 'put', sublevel: this.outbox, key, value: outboxValue(message.id, envelope) }
     ])
+    this.unsettled.set(message.id, record)
     return { record, entry: { id: message.id, peer: message.conversation, seq, envelope } }
   }
 
@@ -266,15 +273,15 @@ export class KithStore {
   /** Mark messages `sent` (written to the wire) in one batch. Returns the records that changed. */
   async markSent (ids: string[]): Promise<MessageRecord[]> {
     return await this.serialized(async () => {
-      const at = await this.index.getMany(ids)
-      const keys = at.flatMap(a => a == null ? [] : [seqKey(a.conversation, a.seq)])
-      const records = keys.length > 0 ? await this.messages.getMany(keys) : []
+      const found = await this.outgoingRecords(ids)
       const changed: MessageRecord[] = []
       const ops: Op[] = []
-      for (const [i, record] of records.entries()) {
+      for (const [i, id] of ids.entries()) {
+        const record = found[i]
         if (record == null || RANK[record.status] >= RANK.sent) continue
         const updated: MessageRecord = { ...record, status: 'sent' }
-        ops.push({ type: 'put', sublevel: this.messages, key: keys[i] as string, value: updated })
+        ops.push({ type: 'put', sublevel: this.messages, key: seqKey(record.conversation, record.seq), value: updated })
+        this.unsettled.set(id, updated)
         changed.push(updated)
       }
       if (ops.length > 0) await this.writer.commit(ops)
@@ -289,21 +296,40 @@ export class KithStore {
    */
   async settle (entries: Array<Pick<OutboxEntry, 'id' | 'peer' | 'seq'>>, status: 'delivered' | 'refused'): Promise<MessageRecord[]> {
     return await this.serialized(async () => {
-      const keys = entries.map(e => seqKey(e.peer, e.seq))
-      const [queued, records] = keys.length > 0 ? await Promise.all([this.outbox.getMany(keys), this.messages.getMany(keys)]) : [[], []]
+      const found = await this.outgoingRecords(entries.map(e => e.id))
       const changed: MessageRecord[] = []
       const ops: Op[] = []
       for (const [i, entry] of entries.entries()) {
-        const key = keys[i] as string
-        if (queued[i]?.id === entry.id) ops.push({ type: 'del', sublevel: this.outbox, key })
-        const record = records[i]
-        if (record == null || record.id !== entry.id || RANK[record.status] >= RANK[status]) continue
+        // Seqs are never reused, so (peer, seq) names exactly this entry.
+        const key = seqKey(entry.peer, entry.seq)
+        ops.push({ type: 'del', sublevel: this.outbox, key })
+        this.unsettled.delete(entry.id)
+        const record = found[i]
+        if (record == null || record.conversation !== entry.peer || record.seq !== entry.seq || RANK[record.status] >= RANK[status]) continue
         const updated: MessageRecord = { ...record, status }
         ops.push({ type: 'put', sublevel: this.messages, key, value: updated })
         changed.push(updated)
       }
       if (ops.length > 0) await this.writer.commit(ops)
       return changed
+    })
+  }
+
+  /** Current records of outgoing messages: from memory while unsettled, else from the database. */
+  private async outgoingRecords (ids: string[]): Promise<Array<MessageRecord | undefined>> {
+    const found = ids.map(id => this.unsettled.get(id))
+    const missing = ids.filter((_, i) => found[i] == null)
+    if (missing.length === 0) return found
+    const at = await this.index.getMany(missing)
+    const keys = at.map(a => a == null ? undefined : seqKey(a.conversation, a.seq))
+    const present = keys.filter((k): k is string => k != null)
+    const records = present.length > 0 ? await this.messages.getMany(present) : []
+    const byKey = new Map(present.map((k, i) => [k, records[i]]))
+    let j = 0
+    return found.map(record => {
+      if (record != null) return record
+      const key = keys[j++]
+      return key == null ? undefined : byKey.get(key)
     })
   }
 
@@ -323,7 +349,10 @@ export class KithStore {
 
   /** Envelopes not yet acked, for one peer or all, in the order they must go out. */
   async pendingOutbox (peer?: string): Promise<OutboxEntry[]> {
-    const stored = await this.outbox.values(peer != null ? rangeOf(peer) : {}).all()
-    return stored.map(e => ({ id: e.id, peer: e.peer, seq: e.seq, envelope: new Uint8Array(Buffer.from(e.envelope, 'base64')) }))
+    const stored = await this.outbox.iterator(peer != null ? rangeOf(peer) : {}).all()
+    return stored.map(([key, value]) => {
+      const split = key.lastIndexOf('!')
+      return { id: toHex(value.subarray(0, MESSAGE_ID_BYTES)), peer: key.slice(0, split), seq: parseInt(key.slice(split + 1), 16), envelope: new Uint8Array(value.subarray(MESSAGE_ID_BYTES)) }
+    })
   }
 }

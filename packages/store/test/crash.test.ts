@@ -68,7 +68,7 @@ describe('kill -9 during writes (real LevelDB, separate process)', () => {
             const seqs = (await store.history(c, { limit: 1000 })).map(r => r.seq)
             expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
             expect(new Set(seqs).size).toBe(seqs.length)
-            const { record } = await store.appendOutgoing({ id: `probe-${round}-${c}`, conversation: c, from: 'me', text: 'probe', ts: 0 }, new Uint8Array([0]))
+            const { record } = await store.appendOutgoing({ id: ('cc' + round.toString(16).padStart(2, '0') + c.slice(-1)).padEnd(32, '0'), conversation: c, from: 'me', text: 'probe', ts: 0 }, new Uint8Array([0]))
             expect(record.seq).toBeGreaterThan(Math.max(0, ...seqs))
             await store.settle([{ id: record.id, peer: c, seq: record.seq }], 'delivered')
           }
