@@ -30,9 +30,21 @@ async function writeThenKill (path: string, round: number): Promise<string[]> {
   return out.split('\n').slice(0, -1)
 }
 
+/** A whole conversation, oldest first, read page by page. */
+async function conversation (store: KithStore, c: string): Promise<MessageRecord[]> {
+  const all: MessageRecord[] = []
+  let before: number | undefined
+  while (true) {
+    const page = await store.history(c, { limit: 1000, ...(before != null ? { before } : {}) })
+    all.unshift(...page)
+    if (page.length < 1000) return all
+    before = page[0]?.seq
+  }
+}
+
 async function everything (store: KithStore): Promise<MessageRecord[]> {
   const all = []
-  for (const c of CONVERSATIONS) all.push(...await store.history(c, { limit: 1000 }))
+  for (const c of CONVERSATIONS) all.push(...await conversation(store, c))
   return all
 }
 
@@ -65,7 +77,7 @@ describe('kill -9 during writes (real LevelDB, separate process)', () => {
 
           // Each conversation's positions only grow, and new writes continue after them.
           for (const c of CONVERSATIONS) {
-            const seqs = (await store.history(c, { limit: 1000 })).map(r => r.seq)
+            const seqs = (await conversation(store, c)).map(r => r.seq)
             expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
             expect(new Set(seqs).size).toBe(seqs.length)
             const { record } = await store.appendOutgoing({ id: ('cc' + round.toString(16).padStart(2, '0') + c.slice(-1)).padEnd(32, '0'), conversation: c, from: 'me', text: 'probe', ts: 0 }, new Uint8Array([0]))
