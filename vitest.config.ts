@@ -9,6 +9,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: multi-process tests fight for CPU when too many files run at once.
     maxWorkers: 2,
-    retry: 0
+    retry: 0,
+    // The default output, then one plain closing line: "N passed, N failed, N skipped".
+    reporters: ['default', './scripts/summary-reporter.mjs']
   }
 })
