@@ -34,6 +34,11 @@ export class PeerSender {
   /** Set by wake(): something changed since the current attempt began, so retry without waiting. */
   private woken = false
   private stream: Stream | undefined
+  /** Envelopes on the wire whose `sent` status is not recorded yet (see markSentLater). */
+  private unconfirmed: OutboxEntry[] = []
+  private sentTimer: ReturnType<typeof setTimeout> | undefined
+  /** Acks read but not yet handed to the store (see settle). */
+  private settling: Array<{ entry: OutboxEntry, status: 'delivered' | 'refused' }> = []
 
   constructor (ctx: PeerSenderContext) {
     this.ctx = ctx
@@ -62,9 +67,6 @@ export class PeerSender {
     this.pulse.notify()
   }
 
-  private unconfirmed: OutboxEntry[] = []
-  private sentTimer: ReturnType<typeof setTimeout> | undefined
-
   /**
    * Record `sent` only for envelopes still unacked a moment after they went out: a quick ack
    * makes the write unnecessary (`delivered` supersedes it), which halves the store writes of
@@ -79,8 +81,6 @@ export class PeerSender {
       if (waiting.length > 0) this.ctx.sent(waiting)
     }, SENT_DELAY_MS)
   }
-
-  private settling: Array<{ entry: OutboxEntry, status: 'delivered' | 'refused' }> = []
 
   /** Acks that arrive together are settled together (one store batch), in order. */
   private settle (entry: OutboxEntry, status: 'delivered' | 'refused'): void {
