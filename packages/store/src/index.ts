@@ -15,14 +15,19 @@
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { KithStore } from './kith-store.js'
+import type { RecordCipher } from './table.js'
 
 export { KithStore }
+export type { RecordCipher } from './table.js'
 export type { IncomingClaim } from './kith-store.js'
 export type * from './types.js'
 
-/** Open (creating if needed) a LevelDB store at `path`. */
-export async function openStore (path: string): Promise<KithStore> {
-  const store = new KithStore(new Level<string, any>(path))
+/**
+ * Open (creating if needed) a LevelDB store at `path`. With a `cipher`, every value is sealed
+ * at rest (see {@link RecordCipher}).
+ */
+export async function openStore (path: string, cipher?: RecordCipher): Promise<KithStore> {
+  const store = new KithStore(new Level<string, any>(path), cipher)
   await store.open()
   return store
 }

@@ -2,9 +2,8 @@ import { LIMITS, MESSAGE_ID_BYTES, fromHex, toHex } from '@kith/core'
 import { GroupCommit } from './group-commit.js'
 import type { Db, Op } from './group-commit.js'
 import type { ContactRecord, HistoryOptions, InviteRecord, MessageRecord, MessageStatus, OutboxEntry } from './types.js'
-import type { AbstractSublevel } from 'abstract-level'
-
-type Sub<V> = AbstractSublevel<Db, any, string, V>
+import { Table, bytesCodec, jsonCodec } from './table.js'
+import type { RecordCipher } from './table.js'
 type NewMessage = Omit<MessageRecord, 'seq' | 'status'>
 
 /** Ids reserved by {@link KithStore.claim}. */
@@ -45,14 +44,14 @@ function rangeOf (conversation: string): { gt: string, lt: string } {
 export class KithStore {
   private readonly db: Db
   private readonly writer: GroupCommit
-  private readonly messages: Sub<MessageRecord>
-  private readonly index: Sub<IndexEntry>
+  private readonly messages: Table<MessageRecord>
+  private readonly index: Table<IndexEntry>
   /** Outbox values are binary: the 16-byte message id, then the envelope exactly as sent. */
-  private readonly outbox: Sub<Uint8Array>
-  private readonly contactsDb: Sub<ContactRecord>
-  private readonly invites: Sub<InviteRecord>
+  private readonly outbox: Table<Uint8Array>
+  private readonly contactsDb: Table<ContactRecord>
+  private readonly invites: Table<InviteRecord>
   /** Last seq used per conversation, written in the same batch as whatever used it. */
-  private readonly seqs: Sub<number>
+  private readonly seqs: Table<number>
   /** Contacts are few and read on every message: all of them, in memory, loaded on open. */
   private readonly contacts = new Map<string, ContactRecord>()
   /** Last seq per conversation, loaded on first use; writes are ordered by it. */
@@ -64,22 +63,25 @@ export class KithStore {
   /** Status changes read, then write: they run one at a time so none overwrites another. */
   private statusQueue: Promise<unknown> = Promise.resolve()
 
-  constructor (db: Db) {
+  /**
+   * @param cipher - seals every stored value (encryption at rest); without one, values are
+   * stored in the clear (unit tests)
+   */
+  constructor (db: Db, cipher?: RecordCipher) {
     this.db = db
     this.writer = new GroupCommit(db)
-    const json = { valueEncoding: 'json' }
-    this.messages = db.sublevel<string, MessageRecord>('m', json)
-    this.index = db.sublevel<string, IndexEntry>('i', json)
-    this.outbox = db.sublevel<string, Uint8Array>('q', { valueEncoding: 'view' })
-    this.contactsDb = db.sublevel<string, ContactRecord>('c', json)
-    this.invites = db.sublevel<string, InviteRecord>('v', json)
-    this.seqs = db.sublevel<string, number>('s', json)
+    this.messages = new Table(db, 'm', jsonCodec, cipher)
+    this.index = new Table(db, 'i', jsonCodec, cipher)
+    this.outbox = new Table(db, 'q', bytesCodec, cipher)
+    this.contactsDb = new Table(db, 'c', jsonCodec, cipher)
+    this.invites = new Table(db, 'v', jsonCodec, cipher)
+    this.seqs = new Table(db, 's', jsonCodec, cipher)
   }
 
   async open (): Promise<void> {
     await this.db.open()
     this.contacts.clear()
-    for (const contact of await this.contactsDb.values().all()) this.contacts.set(contact.peerId, contact)
+    for (const contact of await this.contactsDb.values()) this.contacts.set(contact.peerId, contact)
   }
 
   async close (): Promise<void> {
@@ -91,7 +93,7 @@ export class KithStore {
 
   /** Add or replace a contact. */
   async putContact (contact: ContactRecord): Promise<void> {
-    await this.writer.commit([{ type: 'put', sublevel: this.contactsDb, key: contact.peerId, value: contact }])
+    await this.writer.commit([this.contactsDb.put(contact.peerId, contact)])
     this.contacts.set(contact.peerId, contact)
   }
 
@@ -102,10 +104,10 @@ export class KithStore {
   async addContactWithIntro (contact: ContactRecord, intro: { id: string, envelope: Uint8Array }): Promise<OutboxEntry> {
     const seq = await this.nextSeq(contact.peerId)
     await this.writer.commit([
-      { type: 'put', sublevel: this.contactsDb, key: contact.peerId, value: contact },
-      { type: 'put', sublevel: this.seqs, key: contact.peerId, value: seq },
-      { type: 'put', sublevel: this.index, key: intro.id, value: { conversation: contact.peerId, seq } },
-      { type: 'put', sublevel: this.outbox, key: seqKey(contact.peerId, seq), value: outboxValue(intro.id, intro.envelope) }
+      this.contactsDb.put(contact.peerId, contact),
+      this.seqs.put(contact.peerId, seq),
+      this.index.put(intro.id, { conversation: contact.peerId, seq }),
+      this.outbox.put(seqKey(contact.peerId, seq), outboxValue(intro.id, intro.envelope))
     ])
     this.contacts.set(contact.peerId, contact)
     return { id: intro.id, peer: contact.peerId, seq, envelope: intro.envelope }
@@ -127,7 +129,7 @@ export class KithStore {
   // ---- invites ----
 
   async putInvite (invite: InviteRecord): Promise<void> {
-    await this.writer.commit([{ type: 'put', sublevel: this.invites, key: invite.token, value: invite }])
+    await this.writer.commit([this.invites.put(invite.token, invite)])
   }
 
   async getInvite (token: string): Promise<InviteRecord | undefined> {
@@ -137,8 +139,8 @@ export class KithStore {
   /** Use an invite: the token is spent and the contact added in one batch. */
   async redeemInvite (token: string, contact: ContactRecord): Promise<void> {
     await this.writer.commit([
-      { type: 'del', sublevel: this.invites, key: token },
-      { type: 'put', sublevel: this.contactsDb, key: contact.peerId, value: contact }
+      this.invites.del(token),
+      this.contactsDb.put(contact.peerId, contact)
     ])
     this.contacts.set(contact.peerId, contact)
   }
@@ -154,8 +156,8 @@ export class KithStore {
         const range = { ...rangeOf(conversation), reverse: true, limit: 1 }
         const [counter, lastMessage, lastOutbox] = await Promise.all([
           this.seqs.get(conversation),
-          this.messages.keys(range).all(),
-          this.outbox.keys(range).all()
+          this.messages.keys(range),
+          this.outbox.keys(range)
         ])
         const seqOf = (keys: string[]): number => keys[0] == null ? 0 : parseInt(keys[0].slice(conversation.length + 1), 16)
         return Math.max(counter ?? 0, seqOf(lastMessage), seqOf(lastOutbox))
@@ -179,10 +181,10 @@ export class KithStore {
     const record: MessageRecord = { ...message, seq, status: 'queued' }
     const key = seqKey(message.conversation, seq)
     await this.writer.commit([
-      { type: 'put', sublevel: this.messages, key, value: record },
-      { type: 'put', sublevel: this.seqs, key: message.conversation, value: seq },
-      { type: 'put', sublevel: this.index, key: message.id, value: { conversation: message.conversation, seq } },
-      { type: 'put', sublevel: this.outbox, key, value: outboxValue(message.id, envelope) }
+      this.messages.put(key, record),
+      this.seqs.put(message.conversation, seq),
+      this.index.put(message.id, { conversation: message.conversation, seq }),
+      this.outbox.put(key, outboxValue(message.id, envelope))
     ])
     this.unsettled.set(message.id, record)
     return { record, entry: { id: message.id, peer: message.conversation, seq, envelope } }
@@ -247,9 +249,9 @@ export class KithStore {
       const seq = await this.nextSeq(m.conversation)
       const record: MessageRecord = { ...m, seq, status: 'received' }
       ops.push(
-        { type: 'put', sublevel: this.messages, key: seqKey(m.conversation, seq), value: record },
-        { type: 'put', sublevel: this.seqs, key: m.conversation, value: seq },
-        { type: 'put', sublevel: this.index, key: m.id, value: { conversation: m.conversation, seq } }
+        this.messages.put(seqKey(m.conversation, seq), record),
+        this.seqs.put(m.conversation, seq),
+        this.index.put(m.id, { conversation: m.conversation, seq })
       )
       results.push(record)
     }
@@ -280,7 +282,7 @@ export class KithStore {
         const record = found[i]
         if (record == null || RANK[record.status] >= RANK.sent) continue
         const updated: MessageRecord = { ...record, status: 'sent' }
-        ops.push({ type: 'put', sublevel: this.messages, key: seqKey(record.conversation, record.seq), value: updated })
+        ops.push(this.messages.put(seqKey(record.conversation, record.seq), updated))
         this.unsettled.set(id, updated)
         changed.push(updated)
       }
@@ -302,12 +304,12 @@ export class KithStore {
       for (const [i, entry] of entries.entries()) {
         // Seqs are never reused, so (peer, seq) names exactly this entry.
         const key = seqKey(entry.peer, entry.seq)
-        ops.push({ type: 'del', sublevel: this.outbox, key })
+        ops.push(this.outbox.del(key))
         this.unsettled.delete(entry.id)
         const record = found[i]
         if (record == null || record.conversation !== entry.peer || record.seq !== entry.seq || RANK[record.status] >= RANK[status]) continue
         const updated: MessageRecord = { ...record, status }
-        ops.push({ type: 'put', sublevel: this.messages, key, value: updated })
+        ops.push(this.messages.put(key, updated))
         changed.push(updated)
       }
       if (ops.length > 0) await this.writer.commit(ops)
@@ -343,13 +345,13 @@ export class KithStore {
   async history (conversation: string, options: HistoryOptions = {}): Promise<MessageRecord[]> {
     const limit = Math.max(1, Math.min(options.limit ?? 50, LIMITS.maxPageSize))
     const lt = options.before != null ? seqKey(conversation, options.before) : `${conversation}!~`
-    const page = await this.messages.values({ gt: `${conversation}!`, lt, reverse: true, limit }).all()
+    const page = await this.messages.values({ gt: `${conversation}!`, lt, reverse: true, limit })
     return page.reverse()
   }
 
   /** Envelopes not yet acked, for one peer or all, in the order they must go out. */
   async pendingOutbox (peer?: string): Promise<OutboxEntry[]> {
-    const stored = await this.outbox.iterator(peer != null ? rangeOf(peer) : {}).all()
+    const stored = await this.outbox.entries(peer != null ? rangeOf(peer) : {})
     return stored.map(([key, value]) => {
       const split = key.lastIndexOf('!')
       return { id: toHex(value.subarray(0, MESSAGE_ID_BYTES)), peer: key.slice(0, split), seq: parseInt(key.slice(split + 1), 16), envelope: new Uint8Array(value.subarray(MESSAGE_ID_BYTES)) }

@@ -1,0 +1,84 @@
+import type { Db, Op } from './group-commit.js'
+import type { AbstractSublevel } from 'abstract-level'
+
+/**
+ * Encrypts and decrypts stored values. `aad` is the record's full database key: a record copied
+ * under another key fails to open. Supplied by the node (from @kith/crypto and the home folder's
+ * data key), so the store itself stays free of key handling.
+ */
+export interface RecordCipher {
+  seal(aad: string, plaintext: Uint8Array): Uint8Array
+  open(aad: string, sealed: Uint8Array): Uint8Array
+}
+
+/** How a table's values become bytes. */
+export interface Codec<V> {
+  encode(value: V): Uint8Array
+  decode(bytes: Uint8Array): V
+}
+
+export const jsonCodec: Codec<any> = {
+  encode: (value) => new TextEncoder().encode(JSON.stringify(value)),
+  decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes))
+}
+
+export const bytesCodec: Codec<Uint8Array> = {
+  encode: (value) => value,
+  decode: (bytes) => new Uint8Array(bytes)
+}
+
+type Range = { gt?: string, lt?: string, reverse?: boolean, limit?: number }
+
+/**
+ * One sublevel whose values go through a codec and, when the store has a cipher, are sealed
+ * with the record's key as associated data. Writes are returned as batch operations, so a
+ * state change spanning several tables stays one atomic batch.
+ */
+export class Table<V> {
+  private readonly sub: AbstractSublevel<Db, any, string, Uint8Array>
+
+  constructor (db: Db, private readonly name: string, private readonly codec: Codec<V>, private readonly cipher?: RecordCipher) {
+    this.sub = db.sublevel<string, Uint8Array>(name, { valueEncoding: 'view' })
+  }
+
+  put (key: string, value: V): Op {
+    const bytes = this.codec.encode(value)
+    return { type: 'put', sublevel: this.sub, key, value: this.cipher?.seal(this.aad(key), bytes) ?? bytes } as Op
+  }
+
+  del (key: string): Op {
+    return { type: 'del', sublevel: this.sub, key } as Op
+  }
+
+  async get (key: string): Promise<V | undefined> {
+    const bytes = await this.sub.get(key)
+    return bytes == null ? undefined : this.decode(key, bytes)
+  }
+
+  async getMany (keys: string[]): Promise<Array<V | undefined>> {
+    if (keys.length === 0) return []
+    const found = await this.sub.getMany(keys)
+    return found.map((bytes, i) => bytes == null ? undefined : this.decode(keys[i] as string, bytes))
+  }
+
+  async keys (range: Range = {}): Promise<string[]> {
+    return await this.sub.keys(range).all()
+  }
+
+  async entries (range: Range = {}): Promise<Array<[string, V]>> {
+    const all = await this.sub.iterator(range).all()
+    return all.map(([key, bytes]) => [key, this.decode(key, bytes)])
+  }
+
+  async values (range: Range = {}): Promise<V[]> {
+    return (await this.entries(range)).map(([, value]) => value)
+  }
+
+  private decode (key: string, bytes: Uint8Array): V {
+    return this.codec.decode(this.cipher?.open(this.aad(key), bytes) ?? bytes)
+  }
+
+  private aad (key: string): string {
+    return `${this.name}/${key}`
+  }
+}
