@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { Daemon, KITH_BIN, kith, kithJson } from './helpers/cli.js'
 import { eventually, tempDir } from './helpers/testnet.js'
+import { filesContaining } from './helpers/grep.js'
 
 // Two users, each a real `kith start` process with its own home, driven only through the CLI.
 describe('kith CLI end to end (separate processes, real TCP, real LevelDB)', () => {
@@ -139,9 +140,42 @@ describe('kith CLI end to end (separate processes, real TCP, real LevelDB)', () 
     expect(bursts.map(m => m.text)).toEqual(lines.slice(0, bursts.length))
   })
 
+  it('leaves no message text in any file of either home folder (encrypted at rest)', async () => {
+    expect((await historyAtBob()).some(m => m.text === 'hello 0')).toBe(true)
+    for (const home of [aliceHome, bobHome]) {
+      const hits = await filesContaining(home, ['hello 0', 'while bob was down', 'burst 1'])
+      expect(hits, home).toEqual([])
+    }
+  })
+
   it('stops gracefully on SIGTERM', async () => {
     expect(await alice.stop()).toBe(0)
     expect(await bob.stop()).toBe(0)
     expect(existsSync(join(aliceHome, 'api.json'))).toBe(false)
+  })
+})
+
+describe('a passphrase-protected home', () => {
+  it('is created with KITH_PASSPHRASE and will not start without it', async () => {
+    const dir = await tempDir('kith-e2e-pass-')
+    const home = join(dir.path, 'carol')
+    const daemon = new Daemon(home)
+    try {
+      const init = await kith(home, ['init', '--name', 'carol', '--json'], undefined, { KITH_PASSPHRASE: 'correct horse battery' })
+      expect(init.code).toBe(0)
+      expect(existsSync(join(home, 'keyfile'))).toBe(false)
+
+      const refused = await kith(home, ['start', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'])
+      expect(refused.code).not.toBe(0)
+      expect(refused.stderr).toMatch(/^kith: .*passphrase/)
+      const wrong = await kith(home, ['start', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], undefined, { KITH_PASSPHRASE: 'wrong horse' })
+      expect(wrong.stderr).toMatch(/^kith: wrong passphrase/)
+
+      await daemon.start(0, { KITH_PASSPHRASE: 'correct horse battery' })
+      expect((await kithJson(home, ['status'])).name).toBe('carol')
+    } finally {
+      await daemon.kill9()
+      await dir.cleanup()
+    }
   })
 })

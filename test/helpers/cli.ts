@@ -10,9 +10,9 @@ export const KITH_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export interface CliResult { code: number, stdout: string, stderr: string }
 
 /** Run `kith --home HOME ...args` to completion. */
-export async function kith (home: string, args: string[], input?: string): Promise<CliResult> {
+export async function kith (home: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<CliResult> {
   return await new Promise((resolve) => {
-    const child = execFile(process.execPath, [KITH_BIN, '--home', home, ...args], { timeout: 30_000 }, (err: any, stdout, stderr) => {
+    const child = execFile(process.execPath, [KITH_BIN, '--home', home, ...args], { timeout: 30_000, env: { ...process.env, ...env } }, (err: any, stdout, stderr) => {
       resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr })
     })
     if (input != null) child.stdin?.end(input)
@@ -33,8 +33,8 @@ export class Daemon {
   constructor (readonly home: string) {}
 
   /** Start and wait until its API answers. */
-  async start (port = 0): Promise<void> {
-    this.child = spawn(process.execPath, [KITH_BIN, '--home', this.home, 'start', '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  async start (port = 0, env: Record<string, string> = {}): Promise<void> {
+    this.child = spawn(process.execPath, [KITH_BIN, '--home', this.home, 'start', '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     this.child.stdout?.on('data', d => { this.output += String(d) })
     this.child.stderr?.on('data', d => { this.output += String(d) })
     const deadline = Date.now() + 30_000

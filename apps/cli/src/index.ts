@@ -11,6 +11,7 @@ import { KithClient } from '@kith/api'
 import { resolveHome } from '@kith/core'
 import { runChat } from './chat.js'
 import { runDaemon } from './start.js'
+import { passphraseForInit } from './passphrase.js'
 import { formatMessage, historyItem, printJson } from './output.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
@@ -34,11 +35,13 @@ export function buildProgram (): Command {
   program.command('init')
     .description('create a new identity in the home folder')
     .option('--name <name>', 'your display name', defaultName())
+    .option('--no-passphrase', 'no passphrase: a key file (mode 0600) guards the data instead')
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const { initHome } = await import('@kith/node')
       const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
-      const identity = await initHome(home(), opts.name)
+      const passphrase = await passphraseForInit(opts.passphrase !== false)
+      const identity = await initHome(home(), opts.name, passphrase != null ? { passphrase } : {})
       const peerId = peerIdFromPrivateKey(identity.privateKey).toString()
       if (opts.json === true) printJson({ peerId, name: identity.name })
       else process.stdout.write(`created ${identity.name} (${peerId}) in ${home()}\nnext: kith start\n`)

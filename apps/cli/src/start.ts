@@ -1,3 +1,4 @@
+import { passphraseToOpen } from './passphrase.js'
 import type { KithNode } from '@kith/node'
 
 export interface StartOptions {
@@ -14,11 +15,13 @@ export interface StartOptions {
  */
 export async function runDaemon (home: string, options: StartOptions): Promise<void> {
   // Loaded here, not at the top: client commands must not pay for loading libp2p.
-  const { createKithNode } = await import('@kith/node')
+  const { createKithNode, needsPassphrase } = await import('@kith/node')
   const { startApiServer } = await import('@kith/api')
 
+  const passphrase = await passphraseToOpen(await needsPassphrase(home).catch(() => false))
   const node: KithNode = await createKithNode({
     home,
+    ...(passphrase != null ? { passphrase } : {}),
     ...(options.listen != null ? { listen: options.listen } : {}),
     ...(options.bootstrap != null ? { bootstrap: options.bootstrap } : {}),
     mdns: options.mdns

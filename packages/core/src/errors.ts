@@ -40,3 +40,5 @@ export class NodeRunningError extends KithError { static override name = 'NodeRu
 export class NodeNotRunningError extends KithError { static override name = 'NodeNotRunningError' }
 /** The local API refused the token. */
 export class UnauthorizedError extends KithError { static override name = 'UnauthorizedError' }
+/** The home folder is protected by a passphrase and none was given. */
+export class PassphraseRequiredError extends KithError { static override name = 'PassphraseRequiredError' }

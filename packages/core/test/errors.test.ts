@@ -18,7 +18,8 @@ const ERROR_CLASSES = [
   'NoIdentityError',
   'NodeRunningError',
   'NodeNotRunningError',
-  'UnauthorizedError'
+  'UnauthorizedError',
+  'PassphraseRequiredError'
 ]
 
 type ErrorClass = new (message: string, options?: ErrorOptions) => Error

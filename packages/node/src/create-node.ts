@@ -17,6 +17,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createLibp2p } from 'libp2p'
 import { HOME_FILES, loadHome, loadPorts, savePorts } from './home.js'
+import { recordCipher } from './data-key.js'
 import type { KithNode, KithNodeEvents, KithNodeOptions, KithServices, ContactView, NodeStatus } from './index.js'
 import type { Messaging, MessagingEvents } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
@@ -105,15 +106,15 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
  */
 export async function createKithNode (options: KithNodeOptions): Promise<KithNode> {
   const identity = options.privateKey != null
-    ? { privateKey: options.privateKey, name: options.name ?? 'kith user' }
-    : await loadHome(requireHome(options))
+    ? { privateKey: options.privateKey, name: options.name ?? 'kith user', dataKey: undefined }
+    : await loadHome(requireHome(options), options.passphrase != null ? { passphrase: options.passphrase } : {})
   const name = options.name ?? identity.name
 
   let store = options.store
   const ownsStore = store == null
   if (store == null) {
     try {
-      store = await openStore(join(requireHome(options), HOME_FILES.db))
+      store = await openStore(join(requireHome(options), HOME_FILES.db), identity.dataKey != null ? recordCipher(identity.dataKey) : undefined)
     } catch (err: any) {
       if (/lock/i.test(String(err?.cause?.message ?? err?.message))) throw new NodeRunningError('a node is already running on this home folder', { cause: err })
       throw err

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile, access, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { IdentityExistsError, LIMITS, NoIdentityError, utf8Length } from '@kith/core'
 import { generateDeviceKey, loadDeviceKey, saveDeviceKey } from '@kith/crypto'
+import { createDataKey, openDataKey } from './data-key.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** Files in a home folder. */
@@ -16,6 +17,14 @@ export const HOME_FILES = {
 export interface Identity {
   privateKey: PrivateKey
   name: string
+  /** Seals everything at rest in the home folder (device key, database). */
+  dataKey: Uint8Array
+}
+
+/** How to open a home folder's data key. */
+export interface HomeOptions {
+  /** The passphrase; without one, a new home gets a key file, and a protected home won't open. */
+  passphrase?: string
 }
 
 async function exists (path: string): Promise<boolean> {
@@ -23,11 +32,12 @@ async function exists (path: string): Promise<boolean> {
 }
 
 /**
- * Create a new identity in `home` (mode 0700): a device key (0600) and a profile.
+ * Create a new identity in `home` (mode 0700): a data key wrapped by the passphrase or a key
+ * file, a device key sealed under it (0600), and a profile.
  *
  * @throws {IdentityExistsError} when the home folder already holds one
  */
-export async function initHome (home: string, name: string): Promise<Identity> {
+export async function initHome (home: string, name: string, options: HomeOptions = {}): Promise<Identity> {
   const keyPath = join(home, HOME_FILES.deviceKey)
   if (await exists(keyPath)) throw new IdentityExistsError(`${home} already holds an identity; use another --home to create a new one`)
   if (name.trim().length === 0 || utf8Length(name) > LIMITS.maxNameBytes) throw new TypeError(`a name is 1 to ${LIMITS.maxNameBytes} bytes`)
@@ -35,25 +45,28 @@ export async function initHome (home: string, name: string): Promise<Identity> {
   await chmod(home, 0o700)
   const privateKey = await generateDeviceKey()
   await writeFile(join(home, HOME_FILES.profile), JSON.stringify({ name: name.trim() }, null, 2) + '\n', { mode: 0o600 })
-  // The key goes last: its presence is what marks a home as initialised.
-  await saveDeviceKey(keyPath, privateKey)
-  return { privateKey, name: name.trim() }
+  const dataKey = await createDataKey(home, options.passphrase)
+  // The device key goes last: its presence is what marks a home as initialised.
+  await saveDeviceKey(keyPath, privateKey, dataKey)
+  return { privateKey, name: name.trim(), dataKey }
 }
 
 /**
  * Read the identity in `home`.
  *
  * @throws {NoIdentityError} when there is none
+ * @throws {PassphraseRequiredError | WrongPassphraseError} when its data key does not open
  */
-export async function loadHome (home: string): Promise<Identity> {
+export async function loadHome (home: string, options: HomeOptions = {}): Promise<Identity> {
   const keyPath = join(home, HOME_FILES.deviceKey)
   if (!await exists(keyPath)) throw new NoIdentityError(`no identity in ${home}: run "kith init" first`)
-  const privateKey = await loadDeviceKey(keyPath)
+  const dataKey = await openDataKey(home, options.passphrase)
+  const privateKey = await loadDeviceKey(keyPath, dataKey)
   let name = 'kith user'
   try {
     name = JSON.parse(await readFile(join(home, HOME_FILES.profile), 'utf8')).name ?? name
   } catch {}
-  return { privateKey, name }
+  return { privateKey, name, dataKey }
 }
 
 /** Ports a node listened on last time, so friends find it at the same address after a restart. */

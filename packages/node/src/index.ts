@@ -25,7 +25,8 @@ import type { Libp2p, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/inter
 export { createKithNode } from './create-node.js'
 export { initHome, loadHome, HOME_FILES } from './home.js'
 export { resolveHome } from '@kith/core'
-export type { Identity } from './home.js'
+export type { Identity, HomeOptions } from './home.js'
+export { needsPassphrase } from './data-key.js'
 export type { MessageRecord, ContactRecord, HistoryOptions, MessageStatus } from '@kith/store'
 
 /** The libp2p services a Kith node runs. */
@@ -40,6 +41,8 @@ export type KithServices = {
 export interface KithNodeOptions {
   /** Home folder holding the device key, profile and database. */
   home?: string
+  /** The home folder's passphrase, when it has one. */
+  passphrase?: string
   /** Use this key instead of the home folder's (tests). */
   privateKey?: PrivateKey
   /** Display name; defaults to the profile's. */
