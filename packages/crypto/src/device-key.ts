@@ -1,10 +1,8 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises'
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { openRecord, sealRecord } from './at-rest.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { readKeyFile, writeKeyFile } from './key-file.js'
 import type { PrivateKey } from '@libp2p/interface'
 
-/** Associated data that binds a sealed device key file to its purpose. */
-const SEALED_KEY_AAD = 'kith/device-key'
+const PURPOSE = 'kith/device-key'
 
 /** A fresh Ed25519 device key: this device's libp2p identity. */
 export async function generateDeviceKey (): Promise<PrivateKey> {
@@ -12,14 +10,11 @@ export async function generateDeviceKey (): Promise<PrivateKey> {
 }
 
 /**
- * Write a device key to `path`, readable by its owner only (mode 0600), sealed under `dataKey`
- * when one is given (encryption at rest). Refuses to overwrite (`wx`): a lost device key is a
- * lost identity.
+ * Write a device key to `path` (mode 0600), sealed under `dataKey` when one is given
+ * (encryption at rest). Refuses to overwrite.
  */
 export async function saveDeviceKey (path: string, key: PrivateKey, dataKey?: Uint8Array): Promise<void> {
-  const bytes = privateKeyToProtobuf(key)
-  await writeFile(path, dataKey != null ? sealRecord(dataKey, SEALED_KEY_AAD, bytes) : bytes, { mode: 0o600, flag: 'wx' })
-  await chmod(path, 0o600)
+  await writeKeyFile(path, key, PURPOSE, dataKey)
 }
 
 /**
@@ -28,6 +23,5 @@ export async function saveDeviceKey (path: string, key: PrivateKey, dataKey?: Ui
  * @throws {RecordTamperedError} when a sealed key file does not open with `dataKey`
  */
 export async function loadDeviceKey (path: string, dataKey?: Uint8Array): Promise<PrivateKey> {
-  const bytes = await readFile(path)
-  return privateKeyFromProtobuf(dataKey != null ? openRecord(dataKey, SEALED_KEY_AAD, bytes) : bytes)
+  return await readKeyFile(path, PURPOSE, dataKey)
 }

@@ -21,3 +21,7 @@ export { x25519Generate, x25519PublicKey, x25519, hkdf, hmacSha256, aesGcmEncryp
 export type { X25519KeyPair } from './primitives.js'
 export { generateDataKey, wrapWithPassphrase, wrapWithKeyFile, unwrapDataKey, sealRecord, openRecord, WrongPassphraseError, RecordTamperedError, SCRYPT_PARAMS } from './at-rest.js'
 export type { WrappedDataKey } from './at-rest.js'
+export { generateIdentityKey, saveIdentityKey, loadIdentityKey, identityFingerprint, shortFingerprint } from './identity-key.js'
+export { issueDeviceCertificate, verifyDeviceCertificate, InvalidCertificateError } from './device-certificate.js'
+export type { IssueDeviceCertificateOptions, VerifyDeviceCertificateOptions, VerifiedDeviceCertificate } from './device-certificate.js'
+export { safetyNumber } from './safety-number.js'

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest'
 // must change this list too.
 const CRYPTO_API = ['generateDeviceKey', 'saveDeviceKey', 'loadDeviceKey', 'signMessage', 'openSignedMessage', 'ed25519Sign', 'ed25519Verify',
   'x25519Generate', 'x25519PublicKey', 'x25519', 'hkdf', 'hmacSha256', 'aesGcmEncrypt', 'aesGcmDecrypt',
-  'generateDataKey', 'wrapWithPassphrase', 'wrapWithKeyFile', 'unwrapDataKey', 'sealRecord', 'openRecord', 'WrongPassphraseError', 'RecordTamperedError', 'SCRYPT_PARAMS']
+  'generateDataKey', 'wrapWithPassphrase', 'wrapWithKeyFile', 'unwrapDataKey', 'sealRecord', 'openRecord', 'WrongPassphraseError', 'RecordTamperedError', 'SCRYPT_PARAMS',
+  'generateIdentityKey', 'saveIdentityKey', 'loadIdentityKey', 'identityFingerprint', 'shortFingerprint',
+  'issueDeviceCertificate', 'verifyDeviceCertificate', 'InvalidCertificateError', 'safetyNumber']
 
 describe('@kith/crypto public API', () => {
   it('exports exactly the known names, all functions', async () => {
