@@ -10,7 +10,7 @@ export async function makeEnvelope (key: PrivateKey, to: KithNode, text: string,
   const id = overrides.id ?? random(16)
   const recipient = overrides.recipient ?? new Uint8Array(to.peerId.toMultihash().bytes)
   const timestamp = overrides.timestamp ?? BigInt(Date.now())
-  const body = await signMessage(key, { id, recipient, timestamp }, { kind: MessageKind.TEXT, text, name: '', inviteToken: new Uint8Array(), addrs: [], ...message })
+  const body = await signMessage(key, { id, recipient, timestamp }, { kind: MessageKind.TEXT, text, name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array(), ...message })
   return Envelope.encode({ version: ENVELOPE_VERSION, id, recipient, timestamp, encryption: ENCRYPTION_NONE, body: new Uint8Array(body), ...overrides })
 }
 

@@ -105,7 +105,7 @@ describe('KithClient against a running node', () => {
     const alice = await node('alice')
     const { client } = await serve(alice)
     const status = await client.status()
-    expect(Object.keys(status).sort()).toEqual(['addresses', 'connections', 'metrics', 'name', 'peerId', 'pending', 'pid'])
+    expect(Object.keys(status).sort()).toEqual(['addresses', 'connections', 'identity', 'metrics', 'name', 'peerId', 'pending', 'pid'])
     expect(status).toMatchObject({ peerId: alice.peerId.toString(), name: 'alice', connections: 0, pending: 0, pid: process.pid })
     expect(status.addresses.length).toBeGreaterThan(0)
     expect(Object.keys(status.metrics).sort()).toEqual(['delivered', 'duplicates', 'forged', 'invalid', 'rateLimited', 'received', 'refusedNotContact', 'transmitted'])
@@ -133,8 +133,8 @@ describe('KithClient against a running node', () => {
       return list.every(c => c.online) ? list : undefined
     }, 20_000, 'contacts online')
     expect(contacts).toEqual([
-      { name: 'bob', peerId: bob.peerId.toString(), online: true },
-      { name: 'caz', peerId: carol.peerId.toString(), online: true }
+      { name: 'bob', peerId: bob.peerId.toString(), online: true, verified: false, identityChanged: false },
+      { name: 'caz', peerId: carol.peerId.toString(), online: true, verified: false, identityChanged: false }
     ])
   })
 

@@ -22,6 +22,8 @@ export const LIMITS = {
   maxAddrs: 16,
   /** Longest multiaddr, in bytes. */
   maxAddrBytes: 256,
+  /** Largest device certificate, in bytes (a real one is about 150). */
+  maxCertificateBytes: 1024,
   /** Largest message batch that can be read in one page of history. */
   maxPageSize: 1000
 } as const

@@ -42,3 +42,5 @@ export class NodeNotRunningError extends KithError { static override name = 'Nod
 export class UnauthorizedError extends KithError { static override name = 'UnauthorizedError' }
 /** The home folder is protected by a passphrase and none was given. */
 export class PassphraseRequiredError extends KithError { static override name = 'PassphraseRequiredError' }
+/** A contact's identity key changed: sending waits until the user compares safety numbers and accepts it. */
+export class IdentityChangedError extends KithError { static override name = 'IdentityChangedError' }

@@ -27,6 +27,8 @@ export interface InviteData {
   token: Uint8Array
   /** When the code stops working, ms since the epoch. */
   expires: number
+  /** The inviter's device certificate: its identity key vouching for `peerId`. */
+  certificate: Uint8Array
 }
 
 /**
@@ -40,7 +42,8 @@ export function encodeInvite (invite: InviteData): string {
     name: invite.name,
     addrs: invite.addrs.slice(0, LIMITS.maxAddrs).map(a => new Uint8Array(a)),
     token: new Uint8Array(invite.token),
-    expires: BigInt(invite.expires)
+    expires: BigInt(invite.expires),
+    certificate: new Uint8Array(invite.certificate)
   })
   return INVITE_PREFIX + Buffer.concat([bytes, checksum(bytes)]).toString('base64url')
 }
@@ -73,7 +76,8 @@ export function decodeInvite (code: string, now = Date.now()): InviteData {
   if (invite.token.length !== INVITE_TOKEN_BYTES) throw new InvalidInviteError('invite code has no valid token')
   if (utf8Length(invite.name) > LIMITS.maxNameBytes) throw new InvalidInviteError('invite name is too long')
   if (invite.addrs.some(a => a.length > LIMITS.maxAddrBytes)) throw new InvalidInviteError('invite address is too long')
+  if (invite.certificate.length === 0 || invite.certificate.length > LIMITS.maxCertificateBytes) throw new InvalidInviteError('invite code has no valid device certificate')
   const expires = Number(invite.expires)
   if (expires <= now) throw new InvalidInviteError('invite code has expired: ask for a new one')
-  return { peerId: invite.peerId, name: invite.name, addrs: invite.addrs, token: invite.token, expires }
+  return { peerId: invite.peerId, name: invite.name, addrs: invite.addrs, token: invite.token, expires, certificate: invite.certificate }
 }

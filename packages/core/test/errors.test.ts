@@ -19,7 +19,8 @@ const ERROR_CLASSES = [
   'NodeRunningError',
   'NodeNotRunningError',
   'UnauthorizedError',
-  'PassphraseRequiredError'
+  'PassphraseRequiredError',
+  'IdentityChangedError'
 ]
 
 type ErrorClass = new (message: string, options?: ErrorOptions) => Error

@@ -14,6 +14,7 @@ function sample (overrides: Partial<InviteData> = {}): InviteData {
     addrs: [multiaddr('/ip4/192.0.2.7/tcp/4001').bytes, multiaddr('/ip6/::1/tcp/4002').bytes],
     token: random(INVITE_TOKEN_BYTES),
     expires: NOW + HOUR,
+    certificate: random(153),
     ...overrides
   }
 }
@@ -26,7 +27,8 @@ function rawFields (data: InviteData): Invite {
     name: data.name,
     addrs: data.addrs.map(a => new Uint8Array(a)),
     token: new Uint8Array(data.token),
-    expires: BigInt(data.expires)
+    expires: BigInt(data.expires),
+    certificate: new Uint8Array(data.certificate)
   }
 }
 

@@ -9,7 +9,7 @@ const CORE_API = [
   'KithError', 'InvalidMessageError', 'MessageTooLargeError', 'EmptyMessageError',
   'InvalidSignatureError', 'WrongRecipientError', 'NotAContactError', 'RateLimitedError',
   'InvalidInviteError', 'UnknownContactError', 'ContactExistsError', 'IdentityExistsError',
-  'NoIdentityError', 'NodeRunningError', 'NodeNotRunningError', 'UnauthorizedError', 'PassphraseRequiredError',
+  'NoIdentityError', 'NodeRunningError', 'NodeNotRunningError', 'UnauthorizedError', 'PassphraseRequiredError', 'IdentityChangedError',
   // bytes.ts
   'toHex', 'fromHex', 'random', 'utf8Length',
   // invite.ts

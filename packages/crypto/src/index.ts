@@ -25,3 +25,12 @@ export { generateIdentityKey, saveIdentityKey, loadIdentityKey, identityFingerpr
 export { issueDeviceCertificate, verifyDeviceCertificate, InvalidCertificateError } from './device-certificate.js'
 export type { IssueDeviceCertificateOptions, VerifyDeviceCertificateOptions, VerifiedDeviceCertificate } from './device-certificate.js'
 export { safetyNumber } from './safety-number.js'
+export {
+  initiate as x3dhInitiate, respond as x3dhRespond, createSignedPreKey, verifyPreKeyBundle, signedPreKeyPayload,
+  initSender, initReceiver, ratchetEncrypt, ratchetDecrypt, encodeHeader, decodeHeader,
+  DecryptionFailedError, DuplicateMessageError, InvalidPreKeyBundleError, NoSendingChainError, TooManySkippedMessagesError
+} from './ratchet/index.js'
+export type {
+  PreKeyBundle, SignedPreKey, OneTimePreKey, X3dhInitiation, X3dhResponderKeys, X3dhResponse,
+  RatchetState, RatchetHeader, RatchetEncryptResult, RatchetDecryptResult
+} from './ratchet/index.js'

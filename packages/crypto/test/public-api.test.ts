@@ -6,7 +6,10 @@ const CRYPTO_API = ['generateDeviceKey', 'saveDeviceKey', 'loadDeviceKey', 'sign
   'x25519Generate', 'x25519PublicKey', 'x25519', 'hkdf', 'hmacSha256', 'aesGcmEncrypt', 'aesGcmDecrypt',
   'generateDataKey', 'wrapWithPassphrase', 'wrapWithKeyFile', 'unwrapDataKey', 'sealRecord', 'openRecord', 'WrongPassphraseError', 'RecordTamperedError', 'SCRYPT_PARAMS',
   'generateIdentityKey', 'saveIdentityKey', 'loadIdentityKey', 'identityFingerprint', 'shortFingerprint',
-  'issueDeviceCertificate', 'verifyDeviceCertificate', 'InvalidCertificateError', 'safetyNumber']
+  'issueDeviceCertificate', 'verifyDeviceCertificate', 'InvalidCertificateError', 'safetyNumber',
+  'x3dhInitiate', 'x3dhRespond', 'createSignedPreKey', 'verifyPreKeyBundle', 'signedPreKeyPayload',
+  'initSender', 'initReceiver', 'ratchetEncrypt', 'ratchetDecrypt', 'encodeHeader', 'decodeHeader',
+  'DecryptionFailedError', 'DuplicateMessageError', 'InvalidPreKeyBundleError', 'NoSendingChainError', 'TooManySkippedMessagesError']
 
 describe('@kith/crypto public API', () => {
   it('exports exactly the known names, all functions', async () => {

@@ -18,7 +18,7 @@ function context (to: PrivateKey = bob): SignatureContext {
 }
 
 function text (body: string): Message {
-  return { kind: MessageKind.TEXT, text: body, inviteToken: new Uint8Array(0), name: '', addrs: [] }
+  return { kind: MessageKind.TEXT, text: body, inviteToken: new Uint8Array(0), name: '', addrs: [], certificate: new Uint8Array(0) }
 }
 
 async function expectRejected (body: Uint8Array, ctx: SignatureContext, name: 'InvalidSignatureError' | 'InvalidMessageError'): Promise<void> {
@@ -41,7 +41,7 @@ describe('signMessage / openSignedMessage', () => {
 
   it('round-trips an introduction with its token, name and addresses', async () => {
     const ctx = context()
-    const message: Message = { kind: MessageKind.INTRO, text: '', inviteToken: random(16), name: 'Alice', addrs: [random(20), random(30)] }
+    const message: Message = { kind: MessageKind.INTRO, text: '', inviteToken: random(16), name: 'Alice', addrs: [random(20), random(30)], certificate: random(150) }
     const opened = await openSignedMessage(await signMessage(alice, ctx, message), ctx)
     expect(opened.message).toEqual(message)
   })

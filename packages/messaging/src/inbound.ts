@@ -51,7 +51,7 @@ export async function openEnvelope (envelope: Envelope, from?: PeerId): Promise<
     case MessageKind.TEXT:
       return message.text.length === 0 || utf8Length(message.text) > LIMITS.maxTextBytes ? 'invalid' : opened
     case MessageKind.INTRO:
-      return utf8Length(message.name) > LIMITS.maxNameBytes || message.addrs.some(a => a.length > LIMITS.maxAddrBytes) ? 'invalid' : opened
+      return utf8Length(message.name) > LIMITS.maxNameBytes || message.addrs.some(a => a.length > LIMITS.maxAddrBytes) || message.certificate.length > LIMITS.maxCertificateBytes ? 'invalid' : opened
     default:
       return 'invalid'
   }

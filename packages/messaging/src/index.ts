@@ -33,6 +33,8 @@ export interface MessagingEvents {
   'message:status': CustomEvent<MessageRecord>
   /** A contact was added, by accepting an invite or by a friend redeeming ours. */
   'contact': CustomEvent<ContactRecord>
+  /** A contact's device presented another identity key: sending to it waits until the user accepts the change. */
+  'contact:identity-changed': CustomEvent<ContactRecord>
 }
 
 /** The messaging service. */
@@ -55,6 +57,8 @@ export interface MessagingInit {
   store: KithStore
   /** Our display name, sent with introductions and invites. */
   name: string
+  /** Our device certificate (our identity key vouching for this device), sent with introductions and invites. */
+  certificate: Uint8Array
   /** Envelopes per second a peer may send on average before it is disconnected (default 500). */
   ratePerSecond?: number
   /** Largest burst a peer may send (default 2000). */

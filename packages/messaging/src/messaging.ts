@@ -1,10 +1,12 @@
 import {
-  AckStatus, ContactExistsError, DM_PROTOCOL, ENCRYPTION_NONE, ENVELOPE_VERSION, EmptyMessageError, Envelope,
+  AckStatus, ContactExistsError, IdentityChangedError, DM_PROTOCOL, ENCRYPTION_NONE, ENVELOPE_VERSION, EmptyMessageError, Envelope,
   INVITE_TOKEN_BYTES, INVITE_TTL_MS, InvalidInviteError, LIMITS, MESSAGE_ID_BYTES, MessageKind, MessageTooLargeError,
   UnknownContactError, decodeInvite, encodeInvite, random, toHex, utf8Length
 } from '@kith/core'
 import type { Message } from '@kith/core'
-import { signMessage } from '@kith/crypto'
+import { signMessage, verifyDeviceCertificate } from '@kith/crypto'
+import type { VerifiedDeviceCertificate } from '@kith/crypto'
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { KEEP_ALIVE, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { RateLimiter } from '@libp2p/utils'
@@ -79,8 +81,10 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   async send (peer: string, text: string): Promise<MessageRecord> {
     if (text.length === 0) throw new EmptyMessageError('message is empty')
     if (utf8Length(text) > LIMITS.maxTextBytes) throw new MessageTooLargeError(`message is longer than ${LIMITS.maxTextBytes} bytes`)
-    if (await this.init.store.getContact(peer) == null) throw new UnknownContactError(`no contact ${peer}`)
-    const { id, envelope, ts } = await this.seal(peer, { kind: MessageKind.TEXT, text, name: '', inviteToken: new Uint8Array(), addrs: [] })
+    const contact = await this.init.store.getContact(peer)
+    if (contact == null) throw new UnknownContactError(`no contact ${peer}`)
+    if (contact.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key (kith verify ${contact.name} --accept) before sending`)
+    const { id, envelope, ts } = await this.seal(peer, { kind: MessageKind.TEXT, text, name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array() })
     const { record, entry } = await this.init.store.appendOutgoing({ id, conversation: peer, from: this.components.peerId.toString(), text, ts }, envelope)
     this.sender(peer).enqueue(entry)
     return record
@@ -90,7 +94,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const token = random(INVITE_TOKEN_BYTES)
     const expires = Date.now() + INVITE_TTL_MS
     await this.init.store.putInvite({ token: toHex(token), expires })
-    return encodeInvite({ peerId: this.self, name: this.init.name, addrs: this.ownAddrs(), token, expires })
+    return encodeInvite({ peerId: this.self, name: this.init.name, addrs: this.ownAddrs(), token, expires, certificate: this.init.certificate })
   }
 
   async acceptInvite (code: string, alias: string): Promise<ContactRecord> {
@@ -102,16 +106,24 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       throw new InvalidInviteError('invite code holds no valid peer id')
     }
     if (peerId.equals(this.components.peerId)) throw new InvalidInviteError('that is your own invite code')
+    let identity: string
+    try {
+      identity = identityOf(verifyDeviceCertificate(invite.certificate, { device: peerId }))
+    } catch (err: any) {
+      throw new InvalidInviteError(`the invite's device certificate is not valid: ${err.message}`)
+    }
     const name = checkAlias(alias)
     const taken = (await this.init.store.listContacts()).find(c => c.name === name && c.peerId !== peerId.toString())
     if (taken != null) throw new ContactExistsError(`you already have a contact named "${name}"`)
 
-    const contact: ContactRecord = { peerId: peerId.toString(), name, addrs: decodeAddrs(invite.addrs), addedAt: Date.now() }
-    const intro = await this.seal(contact.peerId, { kind: MessageKind.INTRO, text: '', name: this.init.name, inviteToken: new Uint8Array(invite.token), addrs: this.ownAddrs() })
+    const known = await this.init.store.getContact(peerId.toString())
+    const contact: ContactRecord = { ...known, peerId: peerId.toString(), name, addrs: decodeAddrs(invite.addrs), addedAt: known?.addedAt ?? Date.now(), identity: known?.identity ?? identity }
+    if (contact.identity !== identity) contact.changedIdentity = identity
+    const intro = await this.seal(contact.peerId, { kind: MessageKind.INTRO, text: '', name: this.init.name, inviteToken: new Uint8Array(invite.token), addrs: this.ownAddrs(), certificate: this.init.certificate as Uint8Array<ArrayBuffer> })
     const entry = await this.init.store.addContactWithIntro(contact, { id: intro.id, envelope: intro.envelope })
     await this.remember(contact)
     this.sender(contact.peerId).enqueue(entry)
-    this.safeDispatch('contact', contact)
+    this.safeDispatch(contact.changedIdentity != null ? 'contact:identity-changed' : 'contact', contact)
     return contact
   }
 
@@ -253,7 +265,22 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   /** An introduction: whoever holds a valid invite token of ours becomes a contact. */
   private async acceptIntro (opened: OpenedMessage): Promise<AckStatus> {
     const from = opened.sender.toString()
-    if (await this.init.store.getContact(from) != null) return AckStatus.OK
+    let identity: string
+    try {
+      identity = identityOf(verifyDeviceCertificate(opened.message.certificate, { device: opened.sender }))
+    } catch {
+      this.metrics.forged++
+      return AckStatus.INVALID
+    }
+    const known = await this.init.store.getContact(from)
+    if (known != null) {
+      if (known.identity !== identity && known.changedIdentity !== identity) {
+        const changed = { ...known, changedIdentity: identity }
+        await this.init.store.putContact(changed)
+        this.safeDispatch('contact:identity-changed', changed)
+      }
+      return AckStatus.OK
+    }
     const token = toHex(opened.message.inviteToken)
     const invite = await this.init.store.getInvite(token)
     if (invite == null || invite.expires < Date.now()) { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
@@ -261,7 +288,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       peerId: from,
       name: await this.uniqueName(opened.message.name),
       addrs: decodeAddrs(opened.message.addrs),
-      addedAt: Date.now()
+      addedAt: Date.now(),
+      identity
     }
     await this.init.store.redeemInvite(token, added)
     await this.remember(added)
@@ -312,6 +340,11 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private safeDispatch<K extends keyof MessagingEvents> (type: K, detail: MessagingEvents[K]['detail']): void {
     this.safeDispatchEvent(type, { detail })
   }
+}
+
+/** How a contact's identity key is stored: its libp2p protobuf encoding, base64. */
+function identityOf (certificate: VerifiedDeviceCertificate): string {
+  return Buffer.from(publicKeyToProtobuf(certificate.identity)).toString('base64')
 }
 
 /** Multiaddrs from bytes a peer sent us; ones that do not parse are left out. */

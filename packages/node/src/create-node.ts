@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { KAD_PROTOCOL, NodeRunningError, UnknownContactError, random, toHex } from '@kith/core'
 import { messaging } from '@kith/messaging'
+import { generateIdentityKey, identityFingerprint, issueDeviceCertificate } from '@kith/crypto'
 import { openStore } from '@kith/store'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub } from '@libp2p/gossipsub'
@@ -17,11 +18,13 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createLibp2p } from 'libp2p'
 import { HOME_FILES, loadHome, loadPorts, savePorts } from './home.js'
+import { acceptIdentity, markVerified, verification } from './verify.js'
+import type { Verification } from './verify.js'
 import { recordCipher } from './data-key.js'
 import type { KithNode, KithNodeEvents, KithNodeOptions, KithServices, ContactView, NodeStatus } from './index.js'
 import type { Messaging, MessagingEvents } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 
 /** Loopback is always allowed past the connection manager's per-IP rate limits. */
 const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
@@ -30,15 +33,17 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   readonly libp2p: Libp2p<KithServices>
   readonly store: KithStore
   readonly name: string
+  readonly identity: PublicKey
   private readonly ownsStore: boolean
 
-  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, ownsStore: boolean) {
+  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean) {
     super()
     this.libp2p = libp2p
     this.store = store
     this.name = name
+    this.identity = identity
     this.ownsStore = ownsStore
-    for (const type of ['message', 'message:status', 'contact'] as const) {
+    for (const type of ['message', 'message:status', 'contact', 'contact:identity-changed'] as const) {
       this.messaging.addEventListener(type, (evt: CustomEvent) => { this.safeDispatchEvent(type, { detail: evt.detail }) })
     }
   }
@@ -57,6 +62,7 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     return {
       peerId: this.peerId.toString(),
       name: this.name,
+      identity: identityFingerprint(this.identity),
       addresses: this.libp2p.getMultiaddrs().map(String),
       connections: this.libp2p.getConnections().length,
       pending: this.messaging.pending(),
@@ -68,7 +74,7 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     const contacts = await this.store.listContacts()
     return contacts
       .sort((a, b) => a.addedAt - b.addedAt)
-      .map(c => ({ name: c.name, peerId: c.peerId, online: this.isOnline(c.peerId) }))
+      .map(c => ({ name: c.name, peerId: c.peerId, online: this.isOnline(c.peerId), verified: c.verified === true, identityChanged: c.changedIdentity != null }))
   }
 
   async resolveContact (nameOrPeerId: string): Promise<ContactRecord> {
@@ -83,6 +89,13 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
 
   async history (contact: string, options?: HistoryOptions): Promise<MessageRecord[]> {
     return await this.store.history((await this.resolveContact(contact)).peerId, options)
+  }
+
+  async verify (contact: string, action?: 'mark' | 'accept'): Promise<Verification> {
+    let record = await this.resolveContact(contact)
+    if (action === 'mark') record = await markVerified(this.store, record)
+    if (action === 'accept') record = await acceptIdentity(this.store, record)
+    return verification(this.identity, record)
   }
 
   async createInvite (): Promise<string> { return await this.messaging.createInvite() }
@@ -106,7 +119,7 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
  */
 export async function createKithNode (options: KithNodeOptions): Promise<KithNode> {
   const identity = options.privateKey != null
-    ? { privateKey: options.privateKey, name: options.name ?? 'kith user', dataKey: undefined }
+    ? await ephemeralIdentity(options.privateKey, options.identityKey, options.name)
     : await loadHome(requireHome(options), options.passphrase != null ? { passphrase: options.passphrase } : {})
   const name = options.name ?? identity.name
 
@@ -159,12 +172,12 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
           allowPublishToZeroTopicPeers: true,
           scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
         }),
-        messaging: messaging({ store, name, ...options.messaging })
+        messaging: messaging({ store, name, certificate: identity.certificate, ...options.messaging })
       },
       start: false
     })
     banned = (peer) => libp2p.services.messaging.isBanned(peer)
-    const node = new DefaultKithNode(libp2p, store, name, ownsStore)
+    const node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore)
     if (options.start !== false) {
       try {
         await node.start()
@@ -196,6 +209,12 @@ function listeningPorts (libp2p: Libp2p): { tcp?: number, ws?: number } {
     else ports.tcp ??= Number(match[1])
   }
   return ports
+}
+
+/** An identity for a node given its key directly (tests): the given identity key, or a new one. */
+async function ephemeralIdentity (privateKey: PrivateKey, identityKey: PrivateKey | undefined, name = 'kith user'): Promise<{ privateKey: PrivateKey, identityKey: PrivateKey, certificate: Uint8Array, name: string, dataKey: undefined }> {
+  const identity = identityKey ?? await generateIdentityKey()
+  return { privateKey, identityKey: identity, certificate: issueDeviceCertificate(identity, privateKey.publicKey), name, dataKey: undefined }
 }
 
 function requireHome (options: KithNodeOptions): string {

@@ -1,13 +1,15 @@
 import { mkdir, readFile, writeFile, access, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { IdentityExistsError, LIMITS, NoIdentityError, utf8Length } from '@kith/core'
-import { generateDeviceKey, loadDeviceKey, saveDeviceKey } from '@kith/crypto'
+import { generateDeviceKey, generateIdentityKey, issueDeviceCertificate, loadDeviceKey, loadIdentityKey, saveDeviceKey, saveIdentityKey } from '@kith/crypto'
 import { createDataKey, openDataKey } from './data-key.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** Files in a home folder. */
 export const HOME_FILES = {
   deviceKey: 'device.key',
+  identityKey: 'identity.key',
+  certificate: 'device.cert',
   profile: 'profile.json',
   ports: 'ports.json',
   db: 'db'
@@ -15,7 +17,12 @@ export const HOME_FILES = {
 
 /** What `kith init` creates. */
 export interface Identity {
+  /** This device's key (its libp2p identity). */
   privateKey: PrivateKey
+  /** The user's identity key, which certifies the device. */
+  identityKey: PrivateKey
+  /** The device certificate: `identityKey` vouching for `privateKey`. */
+  certificate: Uint8Array
   name: string
   /** Seals everything at rest in the home folder (device key, database). */
   dataKey: Uint8Array
@@ -44,11 +51,15 @@ export async function initHome (home: string, name: string, options: HomeOptions
   await mkdir(home, { recursive: true, mode: 0o700 })
   await chmod(home, 0o700)
   const privateKey = await generateDeviceKey()
+  const identityKey = await generateIdentityKey()
+  const certificate = issueDeviceCertificate(identityKey, privateKey.publicKey)
   await writeFile(join(home, HOME_FILES.profile), JSON.stringify({ name: name.trim() }, null, 2) + '\n', { mode: 0o600 })
   const dataKey = await createDataKey(home, options.passphrase)
+  await saveIdentityKey(join(home, HOME_FILES.identityKey), identityKey, dataKey)
+  await writeFile(join(home, HOME_FILES.certificate), certificate, { mode: 0o600 })
   // The device key goes last: its presence is what marks a home as initialised.
   await saveDeviceKey(keyPath, privateKey, dataKey)
-  return { privateKey, name: name.trim(), dataKey }
+  return { privateKey, identityKey, certificate, name: name.trim(), dataKey }
 }
 
 /**
@@ -62,11 +73,13 @@ export async function loadHome (home: string, options: HomeOptions = {}): Promis
   if (!await exists(keyPath)) throw new NoIdentityError(`no identity in ${home}: run "kith init" first`)
   const dataKey = await openDataKey(home, options.passphrase)
   const privateKey = await loadDeviceKey(keyPath, dataKey)
+  const identityKey = await loadIdentityKey(join(home, HOME_FILES.identityKey), dataKey)
+  const certificate = new Uint8Array(await readFile(join(home, HOME_FILES.certificate)))
   let name = 'kith user'
   try {
     name = JSON.parse(await readFile(join(home, HOME_FILES.profile), 'utf8')).name ?? name
   } catch {}
-  return { privateKey, name, dataKey }
+  return { privateKey, identityKey, certificate, name, dataKey }
 }
 
 /** Ports a node listened on last time, so friends find it at the same address after a restart. */

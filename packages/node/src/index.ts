@@ -20,13 +20,16 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
-import type { Libp2p, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey, PublicKey, TypedEventTarget } from '@libp2p/interface'
+import type { Verification } from './verify.js'
 
 export { createKithNode } from './create-node.js'
 export { initHome, loadHome, HOME_FILES } from './home.js'
 export { resolveHome } from '@kith/core'
 export type { Identity, HomeOptions } from './home.js'
 export { needsPassphrase } from './data-key.js'
+export { NoIdentityKnownError } from './verify.js'
+export type { Verification } from './verify.js'
 export type { MessageRecord, ContactRecord, HistoryOptions, MessageStatus } from '@kith/store'
 
 /** The libp2p services a Kith node runs. */
@@ -43,8 +46,10 @@ export interface KithNodeOptions {
   home?: string
   /** The home folder's passphrase, when it has one. */
   passphrase?: string
-  /** Use this key instead of the home folder's (tests). */
+  /** Use this device key instead of the home folder's (tests). */
   privateKey?: PrivateKey
+  /** With `privateKey`: the identity key that certifies it (default: a new one). */
+  identityKey?: PrivateKey
   /** Display name; defaults to the profile's. */
   name?: string
   /** Use this store instead of `HOME/db` (tests); the caller closes it. */
@@ -71,6 +76,8 @@ export interface KithNodeOptions {
 export interface NodeStatus {
   peerId: string
   name: string
+  /** Fingerprint of our identity key. */
+  identity: string
   addresses: string[]
   connections: number
   /** Outgoing envelopes not yet acked. */
@@ -83,6 +90,10 @@ export interface ContactView {
   name: string
   peerId: string
   online: boolean
+  /** The user compared safety numbers with this contact. */
+  verified: boolean
+  /** The contact's identity key changed: sending waits until the user accepts it. */
+  identityChanged: boolean
 }
 
 export type KithNodeEvents = MessagingEvents
@@ -91,6 +102,8 @@ export type KithNodeEvents = MessagingEvents
 export interface KithNode extends TypedEventTarget<KithNodeEvents> {
   readonly peerId: PeerId
   readonly name: string
+  /** Our identity key (public). */
+  readonly identity: PublicKey
   readonly libp2p: Libp2p<KithServices>
   readonly store: KithStore
   readonly messaging: Messaging
@@ -105,6 +118,11 @@ export interface KithNode extends TypedEventTarget<KithNodeEvents> {
   send(contact: string, text: string): Promise<MessageRecord>
   /** A page of a conversation, oldest first. */
   history(contact: string, options?: HistoryOptions): Promise<MessageRecord[]>
+  /**
+   * A contact's safety number and verification state; `mark` records it as verified, `accept`
+   * accepts a changed identity key. @throws {UnknownContactError | NoIdentityKnownError}
+   */
+  verify(contact: string, action?: 'mark' | 'accept'): Promise<Verification>
   createInvite(): Promise<string>
   /** @throws {InvalidInviteError | ContactExistsError} */
   acceptInvite(code: string, alias: string): Promise<ContactRecord>

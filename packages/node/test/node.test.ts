@@ -47,6 +47,7 @@ describe('createKithNode from a home folder', () => {
     expect(status).toEqual({
       peerId: node.peerId.toString(),
       name: 'alice',
+      identity: expect.stringMatching(/^[0-9a-f]{64}$/),
       addresses: [expect.stringMatching(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3KooW/)],
       connections: 0,
       pending: 0,
@@ -140,7 +141,7 @@ describe('contacts of a running node', () => {
     const bob = track(await startNode('bob'))
     await befriend(alice, bob)
     await eventually(async () => (await alice.contacts())[0]?.online === true, 20_000, 'bob online')
-    expect(await alice.contacts()).toEqual([{ name: 'bob', peerId: bob.peerId.toString(), online: true }])
+    expect(await alice.contacts()).toEqual([{ name: 'bob', peerId: bob.peerId.toString(), online: true, verified: false, identityChanged: false }])
     expect(alice.status().connections).toBe(1)
     await bob.stop()
     await eventually(async () => (await alice.contacts())[0]?.online === false, 20_000, 'bob offline')

@@ -29,6 +29,15 @@ export interface ContactRecord {
   addrs: string[]
   /** When the contact was added, ms since the epoch. */
   addedAt: number
+  /** The contact's identity key (libp2p protobuf encoding, base64), from its device certificate. */
+  identity?: string
+  /** Whether the user compared safety numbers with this contact and marked them verified. */
+  verified?: boolean
+  /**
+   * A different identity key this contact's device presented since: sending waits until the
+   * user accepts it (after comparing the new safety number).
+   */
+  changedIdentity?: string
 }
 
 /** A signed envelope waiting for its recipient's ack. */

@@ -364,6 +364,7 @@ export interface Message {
   inviteToken: Uint8Array<ArrayBuffer>
   name: string
   addrs: Uint8Array<ArrayBuffer>[]
+  certificate: Uint8Array<ArrayBuffer>
 }
 
 export namespace Message {
@@ -403,6 +404,11 @@ export namespace Message {
           }
         }
 
+        if ((obj.certificate != null && obj.certificate.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.certificate)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -412,7 +418,8 @@ export namespace Message {
           text: '',
           inviteToken: uint8ArrayAlloc(0),
           name: '',
-          addrs: []
+          addrs: [],
+          certificate: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -443,6 +450,10 @@ export namespace Message {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 6: {
+              obj.certificate = reader.bytes()
               break
             }
             default: {
@@ -507,6 +518,13 @@ export namespace Message {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.certificate`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -545,6 +563,11 @@ export namespace Message {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MessageCertificateFieldEvent {
+    field: '$.certificate'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Message>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Message.codec())
   }
@@ -553,7 +576,7 @@ export namespace Message {
     return decodeMessage(buf, Message.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageKindFieldEvent | MessageTextFieldEvent | MessageInviteTokenFieldEvent | MessageNameFieldEvent | MessageAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageKindFieldEvent | MessageTextFieldEvent | MessageInviteTokenFieldEvent | MessageNameFieldEvent | MessageAddrsFieldEvent | MessageCertificateFieldEvent> {
     return streamMessage(buf, Message.codec(), opts)
   }
 }
@@ -697,6 +720,7 @@ export interface Invite {
   addrs: Uint8Array<ArrayBuffer>[]
   token: Uint8Array<ArrayBuffer>
   expires: bigint
+  certificate: Uint8Array<ArrayBuffer>
 }
 
 export namespace Invite {
@@ -741,6 +765,11 @@ export namespace Invite {
           w.uint64(obj.expires)
         }
 
+        if ((obj.certificate != null && obj.certificate.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.certificate)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -751,7 +780,8 @@ export namespace Invite {
           name: '',
           addrs: [],
           token: uint8ArrayAlloc(0),
-          expires: 0n
+          expires: 0n,
+          certificate: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -786,6 +816,10 @@ export namespace Invite {
             }
             case 6: {
               obj.expires = reader.uint64()
+              break
+            }
+            case 7: {
+              obj.certificate = reader.bytes()
               break
             }
             default: {
@@ -857,6 +891,13 @@ export namespace Invite {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.certificate`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -900,6 +941,11 @@ export namespace Invite {
     value: bigint
   }
 
+  export interface InviteCertificateFieldEvent {
+    field: '$.certificate'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Invite>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Invite.codec())
   }
@@ -908,7 +954,7 @@ export namespace Invite {
     return decodeMessage(buf, Invite.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Invite>): Generator<InviteVersionFieldEvent | InvitePeerIdFieldEvent | InviteNameFieldEvent | InviteAddrsFieldEvent | InviteTokenFieldEvent | InviteExpiresFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Invite>): Generator<InviteVersionFieldEvent | InvitePeerIdFieldEvent | InviteNameFieldEvent | InviteAddrsFieldEvent | InviteTokenFieldEvent | InviteExpiresFieldEvent | InviteCertificateFieldEvent> {
     return streamMessage(buf, Invite.codec(), opts)
   }
 }
