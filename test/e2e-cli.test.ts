@@ -67,6 +67,16 @@ describe('kith CLI end to end (separate processes, real TCP, real LevelDB)', () 
     expect(await kithJson(bobHome, ['contacts'])).toEqual([{ name: 'alice', peerId: alicePeerId, online: true, verified: false, identityChanged: false }])
   })
 
+  it('verify shows both people the same safety number, and --mark records it', async () => {
+    const atAlice = await kithJson(aliceHome, ['verify', 'bob'])
+    const atBob = await kithJson(bobHome, ['verify', 'alice'])
+    expect(atAlice.safetyNumber).toMatch(/^(\d{5} ){11}\d{5}$/)
+    expect(atAlice.safetyNumber).toBe(atBob.safetyNumber)
+    expect(atAlice).toMatchObject({ contact: 'bob', verified: false, identityChanged: false })
+    expect(await kithJson(aliceHome, ['verify', 'bob', '--mark'])).toMatchObject({ verified: true })
+    expect((await kithJson(aliceHome, ['contacts']))[0]).toMatchObject({ name: 'bob', verified: true })
+  })
+
   it('rejects bad input with one line and a non-zero exit', async () => {
     for (const args of [['send', 'nobody', 'hi'], ['send', 'bob', ''], ['accept', 'not-a-code', '--name', 'x'], ['history', 'nobody']]) {
       const result = await kith(aliceHome, args)

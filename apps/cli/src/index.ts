@@ -118,6 +118,26 @@ export function buildProgram (): Command {
       }
     })
 
+  program.command('verify')
+    .description('show the safety number you and a contact compare to be sure no one is in the middle')
+    .argument('<contact>', 'contact name or peer id')
+    .option('--mark', 'record that you compared it and it matched')
+    .option('--accept', "accept the contact's new identity key (after comparing the new safety number)")
+    .option('--json', 'print JSON')
+    .action(async (contact: string, opts) => {
+      if (opts.mark === true && opts.accept === true) throw new InvalidArgumentError('use --accept first, then compare, then --mark')
+      const v = await (await client()).verify(contact, opts.mark === true ? 'mark' : opts.accept === true ? 'accept' : undefined)
+      if (opts.json === true) { printJson(v); return }
+      if (v.identityChanged) {
+        process.stdout.write(`!!! ${v.contact}'s IDENTITY KEY CHANGED. Sending to ${v.contact} is paused.\n`)
+        process.stdout.write(`!!! Compare the new safety number with ${v.contact} over a channel you trust, then run: kith verify ${v.contact} --accept\n`)
+        process.stdout.write(`new safety number:\n  ${v.newSafetyNumber ?? ''}\n`)
+        return
+      }
+      process.stdout.write(`safety number with ${v.contact}:\n  ${v.safetyNumber}\n`)
+      process.stdout.write(v.verified ? 'marked as verified\n' : `compare it with ${v.contact}; if it matches: kith verify ${v.contact} --mark\n`)
+    })
+
   program.command('history')
     .description('show a conversation, oldest first')
     .argument('<contact>', 'contact name or peer id')
@@ -138,6 +158,7 @@ export function buildProgram (): Command {
         void client().then(async c => await c.events(event => {
           if (opts.json === true) { printJson(event); return }
           if (event.type === 'contact') process.stdout.write(`new contact: ${event.contact.name}\n`)
+          else if (event.type === 'identity-changed') process.stdout.write(`!!! ${event.contact.name}'s identity key changed: kith verify ${event.contact.name}\n`)
           else if (event.type === 'message') process.stdout.write(formatMessage(event.message) + '\n')
           else process.stdout.write(`${event.message.id} ${event.message.status}\n`)
         }, () => { reject(new Error('the node stopped')) })).catch(reject)

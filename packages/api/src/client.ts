@@ -3,7 +3,7 @@ import WebSocket from 'ws'
 import { readEndpoint } from './files.js'
 import type { ApiEndpoint } from './files.js'
 import type { ApiEvent, MessageView } from './views.js'
-import type { ContactView, NodeStatus } from '@kith/node'
+import type { ContactView, NodeStatus, Verification } from '@kith/node'
 
 /** An error the daemon answered with; `name` is the node's error name (e.g. `UnknownContactError`). */
 export class ApiError extends KithError {
@@ -44,6 +44,12 @@ export class KithClient {
   async contacts (): Promise<ContactView[]> { return await this.request('GET', '/v1/contacts') }
   async send (to: string, text: string): Promise<MessageView> { return await this.request('POST', '/v1/messages', { to, text }) }
   async shutdown (): Promise<void> { await this.request('POST', '/v1/shutdown') }
+
+  /** A contact's safety number; `mark` records it verified, `accept` accepts a changed identity key. */
+  async verify (contact: string, action?: 'mark' | 'accept'): Promise<Verification> {
+    const path = `/v1/contacts/${encodeURIComponent(contact)}/verification`
+    return action == null ? await this.request('GET', path) : await this.request('POST', path, { action })
+  }
 
   async history (contact: string, options: { limit?: number, before?: number } = {}): Promise<MessageView[]> {
     const query = new URLSearchParams()

@@ -17,6 +17,8 @@ const STATUS_BY_ERROR: Record<string, number> = {
   UnknownContactError: 404,
   NotFoundError: 404,
   ContactExistsError: 409,
+  IdentityChangedError: 409,
+  NoIdentityKnownError: 409,
   MessageTooLargeError: 413,
   EmptyMessageError: 400,
   InvalidInviteError: 400,
@@ -63,6 +65,12 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
       const records = await n.history(pathParam(contact), { ...intParam(query, 'limit'), ...intParam(query, 'before') })
       return await Promise.all(records.map(view))
     }],
+    ['GET', /^\/v1\/contacts\/([^/]+)\/verification$/, async (n, _body, _query, [contact]) => await n.verify(pathParam(contact))],
+    ['POST', /^\/v1\/contacts\/([^/]+)\/verification$/, async (n, body, _query, [contact]) => {
+      const action = body?.action
+      if (action !== 'mark' && action !== 'accept') throw new InvalidMessageError('"action" must be "mark" or "accept"')
+      return await n.verify(pathParam(contact), action)
+    }],
     ['POST', /^\/v1\/shutdown$/, async () => { setImmediate(() => options.onShutdown?.()); return { stopping: true } }]
   ]
 
@@ -102,6 +110,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   const onMessage = (evt: CustomEvent<MessageRecord>): void => { emit(async () => ({ type: 'message', message: await view(evt.detail) })) }
   const onStatus = (evt: CustomEvent<MessageRecord>): void => { emit(async () => ({ type: 'status', message: await view(evt.detail) })) }
   const onContact = (evt: CustomEvent): void => { emit(async () => ({ type: 'contact', contact: contactView(evt.detail) })) }
+  const onIdentityChanged = (evt: CustomEvent): void => { emit(async () => ({ type: 'identity-changed', contact: contactView(evt.detail) })) }
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -115,6 +124,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   node.addEventListener('message', onMessage)
   node.addEventListener('message:status', onStatus)
   node.addEventListener('contact', onContact)
+  node.addEventListener('contact:identity-changed', onIdentityChanged)
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   await writeEndpoint(options.home, url, token)
 
@@ -124,6 +134,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
       node.removeEventListener('message', onMessage)
       node.removeEventListener('message:status', onStatus)
       node.removeEventListener('contact', onContact)
+      node.removeEventListener('contact:identity-changed', onIdentityChanged)
       await removeEndpoint(options.home)
       for (const client of wss.clients) client.terminate()
       wss.close()

@@ -22,6 +22,8 @@ export type ApiEvent =
   | { type: 'message', message: MessageView }
   | { type: 'status', message: MessageView }
   | { type: 'contact', contact: { name: string, peerId: string } }
+  /** A contact's identity key changed: sending to it waits until the user accepts (kith verify --accept). */
+  | { type: 'identity-changed', contact: { name: string, peerId: string } }
 
 /** Turn a stored record into its API view. */
 export function messageView (record: MessageRecord, self: string, contactName: string): MessageView {
