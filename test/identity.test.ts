@@ -5,6 +5,9 @@ import { befriend, startNode, waitFor } from './helpers/testnet.js'
 import { makeEnvelope, rawDmStream } from './helpers/raw-dm.js'
 import type { KithNode } from '@kith/node'
 
+// The forged introductions below are hand-made in the signed clear-text format.
+const CLEAR = { messaging: { encryption: 'none' as const } }
+
 const running: KithNode[] = []
 async function node (name: string, options: Parameters<typeof startNode>[1] = {}): Promise<KithNode> {
   const n = await startNode(name, options)
@@ -30,9 +33,9 @@ describe('identity keys and safety numbers', () => {
   })
 
   it('refuses an introduction whose device certificate is forged, and counts it', async () => {
-    const alice = await node('alice')
+    const alice = await node('alice', CLEAR)
     const malloryKey = await generateDeviceKey()
-    const mallory = await node('mallory', { privateKey: malloryKey })
+    const mallory = await node('mallory', { privateKey: malloryKey, ...CLEAR })
     const code = await alice.createInvite()
     const token = (await import('@kith/core')).decodeInvite(code).token
     // A certificate for some other device, passed off as mallory's own.
@@ -45,9 +48,9 @@ describe('identity keys and safety numbers', () => {
   })
 
   it('shows a changed identity key loudly and holds sending until the user accepts it', async () => {
-    const alice = await node('alice')
+    const alice = await node('alice', CLEAR)
     const bobKey = await generateDeviceKey()
-    const bob = await node('bob', { privateKey: bobKey })
+    const bob = await node('bob', { privateKey: bobKey, ...CLEAR })
     await befriend(alice, bob)
     const before = await alice.verify('bob', 'mark')
 

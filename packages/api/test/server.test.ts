@@ -108,7 +108,7 @@ describe('KithClient against a running node', () => {
     expect(Object.keys(status).sort()).toEqual(['addresses', 'connections', 'identity', 'metrics', 'name', 'peerId', 'pending', 'pid'])
     expect(status).toMatchObject({ peerId: alice.peerId.toString(), name: 'alice', connections: 0, pending: 0, pid: process.pid })
     expect(status.addresses.length).toBeGreaterThan(0)
-    expect(Object.keys(status.metrics).sort()).toEqual(['delivered', 'duplicates', 'forged', 'invalid', 'rateLimited', 'received', 'refusedNotContact', 'transmitted'])
+    expect(Object.keys(status.metrics).sort()).toEqual(['delivered', 'duplicates', 'forged', 'invalid', 'noSession', 'rateLimited', 'received', 'refusedNotContact', 'replayed', 'transmitted'])
   })
 
   it('invites, accepts and lists contacts', async () => {

@@ -5,8 +5,12 @@ export const KAD_PROTOCOL = '/kith/kad/1.0.0'
 
 /** Version of the Envelope wire format this build writes and accepts. */
 export const ENVELOPE_VERSION = 1
-/** Envelope.encryption: the body is a SignedMessage in plaintext (E2EE replaces it). */
+/** Envelope.encryption: the body is a SignedMessage in plaintext (benchmarks and tests only). */
 export const ENCRYPTION_NONE = 0
+/** Envelope.encryption: the body is sealed to the recipient device and end-to-end encrypted. */
+export const ENCRYPTION_SEALED = 1
+/** Protocol id of prekey bundle requests. */
+export const PREKEYS_PROTOCOL = '/kith/prekeys/1.0.0'
 
 /** Limits, all enforced before anything is parsed or stored. */
 export const LIMITS = {
@@ -24,6 +28,8 @@ export const LIMITS = {
   maxAddrBytes: 256,
   /** Largest device certificate, in bytes (a real one is about 150). */
   maxCertificateBytes: 1024,
+  /** Largest prekey bundle, in bytes. */
+  maxBundleBytes: 2048,
   /** Largest message batch that can be read in one page of history. */
   maxPageSize: 1000
 } as const

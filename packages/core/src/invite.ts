@@ -29,6 +29,8 @@ export interface InviteData {
   expires: number
   /** The inviter's device certificate: its identity key vouching for `peerId`. */
   certificate: Uint8Array
+  /** The inviter's encoded PreKeyBundle, to open an end-to-end encrypted session at once. */
+  bundle: Uint8Array
 }
 
 /**
@@ -43,7 +45,8 @@ export function encodeInvite (invite: InviteData): string {
     addrs: invite.addrs.slice(0, LIMITS.maxAddrs).map(a => new Uint8Array(a)),
     token: new Uint8Array(invite.token),
     expires: BigInt(invite.expires),
-    certificate: new Uint8Array(invite.certificate)
+    certificate: new Uint8Array(invite.certificate),
+    bundle: new Uint8Array(invite.bundle)
   })
   return INVITE_PREFIX + Buffer.concat([bytes, checksum(bytes)]).toString('base64url')
 }
@@ -77,7 +80,8 @@ export function decodeInvite (code: string, now = Date.now()): InviteData {
   if (utf8Length(invite.name) > LIMITS.maxNameBytes) throw new InvalidInviteError('invite name is too long')
   if (invite.addrs.some(a => a.length > LIMITS.maxAddrBytes)) throw new InvalidInviteError('invite address is too long')
   if (invite.certificate.length === 0 || invite.certificate.length > LIMITS.maxCertificateBytes) throw new InvalidInviteError('invite code has no valid device certificate')
+  if (invite.bundle.length > LIMITS.maxBundleBytes) throw new InvalidInviteError('invite code has an oversized prekey bundle')
   const expires = Number(invite.expires)
   if (expires <= now) throw new InvalidInviteError('invite code has expired: ask for a new one')
-  return { peerId: invite.peerId, name: invite.name, addrs: invite.addrs, token: invite.token, expires, certificate: invite.certificate }
+  return { peerId: invite.peerId, name: invite.name, addrs: invite.addrs, token: invite.token, expires, certificate: invite.certificate, bundle: invite.bundle }
 }

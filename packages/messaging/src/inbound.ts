@@ -3,7 +3,7 @@ import {
   MessageKind, decodeEnvelope, toHex, utf8Length
 } from '@kith/core'
 import { openSignedMessage } from '@kith/crypto'
-import type { Envelope } from '@kith/core'
+import type { Envelope, Message } from '@kith/core'
 import type { OpenedMessage } from '@kith/crypto'
 import type { MessagingMetrics } from './metrics.js'
 import type { PeerId } from '@libp2p/interface'
@@ -20,14 +20,14 @@ export interface BadFrame { ok: false, reason: Rejection, id?: Uint8Array }
  * First, cheap checks on one frame from the wire (its size was limited before it was read):
  * strict decoding, version, encryption, id length, recipient. No crypto, no storage.
  */
-export function decodeFrame (frame: Uint8Array, self: Uint8Array): DecodedFrame | BadFrame {
+export function decodeFrame (frame: Uint8Array, self: Uint8Array, encryption: number = ENCRYPTION_NONE): DecodedFrame | BadFrame {
   let envelope: Envelope
   try {
     envelope = decodeEnvelope(frame)
   } catch {
     return { ok: false, reason: 'invalid' }
   }
-  if (envelope.version !== ENVELOPE_VERSION || envelope.encryption !== ENCRYPTION_NONE ||
+  if (envelope.version !== ENVELOPE_VERSION || envelope.encryption !== encryption ||
     envelope.id.length !== MESSAGE_ID_BYTES || !Buffer.from(envelope.recipient).equals(self)) {
     return envelope.id.length === MESSAGE_ID_BYTES ? { ok: false, reason: 'invalid', id: envelope.id } : { ok: false, reason: 'invalid' }
   }
@@ -46,14 +46,18 @@ export async function openEnvelope (envelope: Envelope, from?: PeerId): Promise<
   } catch (err) {
     return err instanceof InvalidMessageError ? 'invalid' : 'forged'
   }
-  const { message } = opened
+  return validMessage(opened.message) ? opened : 'invalid'
+}
+
+/** A message's own limits: non-empty text within the size limit, or a well-formed introduction. */
+export function validMessage (message: Message): boolean {
   switch (message.kind) {
     case MessageKind.TEXT:
-      return message.text.length === 0 || utf8Length(message.text) > LIMITS.maxTextBytes ? 'invalid' : opened
+      return message.text.length > 0 && utf8Length(message.text) <= LIMITS.maxTextBytes
     case MessageKind.INTRO:
-      return utf8Length(message.name) > LIMITS.maxNameBytes || message.addrs.some(a => a.length > LIMITS.maxAddrBytes) || message.certificate.length > LIMITS.maxCertificateBytes ? 'invalid' : opened
+      return utf8Length(message.name) <= LIMITS.maxNameBytes && message.addrs.every(a => a.length <= LIMITS.maxAddrBytes) && message.certificate.length <= LIMITS.maxCertificateBytes
     default:
-      return 'invalid'
+      return false
   }
 }
 

@@ -65,6 +65,11 @@ export interface MessagingInit {
   rateBurst?: number
   /** Unacked envelopes in flight per peer (default 256). */
   window?: number
+  /**
+   * `e2ee` (the default): sealed, end-to-end encrypted envelopes. `none`: signed envelopes in
+   * the clear, for benchmarks and tests only; nodes of the two kinds cannot talk.
+   */
+  encryption?: 'e2ee' | 'none'
 }
 
 /** Exactly the libp2p components the service uses. */

@@ -10,6 +10,10 @@ export interface MessagingMetrics {
   invalid: number
   /** Envelopes whose signature did not verify. */
   forged: number
+  /** Sealed envelopes that were replays of messages already decrypted (their keys are spent). */
+  replayed: number
+  /** Sealed envelopes for which no session could be found or opened. */
+  noSession: number
   /** Times a peer was disconnected for flooding. */
   rateLimited: number
   /** Envelopes acked by their recipients. */
@@ -19,5 +23,5 @@ export interface MessagingMetrics {
 }
 
 export function emptyMetrics (): MessagingMetrics {
-  return { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, rateLimited: 0, delivered: 0, transmitted: 0 }
+  return { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, rateLimited: 0, delivered: 0, transmitted: 0 }
 }

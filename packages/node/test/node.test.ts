@@ -51,7 +51,7 @@ describe('createKithNode from a home folder', () => {
       addresses: [expect.stringMatching(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3KooW/)],
       connections: 0,
       pending: 0,
-      metrics: { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, rateLimited: 0, delivered: 0, transmitted: 0 }
+      metrics: { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, rateLimited: 0, delivered: 0, transmitted: 0 }
     })
     await node.stop()
 

@@ -19,7 +19,7 @@ import type { RecordCipher } from './table.js'
 
 export { KithStore }
 export type { RecordCipher } from './table.js'
-export type { IncomingClaim } from './kith-store.js'
+export type { IncomingClaim, StoreOp } from './kith-store.js'
 export type * from './types.js'
 
 /**

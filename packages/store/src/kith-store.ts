@@ -1,8 +1,11 @@
 import { LIMITS, MESSAGE_ID_BYTES, fromHex, toHex } from '@kith/core'
 import { GroupCommit } from './group-commit.js'
 import type { Db, Op } from './group-commit.js'
+
+/** One write, to be committed atomically with others (see {@link KithStore.putSecret}). */
+export type StoreOp = Op
 import type { ContactRecord, HistoryOptions, InviteRecord, MessageRecord, MessageStatus, OutboxEntry } from './types.js'
-import { Table, bytesCodec, jsonCodec } from './table.js'
+import { Table, binaryJsonCodec, bytesCodec, jsonCodec } from './table.js'
 import type { RecordCipher } from './table.js'
 type NewMessage = Omit<MessageRecord, 'seq' | 'status'>
 
@@ -52,6 +55,8 @@ export class KithStore {
   private readonly invites: Table<InviteRecord>
   /** Last seq used per conversation, written in the same batch as whatever used it. */
   private readonly seqs: Table<number>
+  /** Key material and ratchet sessions of end-to-end encryption. */
+  private readonly secrets: Table<any>
   /** Contacts are few and read on every message: all of them, in memory, loaded on open. */
   private readonly contacts = new Map<string, ContactRecord>()
   /** Last seq per conversation, loaded on first use; writes are ordered by it. */
@@ -76,6 +81,7 @@ export class KithStore {
     this.contactsDb = new Table(db, 'c', jsonCodec, cipher)
     this.invites = new Table(db, 'v', jsonCodec, cipher)
     this.seqs = new Table(db, 's', jsonCodec, cipher)
+    this.secrets = new Table(db, 'k', binaryJsonCodec, cipher)
   }
 
   async open (): Promise<void> {
@@ -101,13 +107,14 @@ export class KithStore {
    * Add a contact and, in the same batch, queue a control envelope for it (an introduction)
    * that is not part of history. Returns the queued outbox entry.
    */
-  async addContactWithIntro (contact: ContactRecord, intro: { id: string, envelope: Uint8Array }): Promise<OutboxEntry> {
+  async addContactWithIntro (contact: ContactRecord, intro: { id: string, envelope: Uint8Array }, extra: StoreOp[] = []): Promise<OutboxEntry> {
     const seq = await this.nextSeq(contact.peerId)
     await this.writer.commit([
       this.contactsDb.put(contact.peerId, contact),
       this.seqs.put(contact.peerId, seq),
       this.index.put(intro.id, { conversation: contact.peerId, seq }),
-      this.outbox.put(seqKey(contact.peerId, seq), outboxValue(intro.id, intro.envelope))
+      this.outbox.put(seqKey(contact.peerId, seq), outboxValue(intro.id, intro.envelope)),
+      ...extra
     ])
     this.contacts.set(contact.peerId, contact)
     return { id: intro.id, peer: contact.peerId, seq, envelope: intro.envelope }
@@ -137,12 +144,39 @@ export class KithStore {
   }
 
   /** Use an invite: the token is spent and the contact added in one batch. */
-  async redeemInvite (token: string, contact: ContactRecord): Promise<void> {
+  async redeemInvite (token: string, contact: ContactRecord, extra: StoreOp[] = []): Promise<void> {
     await this.writer.commit([
       this.invites.del(token),
-      this.contactsDb.put(contact.peerId, contact)
+      this.contactsDb.put(contact.peerId, contact),
+      ...extra
     ])
     this.contacts.set(contact.peerId, contact)
+  }
+
+  // ---- secrets: end-to-end encryption keys and sessions ----
+
+  async getSecret<T> (name: string): Promise<T | undefined> {
+    return await this.secrets.get(name)
+  }
+
+  /** All secrets whose names start with `prefix`. */
+  async listSecrets<T> (prefix: string): Promise<Array<[string, T]>> {
+    return await this.secrets.entries({ gt: prefix, lt: `${prefix}~` })
+  }
+
+  /**
+   * An operation that records a message id as seen without a history record (an introduction),
+   * so a resent copy is recognised before decryption.
+   */
+  seenIdOp (id: string, conversation: string): StoreOp { return this.index.put(id, { conversation, seq: 0 }) }
+
+  /** An operation that writes a secret, to be committed with the change it belongs to. */
+  putSecret (name: string, value: unknown): StoreOp { return this.secrets.put(name, value) }
+  delSecret (name: string): StoreOp { return this.secrets.del(name) }
+
+  /** Commit operations built with {@link putSecret}/{@link delSecret} on their own, in one batch. */
+  async commit (ops: StoreOp[]): Promise<void> {
+    if (ops.length > 0) await this.writer.commit(ops)
   }
 
   // ---- history and outbox ----
@@ -176,7 +210,7 @@ export class KithStore {
    * Write an outgoing message to history and the outbox in one batch, before anything goes on
    * the wire. Returns the history record (with its `seq`) and the outbox entry.
    */
-  async appendOutgoing (message: NewMessage, envelope: Uint8Array): Promise<{ record: MessageRecord, entry: OutboxEntry }> {
+  async appendOutgoing (message: NewMessage, envelope: Uint8Array, extra: StoreOp[] = []): Promise<{ record: MessageRecord, entry: OutboxEntry }> {
     const seq = await this.nextSeq(message.conversation)
     const record: MessageRecord = { ...message, seq, status: 'queued' }
     const key = seqKey(message.conversation, seq)
@@ -184,7 +218,8 @@ export class KithStore {
       this.messages.put(key, record),
       this.seqs.put(message.conversation, seq),
       this.index.put(message.id, { conversation: message.conversation, seq }),
-      this.outbox.put(key, outboxValue(message.id, envelope))
+      this.outbox.put(key, outboxValue(message.id, envelope)),
+      ...extra
     ])
     this.unsettled.set(message.id, record)
     return { record, entry: { id: message.id, peer: message.conversation, seq, envelope } }
@@ -239,7 +274,7 @@ export class KithStore {
    * Write received messages whose ids this caller claimed, in one batch: each id once, unless
    * it is known. Returns, per message, its record or `undefined` for a duplicate.
    */
-  async appendClaimed (messages: NewMessage[], claim: IncomingClaim): Promise<Array<MessageRecord | undefined>> {
+  async appendClaimed (messages: NewMessage[], claim: IncomingClaim, extra: StoreOp[] = []): Promise<Array<MessageRecord | undefined>> {
     const results: Array<MessageRecord | undefined> = []
     const written = new Set<string>()
     const ops: Op[] = []
@@ -255,6 +290,7 @@ export class KithStore {
       )
       results.push(record)
     }
+    ops.push(...extra)
     if (ops.length > 0) await this.writer.commit(ops)
     return results
   }

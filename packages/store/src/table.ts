@@ -22,6 +22,16 @@ export const jsonCodec: Codec<any> = {
   decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes))
 }
 
+/** JSON that keeps Uint8Arrays (as `{"$u8": base64}`): for key material and session state. */
+export const binaryJsonCodec: Codec<any> = {
+  // `this[key]` is the value before toJSON, which turns a Buffer into { type, data }.
+  encode: (value) => new TextEncoder().encode(JSON.stringify(value, function (this: any, key, v) {
+    const original = this[key]
+    return original instanceof Uint8Array ? { $u8: Buffer.from(original).toString('base64') } : v
+  })),
+  decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes), (_key, v) => v != null && typeof v === 'object' && typeof v.$u8 === 'string' && Object.keys(v).length === 1 ? new Uint8Array(Buffer.from(v.$u8, 'base64')) : v)
+}
+
 export const bytesCodec: Codec<Uint8Array> = {
   encode: (value) => value,
   decode: (bytes) => new Uint8Array(bytes)

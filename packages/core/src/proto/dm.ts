@@ -721,6 +721,7 @@ export interface Invite {
   token: Uint8Array<ArrayBuffer>
   expires: bigint
   certificate: Uint8Array<ArrayBuffer>
+  bundle: Uint8Array<ArrayBuffer>
 }
 
 export namespace Invite {
@@ -770,6 +771,11 @@ export namespace Invite {
           w.bytes(obj.certificate)
         }
 
+        if ((obj.bundle != null && obj.bundle.byteLength > 0)) {
+          w.uint32(66)
+          w.bytes(obj.bundle)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -781,7 +787,8 @@ export namespace Invite {
           addrs: [],
           token: uint8ArrayAlloc(0),
           expires: 0n,
-          certificate: uint8ArrayAlloc(0)
+          certificate: uint8ArrayAlloc(0),
+          bundle: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -820,6 +827,10 @@ export namespace Invite {
             }
             case 7: {
               obj.certificate = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.bundle = reader.bytes()
               break
             }
             default: {
@@ -898,6 +909,13 @@ export namespace Invite {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.bundle`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -946,6 +964,11 @@ export namespace Invite {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface InviteBundleFieldEvent {
+    field: '$.bundle'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Invite>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Invite.codec())
   }
@@ -954,7 +977,7 @@ export namespace Invite {
     return decodeMessage(buf, Invite.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Invite>): Generator<InviteVersionFieldEvent | InvitePeerIdFieldEvent | InviteNameFieldEvent | InviteAddrsFieldEvent | InviteTokenFieldEvent | InviteExpiresFieldEvent | InviteCertificateFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Invite>): Generator<InviteVersionFieldEvent | InvitePeerIdFieldEvent | InviteNameFieldEvent | InviteAddrsFieldEvent | InviteTokenFieldEvent | InviteExpiresFieldEvent | InviteCertificateFieldEvent | InviteBundleFieldEvent> {
     return streamMessage(buf, Invite.codec(), opts)
   }
 }
