@@ -23,7 +23,8 @@ let stamps = null
 let cpuMark = process.cpuUsage()
 let raw
 let kith
-let kithStore
+const kiths = []
+const kithStores = []
 let tempDir
 let profiler
 let stopping
@@ -35,9 +36,11 @@ const commands = {
     return { addrs: raw.getMultiaddrs().map(String) }
   },
 
-  async 'kith:start' () {
-    tempDir = await mkdtemp(join(tmpdir(), 'kith-bench-recv-'))
-    kithStore = await openStore(join(tempDir, 'db'))
+  /** `mode`: 'e2ee' (Kith as users run it) or 'clear' (signed envelopes, the issue-2 path). */
+  async 'kith:start' ({ mode = 'e2ee' } = {}) {
+    tempDir ??= await mkdtemp(join(tmpdir(), 'kith-bench-recv-'))
+    const kithStore = await openStore(join(tempDir, `db-${mode}`))
+    kithStores.push(kithStore)
     kith = await createKithNode({
       privateKey: await generateDeviceKey(),
       name: 'bench-receiver',
@@ -45,8 +48,9 @@ const commands = {
       listen: LISTEN,
       mdns: false,
       // The default limiter (500 msg/s per peer) would disconnect the benchmark's sender.
-      messaging: { ratePerSecond: 1e9, rateBurst: 1e9 }
+      messaging: { ratePerSecond: 1e9, rateBurst: 1e9, encryption: mode === 'clear' ? 'none' : 'e2ee' }
     })
+    kiths.push(kith)
     kith.addEventListener('message', (evt) => {
       counts.kith++
       if (evt.detail.text.length === 0) counts.kithBad++
@@ -117,8 +121,8 @@ async function serveRaw (stream, ackBytes, frameBytes) {
 
 async function shutdown () {
   stopping ??= (async () => {
-    await Promise.allSettled([raw?.stop(), kith?.stop()])
-    await kithStore?.close().catch(() => {})
+    await Promise.allSettled([raw?.stop(), ...kiths.map(k => k.stop())])
+    await Promise.allSettled(kithStores.map(s => s.close()))
     if (tempDir != null) await rm(tempDir, { recursive: true, force: true })
   })()
   await stopping

@@ -233,9 +233,12 @@ async function setupRaw (receiver, sizes) {
 
 // ---- Kith ----
 
-async function setupKith (receiver, dirs) {
+/** Row labels: the floor, Kith with end-to-end encryption off (the issue-2 path), Kith as users run it. */
+const LABELS = { raw: 'raw libp2p stream', 'kith-clear': 'kith, signed (no E2EE)', kith: 'kith, end-to-end encrypted' }
+
+async function setupKith (receiver, dirs, mode) {
   const contact = receiver.once('kith:contact')
-  const { invite, tempDir, peerId } = await receiver.call('kith:start')
+  const { invite, tempDir, peerId } = await receiver.call('kith:start', { mode })
   dirs.push(tempDir) // the receiver removes it; we do too if it dies
   const dir = await mkdtemp(join(os.tmpdir(), 'kith-bench-send-'))
   dirs.push(dir)
@@ -246,7 +249,7 @@ async function setupKith (receiver, dirs) {
     store,
     listen: LISTEN,
     mdns: false,
-    messaging: { window: opts.window }
+    messaging: { window: opts.window, encryption: mode === 'clear' ? 'none' : 'e2ee' }
   })
 
   // One listener: delivered ids go to whoever waits for them.
@@ -279,7 +282,7 @@ async function setupKith (receiver, dirs) {
   const to = opts.kithTo === 'alias' ? 'peer' : peerId
 
   return {
-    name: 'kith',
+    name: mode === 'clear' ? 'kith-clear' : 'kith',
     async latency (count) {
       const trips = []
       for (let i = 0; i < count; i++) {
@@ -334,7 +337,7 @@ async function setupKith (receiver, dirs) {
 // ---- running ----
 
 async function measure (receiver, side, round, sizes) {
-  const label = side.name === 'raw' ? 'raw libp2p stream' : 'kith'
+  const label = LABELS[side.name]
   const total = opts.warmup + opts.latencyCount
 
   // Latency: one message at a time, each until its ack is back. The receiver stamps when each
@@ -385,7 +388,7 @@ async function measure (receiver, side, round, sizes) {
   console.log(`  round ${round} ${label.padEnd(18)} p50 ${fmt(lat.p50)} ms  p99 ${fmt(lat.p99)} ms  ` +
     `${Math.round(perSecond).toLocaleString('en-US').padStart(7)} msg/s  (${opts.count} in ${(ms / 1000).toFixed(2)} s; ` +
     `CPU µs/msg send ${Math.round(tputCpu.sender)} recv ${Math.round(tputCpu.receiver)})`)
-  return { round, samples, legSamples, latency: lat, latencyCpuMicrosPerMsg: latCpu, throughput: { messages: opts.count, ms, perSecond, received: seen[side.name], cpuMicrosPerMsg: tputCpu } }
+  return { round, samples, legSamples, latency: lat, latencyCpuMicrosPerMsg: latCpu, throughput: { messages: opts.count, ms, perSecond, received: counted(seen, side.name), cpuMicrosPerMsg: tputCpu } }
 }
 
 /** An untimed pass over both phases, checked like the real ones. */
@@ -397,8 +400,13 @@ async function warmUp (receiver, side) {
 }
 
 /** The receiver got exactly what we sent: the numbers count real deliveries only. */
+/** The receiver counts both Kith modes under `kith`. */
+function counted (seen, name) {
+  return seen[name === 'raw' ? 'raw' : 'kith']
+}
+
 function check (name, seen, expected) {
-  const got = seen[name]
+  const got = counted(seen, name)
   const bad = name === 'raw' ? seen.rawBad : seen.kithBad
   if (got !== expected || bad !== 0) throw new Error(`${name}: receiver counted ${got} (${bad} malformed), expected ${expected}`)
 }
@@ -439,7 +447,7 @@ async function main () {
   const receiver = new Receiver()
   const dirs = []
   const sides = {}
-  const runs = { raw: [], kith: [] }
+  const runs = { raw: [], 'kith-clear': [], kith: [] }
   let failed = false
   const onSignal = () => { failed = true; void cleanup().finally(() => process.exit(130)) }
   process.once('SIGINT', onSignal)
@@ -453,7 +461,8 @@ async function main () {
   try {
     await receiver.start()
     if (opts.only !== 'kith') sides.raw = await setupRaw(receiver, sizes)
-    if (opts.only !== 'raw') sides.kith = await setupKith(receiver, dirs)
+    if (opts.only !== 'raw') sides['kith-clear'] = await setupKith(receiver, dirs, 'clear')
+    if (opts.only !== 'raw') sides.kith = await setupKith(receiver, dirs, 'e2ee')
     const order = Object.keys(sides)
     // Warm both processes up first (JIT tiers, V8 background compiles, LevelDB files): on a
     // small machine a cold first round has scattered multi-ms stalls that are no one's fault.
@@ -500,7 +509,7 @@ async function main () {
   const rows = [['', 'p50 ms', 'p99 ms', 'mean ms', 'msgs/s', 'CPU µs/msg send+recv']]
   for (const [name, r] of Object.entries(results)) {
     const cpu = r.cpuMicrosPerMessage.throughput
-    rows.push([name === 'raw' ? 'raw libp2p stream' : 'kith', r.latencyMs.p50.toFixed(3), r.latencyMs.p99.toFixed(3), r.latencyMs.mean.toFixed(3),
+    rows.push([LABELS[name], r.latencyMs.p50.toFixed(3), r.latencyMs.p99.toFixed(3), r.latencyMs.mean.toFixed(3),
       Math.round(r.messagesPerSecond).toLocaleString('en-US'), `${Math.round(cpu.sender)} + ${Math.round(cpu.receiver)}`])
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map(r => r[i].length)))
@@ -512,7 +521,7 @@ async function main () {
   for (const [name, r] of Object.entries(results)) {
     const f = (x) => `${x.p50.toFixed(3)} / ${x.p99.toFixed(3)}`
     const l = r.latencyLegsMs
-    legRows.push([name === 'raw' ? 'raw libp2p stream' : 'kith', name === 'raw' ? '-' : f(l.sendToDurable), f(l.durableToReceiver), f(l.receiverToAcked)])
+    legRows.push([LABELS[name], name === 'raw' ? '-' : f(l.sendToDurable), f(l.durableToReceiver), f(l.receiverToAcked)])
   }
   const legWidths = legRows[0].map((_, i) => Math.max(...legRows.map(r => r[i].length)))
   for (const row of legRows) console.log(row.map((c, i) => i === 0 ? c.padEnd(legWidths[i]) : c.padStart(legWidths[i])).join('   '))
@@ -529,6 +538,10 @@ async function main () {
     console.log(`kith p99 / raw p99        = ${ratios.p99.toFixed(2)}x   (target <= 2x: ${ok(ratios.p99 <= 2)})`)
     console.log(`kith msgs/s / raw msgs/s  = ${(ratios.throughput * 100).toFixed(1)}%  (target >= 50%: ${ok(ratios.throughput >= 0.5)})`)
     console.log(`kith p50 / raw p50        = ${ratios.p50.toFixed(2)}x`)
+  }
+  if (results.kith != null && results['kith-clear'] != null) {
+    ratios = { ...ratios, e2eeVsClearThroughput: results.kith.messagesPerSecond / results['kith-clear'].messagesPerSecond }
+    console.log(`E2EE msgs/s / signed msgs/s = ${(ratios.e2eeVsClearThroughput * 100).toFixed(1)}%  (target >= 80%: ${ratios.e2eeVsClearThroughput >= 0.8 ? 'met' : 'MISSED'})`)
   }
   if (profiles.length > 0) {
     console.log('')

@@ -107,11 +107,14 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     if (contact == null) throw new UnknownContactError(`no contact ${peer}`)
     if (contact.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key (kith verify ${contact.name} --accept) before sending`)
     const message: Message = { kind: MessageKind.TEXT, text, name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array() }
-    const { record, entry } = await this.withSession(peer, undefined, async (session) => {
+    const { written } = await this.withSession(peer, undefined, async (session) => {
       const { id, envelope, ts, next } = await this.seal(peer, message, session)
-      const written = await this.init.store.appendOutgoing({ id, conversation: peer, from: this.components.peerId.toString(), text, ts }, envelope, this.sessionOps(peer, next))
-      return { result: written, session: next }
+      // Issued under the session lock, so writes land in the order the ratchet advanced, but not
+      // awaited there: back-to-back messages then share one batch (group commit).
+      const written = this.init.store.appendOutgoing({ id, conversation: peer, from: this.components.peerId.toString(), text, ts }, envelope, this.sessionOps(peer, next))
+      return { result: { written }, session: next }
     })
+    const { record, entry } = await written
     this.sender(peer).enqueue(entry)
     return record
   }

@@ -1,3 +1,4 @@
+import { SUPERSEDED_BY_LATER } from './table.js'
 import type { AbstractBatchOperation, AbstractLevel } from 'abstract-level'
 
 /** Any abstract-level database with string keys: classic-level on disk, memory-level in tests. */
@@ -5,6 +6,22 @@ export type Db = AbstractLevel<any, string, any>
 export type Op = AbstractBatchOperation<Db, string, any>
 
 interface Waiter { resolve: () => void, reject: (err: unknown) => void }
+
+/** Drop `putLatest` writes that a later one for the same key in this batch replaces. */
+function withoutSuperseded (ops: Op[]): Op[] {
+  const seen = new Set<string>()
+  const kept: Op[] = []
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i] as Op & { [SUPERSEDED_BY_LATER]?: string }
+    const key = op[SUPERSEDED_BY_LATER]
+    if (key != null) {
+      if (seen.has(key)) continue
+      seen.add(key)
+    }
+    kept.push(op)
+  }
+  return kept.reverse()
+}
 
 /**
  * Group commit: state changes that arrive while a batch is being written go out together in
@@ -46,7 +63,7 @@ export class GroupCommit {
       this.pending = []
       this.waiters = []
       try {
-        await this.db.batch(ops)
+        await this.db.batch(withoutSuperseded(ops))
         for (const w of waiters) w.resolve()
       } catch (err) {
         for (const w of waiters) w.reject(err)

@@ -172,6 +172,12 @@ export class KithStore {
 
   /** An operation that writes a secret, to be committed with the change it belongs to. */
   putSecret (name: string, value: unknown): StoreOp { return this.secrets.put(name, value) }
+
+  /**
+   * Like {@link putSecret}, for state that changes with every message: encoded when its batch is
+   * written, and skipped when a later one for the same name is in the same batch.
+   */
+  putLatestSecret (name: string, value: unknown): StoreOp { return this.secrets.putLatest(name, value) }
   delSecret (name: string): StoreOp { return this.secrets.del(name) }
 
   /** Commit operations built with {@link putSecret}/{@link delSecret} on their own, in one batch. */

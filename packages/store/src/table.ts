@@ -37,6 +37,9 @@ export const bytesCodec: Codec<Uint8Array> = {
   decode: (bytes) => new Uint8Array(bytes)
 }
 
+/** Marks a {@link Table.putLatest} operation with its table and key: a later one for the same key, in the same batch, makes it unneeded. */
+export const SUPERSEDED_BY_LATER = Symbol('kith.supersededByLater')
+
 type Range = { gt?: string, lt?: string, reverse?: boolean, limit?: number }
 
 /**
@@ -54,6 +57,20 @@ export class Table<V> {
   put (key: string, value: V): Op {
     const bytes = this.codec.encode(value)
     return { type: 'put', sublevel: this.sub, key, value: this.cipher?.seal(this.aad(key), bytes) ?? bytes } as Op
+  }
+
+  /**
+   * A put that is encoded (and sealed) only when its batch is written, and skipped there when a
+   * later `putLatest` in the same batch writes the same key: for state that changes with every
+   * message (a ratchet session), only the last value of each batch is worth writing.
+   */
+  putLatest (key: string, value: V): Op {
+    let encoded: Uint8Array | undefined
+    const encode = (): Uint8Array => {
+      encoded ??= this.cipher?.seal(this.aad(key), this.codec.encode(value)) ?? this.codec.encode(value)
+      return encoded
+    }
+    return { type: 'put', sublevel: this.sub, key, get value () { return encode() }, [SUPERSEDED_BY_LATER]: `${this.name}/${key}` } as unknown as Op
   }
 
   del (key: string): Op {

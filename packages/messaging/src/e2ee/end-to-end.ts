@@ -48,6 +48,7 @@ export class EndToEnd {
   readonly keys: DeviceKeys
   readonly locks = new PeerLocks()
   private readonly sessions = new Map<string, Session>()
+  private readonly verifiedBindings = new Set<string>()
 
   constructor (private readonly store: KithStore, deviceKey: PrivateKey, private readonly certificate: Uint8Array) {
     this.keys = new DeviceKeys(store, deviceKey, certificate)
@@ -65,7 +66,7 @@ export class EndToEnd {
   }
 
   /** The write that stores a session; call {@link remember} once it is committed. */
-  saveOp (peer: string, session: Session): StoreOp { return this.store.putSecret(`e2ee/session/${peer}`, session) }
+  saveOp (peer: string, session: Session): StoreOp { return this.store.putLatestSecret(`e2ee/session/${peer}`, session) }
   remember (peer: string, session: Session): void { this.sessions.set(peer, session) }
 
   /**
@@ -141,8 +142,14 @@ export class EndToEnd {
       throw new SealError('forged', `bad sender certificate: ${err.message}`)
     }
     const deviceKey = certificate.device.publicKey
-    if (deviceKey == null || !ed25519Verify(deviceKey, dhIdentityPayload(content.identityDhKey), content.identityDhSignature)) {
-      throw new SealError('forged', 'the sender identity key is not signed by its device')
+    const binding = `${certificate.device.toString()}/${Buffer.from(content.identityDhKey).toString('base64')}/${Buffer.from(content.identityDhSignature).toString('base64')}`
+    if (!this.verifiedBindings.has(binding)) {
+      if (deviceKey == null || !ed25519Verify(deviceKey, dhIdentityPayload(content.identityDhKey), content.identityDhSignature)) {
+        throw new SealError('forged', 'the sender identity key is not signed by its device')
+      }
+      // The same device sends the same binding with every message: check it once.
+      if (this.verifiedBindings.size >= 1024) this.verifiedBindings.clear()
+      this.verifiedBindings.add(binding)
     }
     return { sender: certificate.device, certificate, identity: Buffer.from(publicKeyToProtobuf(certificate.identity)).toString('base64'), content }
   }

@@ -1,4 +1,4 @@
-import { aesGcmDecrypt, aesGcmEncrypt, hkdf, x25519, x25519Generate } from '@kith/crypto'
+import { aesGcmDecrypt, aesGcmEncrypt, hkdf, x25519, x25519Ephemeral } from '@kith/crypto'
 
 const INFO = 'kith/sealed-sender/v1'
 const NONCE = new Uint8Array(12) // every seal has a fresh key, so a fixed nonce never repeats under one
@@ -10,8 +10,8 @@ const PAD_TO = 256
  * sender"). `aad` binds the envelope's visible fields (id, recipient, time).
  */
 export function seal (recipientDhKey: Uint8Array, aad: Uint8Array, inner: Uint8Array): Uint8Array {
-  const ephemeral = x25519Generate()
-  const key = hkdf(x25519(ephemeral.privateKey, recipientDhKey), Buffer.concat([ephemeral.publicKey, recipientDhKey]), INFO, 32)
+  const ephemeral = x25519Ephemeral(recipientDhKey)
+  const key = hkdf(ephemeral.shared, Buffer.concat([ephemeral.publicKey, recipientDhKey]), INFO, 32)
   return Buffer.concat([ephemeral.publicKey, aesGcmEncrypt(key, NONCE, inner, aad)])
 }
 
