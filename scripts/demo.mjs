@@ -60,7 +60,7 @@ try {
 
   say('\n4. They chat (kith send)')
   kith(nodes.alice.home, 'send', 'bob', 'Hi Bob! No servers between us.')
-  kith(nodes.bob.home, 'send', 'alice', 'Hi Alice, signed by my device key and stored in LevelDB.')
+  kith(nodes.bob.home, 'send', 'alice', 'Hi Alice! End-to-end encrypted: only you can read this.')
   kith(nodes.carol.home, 'send', 'alice', 'Carol here, hello!')
   await until('replies', () => historyOf('alice', 'bob').length === 2 && historyOf('alice', 'carol').length === 1)
   await until('delivery', () => mine('alice', 'bob').every(m => m.status === 'delivered'))
