@@ -3,22 +3,14 @@ import { createServer, connect } from 'node:net'
 import { join } from 'node:path'
 import { AckStatus, ENCRYPTION_SEALED, Envelope, fromHex } from '@kith/core'
 import { multiaddr } from '@multiformats/multiaddr'
-import { allDelivered, befriend, startNode, tempDir, waitFor } from './helpers/testnet.js'
+import { allDelivered, befriend, tempDir, trackNodes, waitFor } from './helpers/testnet.js'
 import { rawDmStream } from './helpers/raw-dm.js'
 import type { KithNode } from '@kith/node'
 import type { AddressInfo, Server, Socket } from 'node:net'
 
-const running: KithNode[] = []
+const node = trackNodes()
 const cleanups: Array<() => Promise<void>> = []
-async function node (name: string, options: Parameters<typeof startNode>[1] = {}): Promise<KithNode> {
-  const n = await startNode(name, options)
-  running.push(n)
-  return n
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map(async n => { if (n.libp2p.status === 'started') await n.stop() }))
-  for (const c of cleanups.splice(0)) await c()
-})
+afterEach(async () => { for (const c of cleanups.splice(0)) await c() })
 
 const SECRET = 'the treasure is under the third oak'
 

@@ -1,20 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AckStatus, MessageKind, random } from '@kith/core'
 import { generateDeviceKey, generateIdentityKey, identityFingerprint, issueDeviceCertificate } from '@kith/crypto'
-import { befriend, startNode, waitFor } from './helpers/testnet.js'
+import { befriend, SIGNED_CLEAR, trackNodes, waitFor } from './helpers/testnet.js'
 import { makeEnvelope, rawDmStream } from './helpers/raw-dm.js'
-import type { KithNode } from '@kith/node'
 
 // The forged introductions below are hand-made in the signed clear-text format.
-const CLEAR = { messaging: { encryption: 'none' as const } }
-
-const running: KithNode[] = []
-async function node (name: string, options: Parameters<typeof startNode>[1] = {}): Promise<KithNode> {
-  const n = await startNode(name, options)
-  running.push(n)
-  return n
-}
-afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
+const CLEAR = SIGNED_CLEAR
+const node = trackNodes()
 
 describe('identity keys and safety numbers', () => {
   it('shows both people the same safety number, and records verification', async () => {

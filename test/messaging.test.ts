@@ -1,21 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AckStatus, LIMITS, toHex } from '@kith/core'
 import { generateDeviceKey } from '@kith/crypto'
-import { allDelivered, befriend, eventually, startNode, waitFor } from './helpers/testnet.js'
+import { allDelivered, befriend, eventually, SIGNED_CLEAR, trackNodes, waitFor } from './helpers/testnet.js'
 import { makeEnvelope, rawDmStream } from './helpers/raw-dm.js'
-import type { KithNode } from '@kith/node'
 
 // Tests that forge envelopes by hand speak the signed clear-text format (encryption off);
 // test/e2ee.test.ts covers the sealed one.
-const CLEAR = { messaging: { encryption: 'none' as const } }
-
-const running: KithNode[] = []
-async function node (name: string, options: Parameters<typeof startNode>[1] = {}): Promise<KithNode> {
-  const n = await startNode(name, options)
-  running.push(n)
-  return n
-}
-afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
+const CLEAR = SIGNED_CLEAR
+const node = trackNodes()
 
 describe('1:1 messaging (in-memory transport)', () => {
   it('delivers messages both ways, in order, and marks them delivered', async () => {

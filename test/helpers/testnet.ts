@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -76,4 +77,22 @@ export async function allDelivered (node: KithNode, contact: string, ids: string
 export async function tempDir (prefix = 'kith-test-'): Promise<{ path: string, cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix))
   return { path, cleanup: async () => { await rm(path, { recursive: true, force: true }) } }
+}
+
+/** Node options for hand-made envelopes: the signed clear-text format (encryption off). */
+export const SIGNED_CLEAR = { messaging: { encryption: 'none' as const } }
+
+/**
+ * A `startNode` whose nodes are stopped after each test. Call at the top of a test file.
+ */
+export function trackNodes (): (name: string, options?: TestNodeOptions) => Promise<KithNode> {
+  const running: KithNode[] = []
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map(async n => { if (n.libp2p.status === 'started') await n.stop() }))
+  })
+  return async (name, options = {}) => {
+    const n = await startNode(name, options)
+    running.push(n)
+    return n
+  }
 }
