@@ -8,9 +8,10 @@ import { rawDmStream } from './helpers/raw-dm.js'
 import type { KithNode } from '@kith/node'
 import type { AddressInfo, Server, Socket } from 'node:net'
 
-const node = trackNodes()
+// After-hooks run last-registered first: nodes stop before their folders and proxies go.
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0)) await c() })
+const node = trackNodes()
 
 const SECRET = 'the treasure is under the third oak'
 
