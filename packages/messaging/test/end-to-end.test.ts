@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { Message, MessageKind, SealedContent } from '@kith/core'
+import { generateDeviceKey, generateIdentityKey, issueDeviceCertificate } from '@kith/crypto'
+import { memoryStore } from '@kith/store'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { EndToEnd } from '../src/e2ee/end-to-end.js'
+import { seal, unseal } from '../src/e2ee/sealed-sender.js'
+import type { Session } from '../src/e2ee/end-to-end.js'
+
+/** A device: its keys, certificate and end-to-end state over an in-memory store. */
+async function device (): Promise<{ e2e: EndToEnd, peerId: ReturnType<typeof peerIdFromPrivateKey> }> {
+  const key = await generateDeviceKey()
+  const e2e = new EndToEnd(await memoryStore(), key, issueDeviceCertificate(await generateIdentityKey(), key.publicKey))
+  await e2e.start()
+  return { e2e, peerId: peerIdFromPrivateKey(key) }
+}
+
+const AAD = new Uint8Array([1, 2, 3])
+const text = (t: string): Message => ({ kind: MessageKind.TEXT, text: t, name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array() })
+
+describe('EndToEnd (X3DH, Double Ratchet, sealed sender)', () => {
+  it('opens a session from a bundle, and both directions decrypt', async () => {
+    const alice = await device()
+    const bob = await device()
+    const { bundle } = await bob.e2e.keys.bundle()
+    let aliceSession: Session = alice.e2e.initiate(bob.peerId, bundle).session
+    const first = alice.e2e.encrypt(aliceSession, text('hello bob'), AAD)
+    aliceSession = first.session
+
+    const opened = bob.e2e.open(first.body, AAD)
+    expect(opened.sender.equals(alice.peerId)).toBe(true)
+    const got = await bob.e2e.decrypt(opened, undefined)
+    expect(got.message.text).toBe('hello bob')
+    expect(got.ops).toHaveLength(1) // the one-time prekey is deleted with the message
+
+    const reply = bob.e2e.encrypt(got.session, text('hi alice'), AAD)
+    const back = await alice.e2e.decrypt(alice.e2e.open(reply.body, AAD), aliceSession)
+    expect(back.message.text).toBe('hi alice')
+    expect(back.session.prekey).toBeUndefined() // answered: no more X3DH fields
+  })
+
+  it('refuses a seal for another device, a tampered seal, and other AAD, as forged', async () => {
+    const alice = await device()
+    const bob = await device()
+    const carol = await device()
+    const session = alice.e2e.initiate(bob.peerId, (await bob.e2e.keys.bundle()).bundle).session
+    const { body } = alice.e2e.encrypt(session, text('for bob only'), AAD)
+    expect(() => carol.e2e.open(body, AAD)).toThrow(expect.objectContaining({ reason: 'forged' }))
+    expect(() => bob.e2e.open(body, new Uint8Array([9]))).toThrow(expect.objectContaining({ reason: 'forged' }))
+    const flipped = new Uint8Array(body)
+    flipped[60] = flipped[60]! ^ 1
+    expect(() => bob.e2e.open(flipped, AAD)).toThrow(expect.objectContaining({ reason: 'forged' }))
+  })
+
+  it('refuses a sender certificate for another device, and a DH key its device did not sign', async () => {
+    const alice = await device()
+    const bob = await device()
+    const session = alice.e2e.initiate(bob.peerId, (await bob.e2e.keys.bundle()).bundle).session
+    const genuine = SealedContent.decode(await unsealFor(bob, alice, session))
+    const otherDevice = await generateDeviceKey()
+    const forgedCert = issueDeviceCertificate(await generateIdentityKey(), otherDevice.publicKey)
+    // The certificate names another device than the one that signed the DH key.
+    const reSealed = seal(bob.e2e.keys.identityDh.publicKey, AAD, SealedContent.encode({ ...genuine, certificate: forgedCert }))
+    expect(() => bob.e2e.open(reSealed, AAD)).toThrow(expect.objectContaining({ reason: 'forged' }))
+    // A DH identity key swapped for one of the attacker's.
+    const swapped = seal(bob.e2e.keys.identityDh.publicKey, AAD, SealedContent.encode({ ...genuine, identityDhKey: new Uint8Array(32).fill(9) }))
+    expect(() => bob.e2e.open(swapped, AAD)).toThrow(expect.objectContaining({ reason: 'forged' }))
+  })
+
+  it('refuses a replay of a decrypted message: its key is spent', async () => {
+    const alice = await device()
+    const bob = await device()
+    let session = alice.e2e.initiate(bob.peerId, (await bob.e2e.keys.bundle()).bundle).session
+    const one = alice.e2e.encrypt(session, text('one'), AAD)
+    session = one.session
+    const two = alice.e2e.encrypt(session, text('two'), AAD)
+    const first = await bob.e2e.decrypt(bob.e2e.open(one.body, AAD), undefined)
+    const second = await bob.e2e.decrypt(bob.e2e.open(two.body, AAD), first.session)
+    expect(second.message.text).toBe('two')
+    await expect(bob.e2e.decrypt(bob.e2e.open(two.body, AAD), second.session)).rejects.toMatchObject({ reason: 'replayed' })
+  })
+})
+
+/** The inner SealedContent alice would send bob, opened with bob's key (for re-sealing variants). */
+async function unsealFor (bob: Awaited<ReturnType<typeof device>>, alice: Awaited<ReturnType<typeof device>>, session: Session): Promise<Uint8Array> {
+  const { body } = alice.e2e.encrypt(session, text('x'), AAD)
+  return unseal(bob.e2e.keys.identityDh, AAD, body)
+}
+
