@@ -134,6 +134,25 @@ describe('end-to-end encryption', () => {
     expect(bob2.status().metrics).toMatchObject({ received: 1, duplicates: 1 })
   })
 
+  it('notices when a contact device speaks for another identity key, and holds sending', async () => {
+    const dir = await tempDir()
+    cleanups.push(dir.cleanup)
+    const { generateDeviceKey, generateIdentityKey } = await import('@kith/crypto')
+    const bobKey = await generateDeviceKey()
+    const alice = await node('alice')
+    const bob = await node('bob', { privateKey: bobKey, identityKey: await generateIdentityKey(), dbPath: join(dir.path, 'bob') })
+    await befriend(alice, bob)
+    await bob.stop()
+    // The same device, now certified by another identity key (a reinstall, or a stolen device key).
+    const bob2 = await node('bob', { privateKey: bobKey, identityKey: await generateIdentityKey(), dbPath: join(dir.path, 'bob') })
+    await bob2.libp2p.peerStore.merge(alice.peerId, { multiaddrs: alice.libp2p.getMultiaddrs() })
+    const changed = waitFor(alice, 'contact:identity-changed')
+    await bob2.send('alice', 'it is me, really')
+    await changed
+    await expect(alice.send('bob', 'who are you?')).rejects.toMatchObject({ name: 'IdentityChangedError' })
+    expect((await alice.verify('bob')).identityChanged).toBe(true)
+  })
+
   it('leaves no plaintext in the bytes that cross the network', async () => {
     const alice = await node('alice', { transport: 'tcp', listen: ['/ip4/127.0.0.1/tcp/0'] })
     const bob = await node('bob', { transport: 'tcp', listen: ['/ip4/127.0.0.1/tcp/0'] })
