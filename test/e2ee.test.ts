@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createServer, connect } from 'node:net'
 import { join } from 'node:path'
-import { AckStatus, ENCRYPTION_SEALED, Envelope, fromHex } from '@kith/core'
+import { AckStatus, ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, Envelope, fromHex } from '@kith/core'
 import { multiaddr } from '@multiformats/multiaddr'
 import { allDelivered, befriend, tempDir, trackNodes, waitFor } from './helpers/testnet.js'
 import { rawDmStream } from './helpers/raw-dm.js'
@@ -38,9 +38,9 @@ async function recordingProxy (port: number, captured: Buffer[]): Promise<number
 }
 
 /** An envelope as a relay or mailbox would hold it: what alice's outbox keeps for bob while he is away. */
-async function queuedEnvelope (alice: KithNode, bob: KithNode, text: string): Promise<Uint8Array> {
+async function queuedEnvelope (alice: KithNode, bob: KithNode, text: string, bobsName = 'bob'): Promise<Uint8Array> {
   await bob.stop()
-  const sent = await alice.send('bob', text)
+  const sent = await alice.send(bobsName, text)
   const entry = (await alice.store.pendingOutbox(bob.peerId.toString())).find(e => e.id === sent.id)
   if (entry == null) throw new Error('not queued')
   return entry.envelope
@@ -53,18 +53,30 @@ describe('end-to-end encryption', () => {
     await befriend(alice, bob)
     const bytes = await queuedEnvelope(alice, bob, SECRET)
     const envelope = Envelope.decode(bytes)
-    expect(envelope.encryption).toBe(ENCRYPTION_SEALED)
+    // Sealed with an ephemeral key, or (once the session is established) with the session's keys.
+    expect([ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED]).toContain(envelope.encryption)
     expect(Buffer.from(envelope.recipient).equals(bob.peerId.toMultihash().bytes)).toBe(true)
     expect(Buffer.from(bytes).includes(Buffer.from('treasure'))).toBe(false)
     // Sealed sender: neither alice's peer id nor her public key appears outside the seal.
     expect(Buffer.from(bytes).includes(Buffer.from(alice.peerId.toMultihash().bytes))).toBe(false)
-    // Ephemeral key (32) + tag (16) around an inner part padded to 256-byte steps.
-    expect((envelope.body.length - 48) % 256).toBe(0)
+    // Ephemeral key (32) or session tag (16), and the GCM tag (16), around an inner part padded to 256-byte steps.
+    expect((envelope.body.length - (envelope.encryption === ENCRYPTION_SEALED ? 48 : 32)) % 256).toBe(0)
     const short = Envelope.decode(await alice.store.pendingOutbox(bob.peerId.toString()).then(async () => {
       const sent = await alice.send('bob', 'hi')
       return (await alice.store.pendingOutbox(bob.peerId.toString())).find(e => e.id === sent.id)?.envelope ?? new Uint8Array()
     }))
     expect(short.body.length).toBe(envelope.body.length) // "hi" and a sentence look alike
+  })
+
+  it('seals with an ephemeral key until the session is acknowledged, then with the session keys', async () => {
+    const alice = await node('alice')
+    const bob = await node('bob')
+    await befriend(alice, bob) // bob accepted alice's invite: bob opened the session
+    const first = await bob.send('alice', 'one')
+    await allDelivered(bob, 'alice', [first.id])
+    const later = Envelope.decode(await queuedEnvelope(bob, alice, 'two', 'alice'))
+    expect(later.encryption).toBe(ENCRYPTION_SESSION_SEALED)
+    expect(later.body.includes(Buffer.from('two'))).toBe(false)
   })
 
   it('delivers across restarts, and a session lost on one side is reopened with fresh prekeys', async () => {
@@ -119,7 +131,10 @@ describe('end-to-end encryption', () => {
     body[40] = body[40]! ^ 1
     await relay.write(Envelope.encode({ ...envelope, recipient: toCarol, body }))
     expect((await relay.readAck()).status).toBe(AckStatus.INVALID)
-    expect(carol.status().metrics.forged).toBe(2)
+    // Counted as forged (an ephemeral seal that does not open) or as no session (a session seal
+    // no session of carol's expects).
+    const { forged, noSession } = carol.status().metrics
+    expect(forged + noSession).toBe(2)
 
     // Bob comes back while alice is away; the envelope reaches him relayed by carol (as a mailbox
     // would hand it over), then again: the replay is recognised by its id and stored once.

@@ -9,6 +9,8 @@ export const ENVELOPE_VERSION = 1
 export const ENCRYPTION_NONE = 0
 /** Envelope.encryption: the body is sealed to the recipient device and end-to-end encrypted. */
 export const ENCRYPTION_SEALED = 1
+/** Envelope.encryption: as ENCRYPTION_SEALED, sealed with an established session's keys. */
+export const ENCRYPTION_SESSION_SEALED = 2
 /** Protocol id of prekey bundle requests. */
 export const PREKEYS_PROTOCOL = '/kith/prekeys/1.0.0'
 

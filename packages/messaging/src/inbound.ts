@@ -20,14 +20,15 @@ export interface BadFrame { ok: false, reason: Rejection, id?: Uint8Array }
  * First, cheap checks on one frame from the wire (its size was limited before it was read):
  * strict decoding, version, encryption, id length, recipient. No crypto, no storage.
  */
-export function decodeFrame (frame: Uint8Array, self: Uint8Array, encryption: number = ENCRYPTION_NONE): DecodedFrame | BadFrame {
+export function decodeFrame (frame: Uint8Array, self: Uint8Array, encryption: number | readonly number[] = ENCRYPTION_NONE): DecodedFrame | BadFrame {
+  const accepted = typeof encryption === 'number' ? [encryption] : encryption
   let envelope: Envelope
   try {
     envelope = decodeEnvelope(frame)
   } catch {
     return { ok: false, reason: 'invalid' }
   }
-  if (envelope.version !== ENVELOPE_VERSION || envelope.encryption !== encryption ||
+  if (envelope.version !== ENVELOPE_VERSION || !accepted.includes(envelope.encryption) ||
     envelope.id.length !== MESSAGE_ID_BYTES || !Buffer.from(envelope.recipient).equals(self)) {
     return envelope.id.length === MESSAGE_ID_BYTES ? { ok: false, reason: 'invalid', id: envelope.id } : { ok: false, reason: 'invalid' }
   }

@@ -1,5 +1,5 @@
 import {
-  AckStatus, ContactExistsError, ENCRYPTION_SEALED, IdentityChangedError, InvalidMessageError, PREKEYS_PROTOCOL, DM_PROTOCOL, ENCRYPTION_NONE, ENVELOPE_VERSION, EmptyMessageError, Envelope,
+  AckStatus, ContactExistsError, ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, IdentityChangedError, InvalidMessageError, PREKEYS_PROTOCOL, DM_PROTOCOL, ENCRYPTION_NONE, ENVELOPE_VERSION, EmptyMessageError, Envelope,
   INVITE_TOKEN_BYTES, INVITE_TTL_MS, InvalidInviteError, LIMITS, MESSAGE_ID_BYTES, MessageKind, MessageTooLargeError,
   UnknownContactError, decodeInvite, encodeInvite, random, toHex, utf8Length
 } from '@kith/core'
@@ -222,15 +222,17 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const timestamp = BigInt(ts)
     let body: Uint8Array
     let next: Session | undefined
+    let encryption = this.encryption
     if (this.e2e != null) {
       if (session == null) throw new Error('no session')
       const sealed = this.e2e.encrypt(session, message, envelopeAad(id, recipient, timestamp))
       body = sealed.body
       next = sealed.session
+      encryption = sealed.encryption
     } else {
       body = await signMessage(this.components.privateKey, { id, recipient, timestamp }, message)
     }
-    const envelope = Envelope.encode({ version: ENVELOPE_VERSION, id, recipient: new Uint8Array(recipient), timestamp, encryption: this.encryption, body: new Uint8Array(body) })
+    const envelope = Envelope.encode({ version: ENVELOPE_VERSION, id, recipient: new Uint8Array(recipient), timestamp, encryption, body: new Uint8Array(body) })
     return { id: toHex(id), envelope, ts, next }
   }
 
@@ -253,11 +255,37 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         ...(this.init.window != null ? { window: this.init.window } : {}),
         openStream: async () => await this.components.connectionManager.openStream(peerId, DM_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }),
         sent: (entries) => { this.metrics.transmitted += entries.length; void this.updateStatus(this.init.store.markSent(entries.map(e => e.id))) },
-        settled: (entries, status) => { if (status === 'delivered') this.metrics.delivered += entries.length; void this.updateStatus(this.init.store.settle(entries, status)) }
+        settled: (entries, status) => {
+          if (status === 'delivered') {
+            this.metrics.delivered += entries.length
+            void this.sessionEstablished(peer)
+          }
+          void this.updateStatus(this.init.store.settle(entries, status))
+        }
       })
       this.senders.set(peer, sender)
     }
     return sender
+  }
+
+  /**
+   * The peer's device acked a message, over a connection Noise authenticated as that device, so
+   * it holds our session: stop sending X3DH fields, and seal with the session's keys from now on.
+   */
+  private async sessionEstablished (peer: string): Promise<void> {
+    const e2e = this.e2e
+    if (e2e == null || (await e2e.session(peer))?.prekey == null) return
+    try {
+      await e2e.locks.run([peer], async () => {
+        const session = await e2e.session(peer)
+        if (session?.prekey == null) return
+        const { prekey: _, ...established } = session
+        await this.init.store.commit([e2e.saveOp(peer, established)])
+        e2e.remember(peer, established)
+      })
+    } catch (err) {
+      this.log.error('could not record an established session: %e', err)
+    }
   }
 
   private async updateStatus (change: Promise<MessageRecord[]>): Promise<void> {
@@ -297,7 +325,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * `drop` when a frame could not even be acked.
    */
   private async receive (frames: Uint8Array[], remote: PeerId): Promise<{ acks: Uint8Array[], drop: boolean }> {
-    const decoded = frames.map(frame => decodeFrame(frame, this.self, this.encryption))
+    const decoded = frames.map(frame => decodeFrame(frame, this.self, this.e2e != null ? SEALED_FORMS : ENCRYPTION_NONE))
     const claim = await this.init.store.claim(decoded.flatMap(d => d.ok ? [d.hexId] : []))
     try {
       const statuses: AckStatus[] = []
@@ -357,7 +385,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const opened: Array<{ at: number, frame: DecodedFrame, sealed: Opened }> = []
     for (const { at, frame } of pending) {
       try {
-        opened.push({ at, frame, sealed: e2e.open(frame.envelope.body, envelopeAad(frame.id, this.self, frame.envelope.timestamp)) })
+        opened.push({ at, frame, sealed: e2e.open(frame.envelope.body, envelopeAad(frame.id, this.self, frame.envelope.timestamp), frame.envelope.encryption) })
       } catch (err: any) {
         this.log('could not open a sealed envelope: %s', err?.message)
         this.metrics[err instanceof SealError ? metricOf(err) : 'invalid']++
@@ -493,6 +521,9 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     this.safeDispatchEvent(type, { detail })
   }
 }
+
+/** The envelope forms an end-to-end encrypted node accepts. */
+const SEALED_FORMS = [ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED]
 
 /** A frame that passed the cheap checks and is new, at position `at` of its batch. */
 interface Pending { at: number, frame: DecodedFrame }

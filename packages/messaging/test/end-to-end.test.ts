@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Message, MessageKind, SealedContent } from '@kith/core'
+import { ENCRYPTION_SESSION_SEALED, Message, MessageKind, SealedContent } from '@kith/core'
 import { generateDeviceKey, generateIdentityKey, issueDeviceCertificate } from '@kith/crypto'
 import { memoryStore } from '@kith/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -33,10 +33,24 @@ describe('EndToEnd (X3DH, Double Ratchet, sealed sender)', () => {
     expect(got.message.text).toBe('hello bob')
     expect(got.ops).toHaveLength(1) // the one-time prekey is deleted with the message
 
+    // Bob answers in the established session: sealed with the session's keys, not an ephemeral one.
     const reply = bob.e2e.encrypt(got.session, text('hi alice'), AAD)
-    const back = await alice.e2e.decrypt(alice.e2e.open(reply.body, AAD), aliceSession)
+    expect(reply.encryption).toBe(ENCRYPTION_SESSION_SEALED)
+    alice.e2e.remember(bob.peerId.toString(), aliceSession)
+    const back = await alice.e2e.decrypt(alice.e2e.open(reply.body, AAD, reply.encryption), aliceSession)
     expect(back.message.text).toBe('hi alice')
     expect(back.session.prekey).toBeUndefined() // answered: no more X3DH fields
+    alice.e2e.remember(bob.peerId.toString(), back.session)
+
+    // From now on alice seals with the session too; a copy of a seal already used is not expected again.
+    const next = alice.e2e.encrypt(back.session, text('and now?'), AAD)
+    expect(next.encryption).toBe(ENCRYPTION_SESSION_SEALED)
+    bob.e2e.remember(alice.peerId.toString(), reply.session)
+    const third = bob.e2e.open(next.body, AAD, next.encryption)
+    const last = await bob.e2e.decrypt(third, reply.session)
+    expect(last.message.text).toBe('and now?')
+    bob.e2e.remember(alice.peerId.toString(), last.session)
+    expect(() => bob.e2e.open(next.body, AAD, next.encryption)).toThrow(expect.objectContaining({ reason: 'noSession' }))
   })
 
   it('refuses a seal for another device, a tampered seal, and other AAD, as forged', async () => {

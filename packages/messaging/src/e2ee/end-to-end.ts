@@ -1,4 +1,4 @@
-import { InvalidMessageError, LIMITS, Message, PreKeyBundle, SealedContent } from '@kith/core'
+import { ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, InvalidMessageError, LIMITS, Message, PreKeyBundle, SealedContent } from '@kith/core'
 import {
   decodeHeader, ed25519Verify, encodeHeader, initReceiver, initSender, ratchetDecrypt, ratchetEncrypt,
   verifyDeviceCertificate, verifyPreKeyBundle, x3dhInitiate, x3dhRespond
@@ -7,6 +7,8 @@ import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { DeviceKeys, dhIdentityPayload } from './device-keys.js'
 import { PeerLocks } from './peer-locks.js'
 import { paddingFor, seal, unseal } from './sealed-sender.js'
+import { TAG_WINDOW, sealChains, sealTag, sessionSeal, sessionUnseal, tagOf } from './session-seal.js'
+import type { SealChain } from './session-seal.js'
 import type { RatchetState, VerifiedDeviceCertificate } from '@kith/crypto'
 import type { KithStore, StoreOp } from '@kith/store'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -22,6 +24,9 @@ export interface Session {
   prekey?: { ephemeral: Uint8Array, signedId: number, oneTimeId: number }
   /** The initiator's ephemeral key of the X3DH this session came from (we responded). */
   initiation?: Uint8Array
+  /** Session sealing, once established: ours to send with, theirs to recognise. */
+  sealOut?: SealChain
+  sealIn?: SealChain
 }
 
 /** A sealed envelope, opened: who sent it (certified) and what it holds, not yet decrypted. */
@@ -31,6 +36,8 @@ export interface Opened {
   /** The sender's identity key, as contacts store it (protobuf, base64). */
   identity: string
   content: SealedContent
+  /** The seal counter, when it was sealed with the session's keys (not an ephemeral key). */
+  sealCounter?: number
 }
 
 /** Why an envelope could not be opened or decrypted; counted under this name. */
@@ -49,12 +56,19 @@ export class EndToEnd {
   readonly locks = new PeerLocks()
   private readonly sessions = new Map<string, Session>()
   private readonly verifiedBindings = new Set<string>()
+  /** Session seal tags we expect next, hex → (peer, counter); and each peer's tags, to drop them. */
+  private readonly tags = new Map<string, { peer: string, counter: number }>()
+  private readonly tagsOf = new Map<string, { key: Uint8Array, tags: Map<number, string> }>()
 
   constructor (private readonly store: KithStore, deviceKey: PrivateKey, private readonly certificate: Uint8Array) {
     this.keys = new DeviceKeys(store, deviceKey, certificate)
   }
 
-  async start (): Promise<void> { await this.keys.load() }
+  async start (): Promise<void> {
+    await this.keys.load()
+    // A session-sealed envelope names no peer: know every session's next tags from the start.
+    for (const [name, session] of await this.store.listSecrets<Session>('e2ee/session/')) this.remember(name.slice('e2ee/session/'.length), session)
+  }
 
   async session (peer: string): Promise<Session | undefined> {
     let session = this.sessions.get(peer)
@@ -67,7 +81,33 @@ export class EndToEnd {
 
   /** The write that stores a session; call {@link remember} once it is committed. */
   saveOp (peer: string, session: Session): StoreOp { return this.store.putLatestSecret(`e2ee/session/${peer}`, session) }
-  remember (peer: string, session: Session): void { this.sessions.set(peer, session) }
+  remember (peer: string, session: Session): void {
+    this.sessions.set(peer, session)
+    this.indexTags(peer, session.sealIn)
+  }
+
+  /**
+   * Keep the tags of `peer`'s next TAG_WINDOW seal counters known. Most calls change nothing
+   * (a send) or move the window by one (a receive), so only the difference is hashed.
+   */
+  private indexTags (peer: string, chain: SealChain | undefined): void {
+    const indexed = this.tagsOf.get(peer)
+    const sameKey = indexed != null && chain != null && Buffer.from(indexed.key).equals(chain.key)
+    const from = chain?.next ?? 0
+    const to = chain != null ? from + TAG_WINDOW : 0
+    for (const [counter, tag] of indexed?.tags ?? []) {
+      if (!sameKey || counter < from) { this.tags.delete(tag); indexed?.tags.delete(counter) }
+    }
+    if (chain == null) { this.tagsOf.delete(peer); return }
+    const tags = sameKey && indexed != null ? indexed.tags : new Map<number, string>()
+    for (let counter = from; counter < to; counter++) {
+      if (tags.has(counter)) continue
+      const tag = Buffer.from(sealTag(chain, counter)).toString('hex')
+      tags.set(counter, tag)
+      this.tags.set(tag, { peer, counter })
+    }
+    this.tagsOf.set(peer, { key: chain.key, tags })
+  }
 
   /**
    * Open a session with a device from its bundle (X3DH as initiator). Checks that the bundle's
@@ -94,7 +134,8 @@ export class EndToEnd {
         state: initSender(x.sharedSecret, bundle.signedPreKey.publicKey),
         ad: x.associatedData,
         theirDh: b.identityDhKey,
-        prekey: { ephemeral: x.ephemeralPublicKey, signedId: x.signedPreKeyId, oneTimeId: x.usedOneTimePreKeyId ?? 0 }
+        prekey: { ephemeral: x.ephemeralPublicKey, signedId: x.signedPreKeyId, oneTimeId: x.usedOneTimePreKeyId ?? 0 },
+        ...sealChains(x.sharedSecret, true)
       }
     }
   }
@@ -103,7 +144,7 @@ export class EndToEnd {
    * Encrypt `message` in `session` and seal it for the recipient. Pure: returns the body and the
    * session's next state (store it with the message).
    */
-  encrypt (session: Session, message: Message, envelopeAad: Uint8Array): { body: Uint8Array, session: Session } {
+  encrypt (session: Session, message: Message, envelopeAad: Uint8Array): { body: Uint8Array, session: Session, encryption: number } {
     const { state, header, ciphertext } = ratchetEncrypt(session.state, Message.encode(message), session.ad)
     const content: SealedContent = {
       certificate: new Uint8Array(this.certificate),
@@ -118,8 +159,13 @@ export class EndToEnd {
     }
     const unpadded = SealedContent.encode(content).length
     content.padding = new Uint8Array(paddingFor(unpadded + 3)) // field tag and length bytes
-    const body = seal(session.theirDh, envelopeAad, SealedContent.encode(content))
-    return { body, session: { ...session, state } }
+    const inner = SealedContent.encode(content)
+    // Established (they have answered, or we answered them): seal with the session's keys.
+    if (session.prekey == null && session.sealOut != null) {
+      const sealed = sessionSeal(session.sealOut, envelopeAad, inner)
+      return { body: sealed.body, session: { ...session, state, sealOut: sealed.chain }, encryption: ENCRYPTION_SESSION_SEALED }
+    }
+    return { body: seal(session.theirDh, envelopeAad, inner), session: { ...session, state }, encryption: ENCRYPTION_SEALED }
   }
 
   /**
@@ -128,11 +174,23 @@ export class EndToEnd {
    *
    * @throws {SealError}
    */
-  open (body: Uint8Array, envelopeAad: Uint8Array): Opened {
+  open (body: Uint8Array, envelopeAad: Uint8Array, encryption: number = ENCRYPTION_SEALED): Opened {
     let content: SealedContent
+    let sealCounter: number | undefined
+    let sealedFor: string | undefined
     try {
-      content = SealedContent.decode(unseal(this.keys.identityDh, envelopeAad, body))
-    } catch {
+      if (encryption === ENCRYPTION_SESSION_SEALED) {
+        const found = this.tags.get(Buffer.from(tagOf(body)).toString('hex'))
+        const chain = found != null ? this.sessions.get(found.peer)?.sealIn : undefined
+        if (found == null || chain == null) throw new SealError('noSession', 'no session expects this seal')
+        content = SealedContent.decode(sessionUnseal(chain, found.counter, envelopeAad, body))
+        sealCounter = found.counter
+        sealedFor = found.peer
+      } else {
+        content = SealedContent.decode(unseal(this.keys.identityDh, envelopeAad, body))
+      }
+    } catch (err) {
+      if (err instanceof SealError) throw err
       throw new SealError('forged', 'the seal does not open')
     }
     let certificate: VerifiedDeviceCertificate
@@ -151,7 +209,8 @@ export class EndToEnd {
       if (this.verifiedBindings.size >= 1024) this.verifiedBindings.clear()
       this.verifiedBindings.add(binding)
     }
-    return { sender: certificate.device, certificate, identity: Buffer.from(publicKeyToProtobuf(certificate.identity)).toString('base64'), content }
+    if (sealedFor != null && sealedFor !== certificate.device.toString()) throw new SealError('forged', 'sealed in one session, signed by another device')
+    return { sender: certificate.device, certificate, identity: Buffer.from(publicKeyToProtobuf(certificate.identity)).toString('base64'), content, ...(sealCounter != null ? { sealCounter } : {}) }
   }
 
   /**
@@ -173,14 +232,16 @@ export class EndToEnd {
         const responder = await this.keys.responderKeys(content.prekeySignedId, content.prekeyOneTimeId)
         if (responder == null) throw new SealError('noSession', 'the prekeys this message names are gone')
         const x = x3dhRespond(responder.keys, content.identityDhKey, initiation)
-        session = { state: initReceiver(x.sharedSecret, responder.keys.signedPreKey), ad: x.associatedData, theirDh: content.identityDhKey, initiation }
+        session = { state: initReceiver(x.sharedSecret, responder.keys.signedPreKey), ad: x.associatedData, theirDh: content.identityDhKey, initiation, ...sealChains(x.sharedSecret, false) }
         ops = responder.ops
       }
       if (session == null) throw new SealError('noSession', 'no session with this device')
       const { state, plaintext } = ratchetDecrypt(session.state, header, content.ciphertext, session.ad)
       // A message from them proves they have the session: stop sending X3DH fields.
       const { prekey: _, ...rest } = session
-      return { message: Message.decode(plaintext, { limits: { addrs: LIMITS.maxAddrs } }), session: { ...rest, state }, ops }
+      const next: Session = { ...rest, state }
+      if (opened.sealCounter != null && next.sealIn != null) next.sealIn = { ...next.sealIn, next: Math.max(next.sealIn.next, opened.sealCounter + 1) }
+      return { message: Message.decode(plaintext, { limits: { addrs: LIMITS.maxAddrs } }), session: next, ops }
     } catch (err: any) {
       if (err instanceof SealError) throw err
       if (err?.name === 'DuplicateMessageError') throw new SealError('replayed', 'message already received')
