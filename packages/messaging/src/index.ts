@@ -22,7 +22,7 @@ import type { ContactRecord, KithStore, MessageRecord } from '@kith/store'
 import type { ComponentLogger, Libp2pEvents, PeerId, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
-export { checkAlias } from './messaging.js'
+export { checkAlias } from './contacts.js'
 export type { MessagingMetrics }
 
 /** Events the messaging service emits. */

@@ -5,14 +5,12 @@ import {
 } from '@kith/core'
 import type { Message } from '@kith/core'
 import { signMessage, verifyDeviceCertificate } from '@kith/crypto'
-import type { VerifiedDeviceCertificate } from '@kith/crypto'
-import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
-import { KEEP_ALIVE, TypedEventEmitter } from '@libp2p/interface'
+import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { RateLimiter } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { PeerSender } from './peer-sender.js'
+import { ContactBook, checkAlias, decodeAddrs, identityOf } from './contacts.js'
 import { EndToEnd, SealError } from './e2ee/end-to-end.js'
 import { fetchPrekeys, servePrekeys } from './e2ee/prekeys-protocol.js'
 import type { Session, Opened } from './e2ee/end-to-end.js'
@@ -25,7 +23,6 @@ import type { Messaging, MessagingComponents, MessagingEvents, MessagingInit } f
 import type { MessagingMetrics } from './metrics.js'
 import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, StoreOp } from '@kith/store'
 import type { Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
-import type { OpenedMessage } from '@kith/crypto'
 
 /** The /kith/dm/1.0.0 service: durable outbox, signed envelopes, acks, contacts-only inbox. */
 export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> implements Messaging, Startable {
@@ -40,9 +37,10 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private readonly self: Uint8Array
   /** End-to-end encryption; absent when the node runs in the clear (benchmarks, tests). */
   private readonly e2e: EndToEnd | undefined
+  private readonly contacts: ContactBook
   private readonly encryption: number
   private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.senders.get(evt.detail.toString())?.wake() }
-  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => { void this.updateAddrs(evt.detail) }
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => { void this.contacts.updateAddrs(evt.detail) }
 
   constructor (components: MessagingComponents, init: MessagingInit) {
     super()
@@ -53,6 +51,13 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const perSecond = init.ratePerSecond ?? RATE_PER_SECOND
     const burst = init.rateBurst ?? RATE_BURST
     this.limiter = new RateLimiter({ points: burst, duration: Math.max(1, Math.round(burst / perSecond)) })
+    this.contacts = new ContactBook({
+      store: init.store,
+      peerStore: components.peerStore,
+      metrics: this.metrics,
+      log: this.log,
+      dispatch: (type, detail) => { this.safeDispatch(type, detail) }
+    })
     this.e2e = init.encryption === 'none' ? undefined : new EndToEnd(init.store, components.privateKey, init.certificate)
     this.encryption = this.e2e != null ? ENCRYPTION_SEALED : ENCRYPTION_NONE
   }
@@ -69,7 +74,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     })
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
     this.components.events.addEventListener('peer:identify', this.onIdentify)
-    for (const contact of await this.init.store.listContacts()) await this.remember(contact)
+    for (const contact of await this.init.store.listContacts()) await this.contacts.remember(contact)
     for (const entry of await this.init.store.pendingOutbox()) this.sender(entry.peer).enqueue(entry)
   }
 
@@ -187,7 +192,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       const queued = await this.init.store.addContactWithIntro(contact, { id: intro.id, envelope: intro.envelope }, this.sessionOps(contact.peerId, intro.next))
       return { result: queued, session: intro.next }
     })
-    await this.remember(contact)
+    await this.contacts.remember(contact)
     this.sender(contact.peerId).enqueue(entry)
     this.safeDispatch(contact.changedIdentity != null ? 'contact:identity-changed' : 'contact', contact)
     return contact
@@ -368,7 +373,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           statuses[at] = AckStatus.INVALID
           continue
         }
-        statuses[at] = await this.acceptIntro(opened.sender, identity, opened.message)
+        statuses[at] = await this.contacts.acceptIntro(opened.sender, identity, opened.message)
         continue
       }
       if (await this.init.store.getContact(from) == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
@@ -410,13 +415,13 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         const { message } = result
         if (!validMessage(message)) { this.metrics.invalid++; statuses[at] = AckStatus.INVALID; continue }
         if (message.kind === MessageKind.INTRO) {
-          statuses[at] = await this.acceptIntro(sealed.sender, sealed.identity, message)
+          statuses[at] = await this.contacts.acceptIntro(sealed.sender, sealed.identity, message)
           if (statuses[at] !== AckStatus.OK) continue
           ops.push(this.init.store.seenIdOp(frame.hexId, from))
         } else {
           const contact = await this.init.store.getContact(from)
           if (contact == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
-          await this.checkIdentity(contact, sealed.identity)
+          await this.contacts.checkIdentity(contact, sealed.identity)
           accepted.push({ at, message: { id: frame.hexId, conversation: from, from, text: message.text, ts: Number(frame.envelope.timestamp) } })
         }
         sessions.set(from, result.session)
@@ -441,40 +446,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     }
   }
 
-  /** A contact's device now speaks for another identity key: hold sending until the user accepts it. */
-  private async checkIdentity (contact: ContactRecord, identity: string): Promise<void> {
-    if (contact.identity === identity || contact.changedIdentity === identity) return
-    const changed = { ...contact, changedIdentity: identity }
-    await this.init.store.putContact(changed)
-    this.safeDispatch('contact:identity-changed', changed)
-  }
-
   private acks (ids: Uint8Array[], statuses: AckStatus[]): Uint8Array[] {
     return ids.map((id, i) => encodeAck(id, statuses[i] as AckStatus))
-  }
-
-  /** An introduction: whoever holds a valid invite token of ours becomes a contact. */
-  private async acceptIntro (sender: PeerId, identity: string, message: Message): Promise<AckStatus> {
-    const from = sender.toString()
-    const known = await this.init.store.getContact(from)
-    if (known != null) {
-      await this.checkIdentity(known, identity)
-      return AckStatus.OK
-    }
-    const token = toHex(message.inviteToken)
-    const invite = await this.init.store.getInvite(token)
-    if (invite == null || invite.expires < Date.now()) { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
-    const added: ContactRecord = {
-      peerId: from,
-      name: await this.uniqueName(message.name),
-      addrs: decodeAddrs(message.addrs),
-      addedAt: Date.now(),
-      identity
-    }
-    await this.init.store.redeemInvite(token, added)
-    await this.remember(added)
-    this.safeDispatch('contact', added)
-    return AckStatus.OK
   }
 
   private flooded (connection: Connection): void {
@@ -482,35 +455,6 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     this.banned.set(connection.remotePeer.toString(), Date.now() + FLOOD_BAN_MS)
     this.log('%p is flooding: disconnecting it for %d s', connection.remotePeer, FLOOD_BAN_MS / 1000)
     void this.components.connectionManager.closeConnections(connection.remotePeer).catch(() => {})
-  }
-
-  // ---- contacts ----
-
-  /** Put a contact's addresses in the peer store and keep a connection to it alive. */
-  private async remember (contact: ContactRecord): Promise<void> {
-    const multiaddrs = contact.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
-    await this.components.peerStore.merge(peerIdFromString(contact.peerId), { multiaddrs, tags: { [KEEP_ALIVE]: { value: 1 } } })
-  }
-
-  /** Remember where a contact listens now, so the next dial after a restart finds it. */
-  private async updateAddrs ({ peerId, listenAddrs }: IdentifyResult): Promise<void> {
-    try {
-      const contact = await this.init.store.getContact(peerId.toString())
-      const addrs = listenAddrs.slice(0, LIMITS.maxAddrs).map(String)
-      if (contact == null || addrs.length === 0 || addrs.join() === contact.addrs.join()) return
-      await this.init.store.putContact({ ...contact, addrs })
-    } catch (err) {
-      this.log.error('could not update addresses of %p: %e', peerId, err)
-    }
-  }
-
-  private async uniqueName (wanted: string): Promise<string> {
-    let base: string
-    try { base = checkAlias(wanted) } catch { base = 'friend' }
-    const names = new Set((await this.init.store.listContacts()).map(c => c.name))
-    let name = base
-    for (let i = 2; names.has(name); i++) name = `${base}-${i}`
-    return name
   }
 
   private ownAddrs (): Array<Uint8Array<ArrayBuffer>> {
@@ -541,20 +485,4 @@ function envelopeAad (id: Uint8Array, recipient: Uint8Array, timestamp: bigint):
   return Buffer.concat([id, recipient, ts])
 }
 
-/** How a contact's identity key is stored: its libp2p protobuf encoding, base64. */
-function identityOf (certificate: VerifiedDeviceCertificate): string {
-  return Buffer.from(publicKeyToProtobuf(certificate.identity)).toString('base64')
-}
 
-/** Multiaddrs from bytes a peer sent us; ones that do not parse are left out. */
-function decodeAddrs (addrs: Uint8Array[]): string[] {
-  return addrs.flatMap(a => { try { return [multiaddr(a).toString()] } catch { return [] } })
-}
-
-/** A contact alias: trimmed, no control characters, not empty, not too long. */
-export function checkAlias (alias: string): string {
-  const name = alias.replace(/\p{Cc}/gu, '').trim()
-  if (name.length === 0) throw new InvalidInviteError('a contact needs a name')
-  if (utf8Length(name) > LIMITS.maxNameBytes) throw new InvalidInviteError(`a contact name is at most ${LIMITS.maxNameBytes} bytes`)
-  return name
-}
