@@ -101,3 +101,17 @@ async function unsealFor (bob: Awaited<ReturnType<typeof device>>, alice: Awaite
   return unseal(bob.e2e.keys.identityDh, AAD, body)
 }
 
+
+describe('padding', () => {
+  it('brings every inner size to a multiple of 256 bytes, whatever the text length', async () => {
+    const alice = await device()
+    const bob = await device()
+    let session = alice.e2e.initiate(bob.peerId, (await bob.e2e.keys.bundle()).bundle).session
+    for (let n = 1; n <= 700; n += 7) {
+      const sealed = alice.e2e.encrypt(session, text('x'.repeat(n)), AAD)
+      session = sealed.session
+      // Ephemeral key (32) and GCM tag (16) around the padded inner part.
+      expect((sealed.body.length - 48) % 256, `text of ${n}`).toBe(0)
+    }
+  })
+})

@@ -158,7 +158,7 @@ export class EndToEnd {
       padding: new Uint8Array()
     }
     const unpadded = SealedContent.encode(content).length
-    content.padding = new Uint8Array(paddingFor(unpadded + 3)) // field tag and length bytes
+    content.padding = new Uint8Array(paddingFor(unpadded))
     const inner = SealedContent.encode(content)
     // Established (they have answered, or we answered them): seal with the session's keys.
     if (session.prekey == null && session.sealOut != null) {

@@ -27,7 +27,18 @@ export function unseal (ourDh: { privateKey: Uint8Array, publicKey: Uint8Array }
   return aesGcmDecrypt(key, NONCE, sealed.subarray(32), aad)
 }
 
-/** Padding that brings `length` up to the next multiple of 256 bytes, so sizes say little. */
+/**
+ * The padding that, added as one more length-delimited protobuf field to an encoding of
+ * `length` bytes, brings it to a multiple of 256 bytes, so sizes say little. The field costs a
+ * tag byte and one or two length bytes besides the padding itself.
+ */
 export function paddingFor (length: number): Uint8Array {
-  return new Uint8Array((PAD_TO - (length % PAD_TO)) % PAD_TO)
+  const fieldBytes = (p: number): number => p === 0 ? 0 : 1 + (p < 128 ? 1 : 2) + p
+  for (let target = Math.ceil(length / PAD_TO) * PAD_TO; ; target += PAD_TO) {
+    const room = target - length
+    // Some sizes can't be hit exactly (one byte, or the step from one length byte to two).
+    for (const p of [room - 2, room - 3, room]) {
+      if (p >= 0 && fieldBytes(p) === room) return new Uint8Array(p)
+    }
+  }
 }
