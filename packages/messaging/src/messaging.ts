@@ -393,7 +393,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         opened.push({ at, frame, sealed: e2e.open(frame.envelope.body, envelopeAad(frame.id, this.self, frame.envelope.timestamp), frame.envelope.encryption) })
       } catch (err: any) {
         this.log('could not open a sealed envelope: %s', err?.message)
-        this.metrics[err instanceof SealError ? metricOf(err) : 'invalid']++
+        this.metrics[err instanceof SealError ? err.reason : 'invalid']++
         statuses[at] = AckStatus.INVALID
       }
     }
@@ -408,7 +408,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           result = await e2e.decrypt(sealed, sessions.get(from) ?? await e2e.session(from))
         } catch (err: any) {
           this.log('could not decrypt a message from %s: %s', from, err?.message)
-          this.metrics[err instanceof SealError ? metricOf(err) : 'invalid']++
+          this.metrics[err instanceof SealError ? err.reason : 'invalid']++
           statuses[at] = AckStatus.INVALID
           continue
         }
@@ -473,10 +473,6 @@ const SEALED_FORMS = [ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED]
 interface Pending { at: number, frame: DecodedFrame }
 /** A message to store, from the frame at position `at`. */
 interface Accepted { at: number, message: Parameters<KithStore['appendIncoming']>[0] }
-
-function metricOf (err: SealError): keyof MessagingMetrics {
-  return err.reason
-}
 
 /** What a sealed envelope's outer layer authenticates: the envelope's visible fields. */
 function envelopeAad (id: Uint8Array, recipient: Uint8Array, timestamp: bigint): Uint8Array {
