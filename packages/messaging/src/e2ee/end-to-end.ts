@@ -58,7 +58,7 @@ export class EndToEnd {
   private readonly verifiedBindings = new Set<string>()
   /** Session seal tags we expect next, hex → (peer, counter); and each peer's tags, to drop them. */
   private readonly tags = new Map<string, { peer: string, counter: number }>()
-  private readonly tagsOf = new Map<string, { key: Uint8Array, tags: Map<number, string> }>()
+  private readonly tagsOf = new Map<string, { key: Uint8Array, from: number, tags: Map<number, string> }>()
 
   constructor (private readonly store: KithStore, deviceKey: PrivateKey, private readonly certificate: Uint8Array) {
     this.keys = new DeviceKeys(store, deviceKey, certificate)
@@ -93,20 +93,23 @@ export class EndToEnd {
   private indexTags (peer: string, chain: SealChain | undefined): void {
     const indexed = this.tagsOf.get(peer)
     const sameKey = indexed != null && chain != null && Buffer.from(indexed.key).equals(chain.key)
+    if (sameKey && indexed.from === chain.next) return // a send: nothing moved
     const from = chain?.next ?? 0
-    const to = chain != null ? from + TAG_WINDOW : 0
+    // Tags are kept in counter order: with the same key, only the ones below `from` go.
     for (const [counter, tag] of indexed?.tags ?? []) {
-      if (!sameKey || counter < from) { this.tags.delete(tag); indexed?.tags.delete(counter) }
+      if (sameKey && counter >= from) break
+      this.tags.delete(tag)
+      indexed?.tags.delete(counter)
     }
     if (chain == null) { this.tagsOf.delete(peer); return }
-    const tags = sameKey && indexed != null ? indexed.tags : new Map<number, string>()
-    for (let counter = from; counter < to; counter++) {
+    const tags = sameKey ? indexed.tags : new Map<number, string>()
+    for (let counter = from; counter < from + TAG_WINDOW; counter++) {
       if (tags.has(counter)) continue
       const tag = Buffer.from(sealTag(chain, counter)).toString('hex')
       tags.set(counter, tag)
       this.tags.set(tag, { peer, counter })
     }
-    this.tagsOf.set(peer, { key: chain.key, tags })
+    this.tagsOf.set(peer, { key: chain.key, from, tags })
   }
 
   /**
