@@ -28,9 +28,19 @@ if (typeof PromiseCtor.withResolvers !== 'function') {
 }
 
 // ws implements the browser WebSocket API that @libp2p/websockets relies on (binaryType,
-// addEventListener, bufferedAmount).
+// addEventListener, bufferedAmount). Unlike a browser WebSocket it is an EventEmitter, so an
+// 'error' with no listener left (a dial refused after its caller gave up, say at shutdown)
+// would crash the process: keep one no-op listener on every socket. Errors still reach the
+// caller's own listeners and end in 'close' as before.
+class NodeWebSocket extends WsWebSocket {
+  constructor (...args: ConstructorParameters<typeof WsWebSocket>) {
+    super(...args)
+    this.on('error', () => {})
+  }
+}
+
 if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined') {
-  Object.defineProperty(globalThis, 'WebSocket', { configurable: true, writable: true, value: WsWebSocket })
+  Object.defineProperty(globalThis, 'WebSocket', { configurable: true, writable: true, value: NodeWebSocket })
 }
 
 export {}
