@@ -22,7 +22,7 @@ import { generateDeviceKey, signMessage } from '@kith/crypto'
 import { createKithNode } from '@kith/node'
 import { openStore } from '@kith/store'
 import {
-  ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, Signal, cpuSince, createRawNode, now, rawFrame, sameBytes,
+  ID_BYTES, KITH_MODES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, Signal, atRestCipher, cpuSince, createRawNode, now, rawFrame, sameBytes,
   summarize, textOf, withTimeout
 } from './lib.js'
 
@@ -234,7 +234,7 @@ async function setupRaw (receiver, sizes) {
 // ---- Kith ----
 
 /** Row labels: the floor, Kith with end-to-end encryption off (the issue-2 path), Kith as users run it. */
-const LABELS = { raw: 'raw libp2p stream', 'kith-clear': 'kith, signed (no E2EE)', kith: 'kith, end-to-end encrypted' }
+const LABELS = { raw: 'raw libp2p stream', 'kith-clear': 'kith, signed (no E2EE)', kith: 'kith, end-to-end encrypted', 'kith-at-rest': 'kith, E2EE + sealed at rest' }
 
 async function setupKith (receiver, dirs, mode) {
   const contact = receiver.once('kith:contact')
@@ -242,7 +242,7 @@ async function setupKith (receiver, dirs, mode) {
   dirs.push(tempDir) // the receiver removes it; we do too if it dies
   const dir = await mkdtemp(join(os.tmpdir(), 'kith-bench-send-'))
   dirs.push(dir)
-  const store = await openStore(join(dir, 'db'))
+  const store = await openStore(join(dir, 'db'), mode === 'e2ee-at-rest' ? atRestCipher() : undefined)
   const node = await createKithNode({
     privateKey: await generateDeviceKey(),
     name: 'bench-sender',
@@ -282,7 +282,7 @@ async function setupKith (receiver, dirs, mode) {
   const to = opts.kithTo === 'alias' ? 'peer' : peerId
 
   return {
-    name: mode === 'clear' ? 'kith-clear' : 'kith',
+    name: KITH_MODES[mode],
     async latency (count) {
       const trips = []
       for (let i = 0; i < count; i++) {
@@ -447,9 +447,14 @@ async function main () {
   const receiver = new Receiver()
   const dirs = []
   const sides = {}
-  const runs = { raw: [], 'kith-clear': [], kith: [] }
+  const runs = { raw: [], 'kith-clear': [], kith: [], 'kith-at-rest': [] }
   let failed = false
-  const onSignal = () => { failed = true; void cleanup().finally(() => process.exit(130)) }
+  const onSignal = () => {
+    failed = true
+    // Stopping a node that never came up can hang: give cleanup a few seconds, then go anyway.
+    setTimeout(() => process.exit(130), 5000).unref()
+    void cleanup().finally(() => process.exit(130))
+  }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   async function cleanup () {
@@ -463,6 +468,7 @@ async function main () {
     if (opts.only !== 'kith') sides.raw = await setupRaw(receiver, sizes)
     if (opts.only !== 'raw') sides['kith-clear'] = await setupKith(receiver, dirs, 'clear')
     if (opts.only !== 'raw') sides.kith = await setupKith(receiver, dirs, 'e2ee')
+    if (opts.only !== 'raw') sides['kith-at-rest'] = await setupKith(receiver, dirs, 'e2ee-at-rest')
     const order = Object.keys(sides)
     // Warm both processes up first (JIT tiers, V8 background compiles, LevelDB files): on a
     // small machine a cold first round has scattered multi-ms stalls that are no one's fault.
@@ -548,6 +554,10 @@ async function main () {
   if (results.kith != null && results['kith-clear'] != null) {
     ratios = { ...ratios, e2eeVsClearThroughput: results.kith.messagesPerSecond / results['kith-clear'].messagesPerSecond }
     console.log(`E2EE msgs/s / signed msgs/s = ${(ratios.e2eeVsClearThroughput * 100).toFixed(1)}%  (target >= 80%: ${ratios.e2eeVsClearThroughput >= 0.8 ? 'met' : 'MISSED'})`)
+  }
+  if (results['kith-at-rest'] != null && results['kith-clear'] != null) {
+    ratios = { ...ratios, atRestVsClearThroughput: results['kith-at-rest'].messagesPerSecond / results['kith-clear'].messagesPerSecond }
+    console.log(`E2EE + at rest msgs/s / signed msgs/s = ${(ratios.atRestVsClearThroughput * 100).toFixed(1)}%`)
   }
   if (profiles.length > 0) {
     console.log('')

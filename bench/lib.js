@@ -8,6 +8,7 @@ import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
+import { generateDataKey, openRecord, sealRecord } from '@kith/crypto'
 
 /** The floor: a bare libp2p stream protocol carrying frames the size of Kith envelopes. */
 export const RAW_PROTOCOL = '/bench/raw/1.0.0'
@@ -114,3 +115,12 @@ export function cpuSince (since) {
   const d = process.cpuUsage(since)
   return d.user + d.system
 }
+
+/** Encryption at rest as a home-based node does it: every stored value sealed under a data key. */
+export function atRestCipher () {
+  const dataKey = generateDataKey()
+  return { seal: (aad, plaintext) => sealRecord(dataKey, aad, plaintext), open: (aad, sealed) => openRecord(dataKey, aad, sealed) }
+}
+
+/** Kith's bench modes: signed clear text (the issue-2 path), E2EE, E2EE with the store sealed at rest. */
+export const KITH_MODES = { clear: 'kith-clear', e2ee: 'kith', 'e2ee-at-rest': 'kith-at-rest' }

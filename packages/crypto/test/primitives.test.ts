@@ -1,3 +1,5 @@
+import { hkdfSync } from 'node:crypto'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex } from '@kith/core'
 import { aesGcmDecrypt, aesGcmEncrypt, hkdf, hmacSha256, x25519, x25519Generate, x25519PublicKey } from '../src/primitives.js'
@@ -122,6 +124,16 @@ describe('HKDF-SHA-256 (RFC 5869, appendix A)', () => {
       expect(toHex(hmacSha256(c.salt, c.ikm))).toBe(c.prk)
     })
   }
+
+  it('agrees with node:crypto hkdfSync on any input and length', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 1, max: 255 * 32 }), (ikm, salt, info, length) => {
+      expect(toHex(hkdf(ikm, salt, info, length))).toBe(toHex(new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))))
+    }), { numRuns: 200 })
+  })
+
+  it('refuses a length HKDF cannot give', () => {
+    expect(() => hkdf(bytes(32, 1), new Uint8Array(0), 'kith', 255 * 32 + 1)).toThrow(RangeError)
+  })
 
   it('takes info as a string, as its UTF-8 bytes', () => {
     const ikm = bytes(22, 0x0b)

@@ -47,10 +47,27 @@ describe('EndToEnd (X3DH, Double Ratchet, sealed sender)', () => {
     expect(next.encryption).toBe(ENCRYPTION_SESSION_SEALED)
     bob.e2e.remember(alice.peerId.toString(), reply.session)
     const third = bob.e2e.open(next.body, AAD, next.encryption)
+    // Session seals leave the certificate and DH key to the session, yet name the sender.
+    expect(third.content.certificate).toHaveLength(0)
+    expect(third.content.identityDhKey).toHaveLength(0)
+    expect(third.sender.equals(alice.peerId)).toBe(true)
+    expect(next.body.length).toBeLessThan(first.body.length)
     const last = await bob.e2e.decrypt(third, reply.session)
     expect(last.message.text).toBe('and now?')
     bob.e2e.remember(alice.peerId.toString(), last.session)
     expect(() => bob.e2e.open(next.body, AAD, next.encryption)).toThrow(expect.objectContaining({ reason: 'noSession' }))
+  })
+
+  it('refuses a session-sealed envelope when the session holds no certificate for its sender', async () => {
+    const alice = await device()
+    const bob = await device()
+    const first = alice.e2e.encrypt(alice.e2e.initiate(bob.peerId, (await bob.e2e.keys.bundle()).bundle).session, text('hi'), AAD)
+    const got = await bob.e2e.decrypt(bob.e2e.open(first.body, AAD), undefined)
+    const reply = bob.e2e.encrypt(got.session, text('hello'), AAD)
+    // A session stored before certificates were kept in it.
+    const { theirCertificate: _, ...withoutCertificate } = first.session
+    alice.e2e.remember(bob.peerId.toString(), withoutCertificate)
+    expect(() => alice.e2e.open(reply.body, AAD, reply.encryption)).toThrow(expect.objectContaining({ reason: 'noSession' }))
   })
 
   it('refuses a seal for another device, a tampered seal, and other AAD, as forged', async () => {

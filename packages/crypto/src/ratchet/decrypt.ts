@@ -32,9 +32,9 @@ export function ratchetDecrypt (state: RatchetState, header: RatchetHeader, ciph
   const aad = concatBytes(associatedData, encodeHeader(header))
 
   // A late message whose key was stored when later ones arrived first.
-  const id = skippedKeyId(header.dh, header.n)
-  const skippedSeed = state.skipped[id]
-  if (skippedSeed != null) {
+  const id = hasAny(state.skipped) ? skippedKeyId(header.dh, header.n) : undefined
+  const skippedSeed = id != null ? state.skipped[id] : undefined
+  if (id != null && skippedSeed != null) {
     const plaintext = openMessage(skippedSeed, ciphertext, aad)
     const skipped = { ...state.skipped }
     delete skipped[id]
@@ -58,4 +58,10 @@ export function ratchetDecrypt (state: RatchetState, header: RatchetHeader, ciph
   const { chainKey, messageKeySeed } = kdfChainKey(next.recvChainKey)
   const plaintext = openMessage(messageKeySeed, ciphertext, aad)
   return { state: { ...next, recvChainKey: chainKey, recvCount: next.recvCount + 1, skipped: capSkippedKeys(next.skipped) }, plaintext }
+}
+
+/** Whether a record has any key, without listing them (most states have no skipped keys). */
+function hasAny (record: object): boolean {
+  for (const _ in record) return true
+  return false
 }

@@ -11,6 +11,8 @@ export interface RatchetEncryptResult {
   /** The session state after this message: persist it before the message leaves the device. */
   state: RatchetState
   header: RatchetHeader
+  /** {@link encodeHeader} of `header`, as it was authenticated. */
+  encodedHeader: Uint8Array
   /** AES-256-GCM ciphertext || tag, authenticated with AD || encodeHeader(header). */
   ciphertext: Uint8Array
 }
@@ -25,6 +27,7 @@ export function ratchetEncrypt (state: RatchetState, plaintext: Uint8Array, asso
   if (state.sendChainKey == null) throw new NoSendingChainError('the session can send once it has received a message')
   const { chainKey, messageKeySeed } = kdfChainKey(state.sendChainKey)
   const header: RatchetHeader = { dh: state.dhSelf.publicKey.slice(), pn: state.previousSendCount, n: state.sendCount }
-  const ciphertext = sealMessage(messageKeySeed, plaintext, concatBytes(associatedData, encodeHeader(header)))
-  return { state: { ...state, sendChainKey: chainKey, sendCount: state.sendCount + 1 }, header, ciphertext }
+  const encodedHeader = encodeHeader(header)
+  const ciphertext = sealMessage(messageKeySeed, plaintext, concatBytes(associatedData, encodedHeader))
+  return { state: { ...state, sendChainKey: chainKey, sendCount: state.sendCount + 1 }, header, encodedHeader, ciphertext }
 }

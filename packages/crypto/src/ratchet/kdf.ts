@@ -32,6 +32,17 @@ export interface MessageKeys {
  * into cipherKey (32) || macKey (32) || iv (16), as libsignal does.
  */
 export function deriveMessageKeys (messageKeySeed: Uint8Array): MessageKeys {
-  const out = hkdf(messageKeySeed, new Uint8Array(32), MESSAGE_KEYS_INFO, 80)
+  const out = hkdf(messageKeySeed, ZERO_SALT, MESSAGE_KEYS_INFO, 80)
   return { cipherKey: out.slice(0, 32), macKey: out.slice(32, 64), iv: out.slice(64, 80) }
 }
+
+/**
+ * The cipherKey of {@link deriveMessageKeys} alone: the same HKDF, stopped after its first block
+ * (two HMACs instead of four). Kith encrypts with AES-256-GCM, which needs neither libsignal's
+ * MAC key nor its CBC iv.
+ */
+export function deriveCipherKey (messageKeySeed: Uint8Array): Uint8Array {
+  return hkdf(messageKeySeed, ZERO_SALT, MESSAGE_KEYS_INFO, 32)
+}
+
+const ZERO_SALT = new Uint8Array(32)

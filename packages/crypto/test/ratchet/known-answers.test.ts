@@ -2,7 +2,7 @@ import { createHmac, hkdfSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex } from '@kith/core'
 import { hkdf, x25519, x25519PublicKey } from '../../src/primitives.js'
-import { deriveMessageKeys, kdfChainKey, kdfRootKey } from '../../src/ratchet/kdf.js'
+import { deriveCipherKey, deriveMessageKeys, kdfChainKey, kdfRootKey } from '../../src/ratchet/kdf.js'
 import { initiatorAgreements, responderAgreements, x3dhKdf } from '../../src/ratchet/x3dh-kdf.js'
 
 // Every expected value below is copied from a published source named next to it, or computed in
@@ -35,6 +35,8 @@ describe('Double Ratchet KDF chains (libsignal constants)', () => {
     const keys = deriveMessageKeys(messageKeySeed)
     expect(toHex(keys.cipherKey)).toBe('bf51e9d75e0e31031051f82a2491ffc084fa298b7793bd9db620056febf45217')
     expect(toHex(keys.macKey)).toBe('c6c77d6a73a354337a56435e34607dfe48e3ace14e77314dc6abc172e7a7030b')
+    // The key messages are encrypted with: the same cipher key, derived without the rest.
+    expect(toHex(deriveCipherKey(messageKeySeed))).toBe('bf51e9d75e0e31031051f82a2491ffc084fa298b7793bd9db620056febf45217')
     expect(toHex(chainKey)).toBe('28e8f8fee54b801eef7c5cfb2f17f32c7b334485bbb70fac6ec10342a246d15d')
   })
 

@@ -1,6 +1,6 @@
 import { ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, InvalidMessageError, LIMITS, Message, PreKeyBundle, SealedContent } from '@kith/core'
 import {
-  decodeHeader, ed25519Verify, encodeHeader, initReceiver, initSender, ratchetDecrypt, ratchetEncrypt,
+  decodeHeader, ed25519Verify, initReceiver, initSender, ratchetDecrypt, ratchetEncrypt,
   verifyDeviceCertificate, verifyPreKeyBundle, x3dhInitiate, x3dhRespond
 } from '@kith/crypto'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -20,6 +20,12 @@ export interface Session {
   ad: Uint8Array
   /** The other device's X25519 identity key: seals go to it. */
   theirDh: Uint8Array
+  /**
+   * The other device's certificate, verified when the session began: session-sealed envelopes
+   * leave the sender's certificate out (the seal tag already names the session), so this is the
+   * one checked for them. Missing in sessions stored before it was kept.
+   */
+  theirCertificate?: Uint8Array
   /** X3DH fields our messages carry until the other side answers (we initiated). */
   prekey?: { ephemeral: Uint8Array, signedId: number, oneTimeId: number }
   /** The initiator's ephemeral key of the X3DH this session came from (we responded). */
@@ -83,7 +89,8 @@ export class EndToEnd {
   saveOp (peer: string, session: Session): StoreOp { return this.store.putLatestSecret(`e2ee/session/${peer}`, session) }
   remember (peer: string, session: Session): void {
     this.sessions.set(peer, session)
-    this.indexTags(peer, session.sealIn)
+    // Seal chains stored before they had a tag key (kith 0.1) announce nothing we can recognise.
+    this.indexTags(peer, session.sealIn?.tagKey != null ? session.sealIn : undefined)
   }
 
   /**
@@ -92,7 +99,7 @@ export class EndToEnd {
    */
   private indexTags (peer: string, chain: SealChain | undefined): void {
     const indexed = this.tagsOf.get(peer)
-    const sameKey = indexed != null && chain != null && Buffer.from(indexed.key).equals(chain.key)
+    const sameKey = indexed != null && chain != null && Buffer.from(indexed.key).equals(chain.tagKey)
     if (sameKey && indexed.from === chain.next) return // a send: nothing moved
     const from = chain?.next ?? 0
     // Tags are kept in counter order: with the same key, only the ones below `from` go.
@@ -109,7 +116,7 @@ export class EndToEnd {
       tags.set(counter, tag)
       this.tags.set(tag, { peer, counter })
     }
-    this.tagsOf.set(peer, { key: chain.key, from, tags })
+    this.tagsOf.set(peer, { key: chain.tagKey, from, tags })
   }
 
   /**
@@ -137,6 +144,7 @@ export class EndToEnd {
         state: initSender(x.sharedSecret, bundle.signedPreKey.publicKey),
         ad: x.associatedData,
         theirDh: b.identityDhKey,
+        theirCertificate: b.certificate,
         prekey: { ephemeral: x.ephemeralPublicKey, signedId: x.signedPreKeyId, oneTimeId: x.usedOneTimePreKeyId ?? 0 },
         ...sealChains(x.sharedSecret, true)
       }
@@ -148,23 +156,25 @@ export class EndToEnd {
    * session's next state (store it with the message).
    */
   encrypt (session: Session, message: Message, envelopeAad: Uint8Array): { body: Uint8Array, session: Session, encryption: number } {
-    const { state, header, ciphertext } = ratchetEncrypt(session.state, Message.encode(message), session.ad)
+    const { state, encodedHeader, ciphertext } = ratchetEncrypt(session.state, Message.encode(message), session.ad)
+    // Established (they have answered, or we answered them): seal with the session's keys. They
+    // hold our certificate and DH key from the session's start, so those stay out: half the bytes.
+    const established = session.prekey == null && session.sealOut != null
     const content: SealedContent = {
-      certificate: new Uint8Array(this.certificate),
-      identityDhKey: new Uint8Array(this.keys.identityDh.publicKey),
-      identityDhSignature: new Uint8Array(this.keys.identityDhSignature),
+      certificate: established ? new Uint8Array() : new Uint8Array(this.certificate),
+      identityDhKey: established ? new Uint8Array() : new Uint8Array(this.keys.identityDh.publicKey),
+      identityDhSignature: established ? new Uint8Array() : new Uint8Array(this.keys.identityDhSignature),
       prekeyEphemeral: new Uint8Array(session.prekey?.ephemeral ?? []),
       prekeySignedId: session.prekey?.signedId ?? 0,
       prekeyOneTimeId: session.prekey?.oneTimeId ?? 0,
-      header: new Uint8Array(encodeHeader(header)),
-      ciphertext: new Uint8Array(ciphertext),
+      header: encodedHeader as Uint8Array<ArrayBuffer>,
+      ciphertext: ciphertext as Uint8Array<ArrayBuffer>,
       padding: new Uint8Array()
     }
     const unpadded = SealedContent.encode(content).length
     content.padding = new Uint8Array(paddingFor(unpadded))
     const inner = SealedContent.encode(content)
-    // Established (they have answered, or we answered them): seal with the session's keys.
-    if (session.prekey == null && session.sealOut != null) {
+    if (established && session.sealOut != null) {
       const sealed = sessionSeal(session.sealOut, envelopeAad, inner)
       return { body: sealed.body, session: { ...session, state, sealOut: sealed.chain }, encryption: ENCRYPTION_SESSION_SEALED }
     }
@@ -172,8 +182,9 @@ export class EndToEnd {
   }
 
   /**
-   * Open the seal, then check the sender's device certificate and its signature over its DH
-   * identity key.
+   * Open the seal, then check the sender's device certificate (the envelope's, or for a
+   * session-sealed one that leaves it out, the session's) and its signature over its DH identity
+   * key.
    *
    * @throws {SealError}
    */
@@ -196,24 +207,32 @@ export class EndToEnd {
       if (err instanceof SealError) throw err
       throw new SealError('forged', 'the seal does not open')
     }
+    // A session-sealed envelope may leave the certificate out: the session's own is the sender's.
+    const certificateBytes = content.certificate.length > 0 || sealedFor == null ? content.certificate : this.sessions.get(sealedFor)?.theirCertificate
+    if (certificateBytes == null) throw new SealError('noSession', 'the session holds no certificate for its sender')
     let certificate: VerifiedDeviceCertificate
     try {
-      certificate = verifyDeviceCertificate(content.certificate)
+      certificate = verifyDeviceCertificate(certificateBytes)
     } catch (err: any) {
       throw new SealError('forged', `bad sender certificate: ${err.message}`)
     }
-    const deviceKey = certificate.device.publicKey
-    const binding = `${certificate.device.toString()}/${Buffer.from(content.identityDhKey).toString('base64')}/${Buffer.from(content.identityDhSignature).toString('base64')}`
-    if (!this.verifiedBindings.has(binding)) {
-      if (deviceKey == null || !ed25519Verify(deviceKey, dhIdentityPayload(content.identityDhKey), content.identityDhSignature)) {
-        throw new SealError('forged', 'the sender identity key is not signed by its device')
-      }
-      // The same device sends the same binding with every message: check it once.
-      if (this.verifiedBindings.size >= 1024) this.verifiedBindings.clear()
-      this.verifiedBindings.add(binding)
-    }
+    // Ephemeral seals always carry the DH identity key; session seals may leave it to the session.
+    if (sealedFor == null || content.identityDhKey.length > 0) this.checkDhBinding(certificate, content)
     if (sealedFor != null && sealedFor !== certificate.device.toString()) throw new SealError('forged', 'sealed in one session, signed by another device')
-    return { sender: certificate.device, certificate, identity: Buffer.from(publicKeyToProtobuf(certificate.identity)).toString('base64'), content, ...(sealCounter != null ? { sealCounter } : {}) }
+    return { sender: certificate.device, certificate, identity: identityString(certificate), content, ...(sealCounter != null ? { sealCounter } : {}) }
+  }
+
+  /** Check that the sender's device signed the DH identity key it sent (once per binding). */
+  private checkDhBinding (certificate: VerifiedDeviceCertificate, content: SealedContent): void {
+    const binding = `${certificate.device.toString()}/${Buffer.from(content.identityDhKey).toString('base64')}/${Buffer.from(content.identityDhSignature).toString('base64')}`
+    if (this.verifiedBindings.has(binding)) return
+    const deviceKey = certificate.device.publicKey
+    if (deviceKey == null || !ed25519Verify(deviceKey, dhIdentityPayload(content.identityDhKey), content.identityDhSignature)) {
+      throw new SealError('forged', 'the sender identity key is not signed by its device')
+    }
+    // The same device sends the same binding with every session-opening message: check it once.
+    if (this.verifiedBindings.size >= 1024) this.verifiedBindings.clear()
+    this.verifiedBindings.add(binding)
   }
 
   /**
@@ -241,8 +260,10 @@ export class EndToEnd {
       if (session == null) throw new SealError('noSession', 'no session with this device')
       const { state, plaintext } = ratchetDecrypt(session.state, header, content.ciphertext, session.ad)
       // A message from them proves they have the session: stop sending X3DH fields.
-      const { prekey: _, ...rest } = session
-      const next: Session = { ...rest, state }
+      let next: Session = { ...session, state }
+      if (next.prekey != null) { const { prekey: _, ...rest } = next; next = rest }
+      // Keep the latest certificate they sent: the one their session-sealed envelopes leave out.
+      if (content.certificate.length > 0) next.theirCertificate = content.certificate
       if (opened.sealCounter != null && next.sealIn != null) next.sealIn = { ...next.sealIn, next: Math.max(next.sealIn.next, opened.sealCounter + 1) }
       return { message: Message.decode(plaintext, { limits: { addrs: LIMITS.maxAddrs } }), session: next, ops }
     } catch (err: any) {
@@ -253,6 +274,17 @@ export class EndToEnd {
     }
   }
 }
+
+/** A certificate's identity key as contacts store it (protobuf, base64); verified certificates are cached objects, so this is too. */
+function identityString (certificate: VerifiedDeviceCertificate): string {
+  let identity = identityStrings.get(certificate)
+  if (identity == null) {
+    identity = Buffer.from(publicKeyToProtobuf(certificate.identity)).toString('base64')
+    identityStrings.set(certificate, identity)
+  }
+  return identity
+}
+const identityStrings = new WeakMap<VerifiedDeviceCertificate, string>()
 
 function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(b)

@@ -7,40 +7,48 @@ import { aesGcmDecrypt, aesGcmEncrypt, hkdf, hmacSha256 } from '@kith/crypto'
  */
 export const TAG_WINDOW = 1024
 const TAG_BYTES = 16
-const NONCE = new Uint8Array(12) // one key per counter: a fixed nonce never repeats under a key
 
-/** One direction of a session's sealing: its key and the next counter. */
-export interface SealChain { key: Uint8Array, next: number }
+/** One direction of a session's sealing: its tag key, its cipher key and the next counter. */
+export interface SealChain { tagKey: Uint8Array, key: Uint8Array, next: number }
 
 /**
  * Per-session sealing keys, one per direction, from the X3DH secret. Once a session is
  * established, its envelopes are sealed with them instead of a fresh X25519 agreement each: a
  * tag (an HMAC of the counter, random-looking to anyone else) tells the recipient which session
- * and counter, and a key derived from the same counter seals the content. Session-opening
+ * and counter, and AES-256-GCM under the direction's key, with the counter as its nonce, seals
+ * the content (each counter is used once per key, as in TLS). Session-opening
  * messages still use the ephemeral seal, which needs no prior state.
  */
 export function sealChains (sharedSecret: Uint8Array, initiator: boolean): { sealOut: SealChain, sealIn: SealChain } {
-  const a = hkdf(sharedSecret, new Uint8Array(32), 'kith/session-seal/initiator', 32)
-  const b = hkdf(sharedSecret, new Uint8Array(32), 'kith/session-seal/responder', 32)
-  return initiator ? { sealOut: { key: a, next: 0 }, sealIn: { key: b, next: 0 } } : { sealOut: { key: b, next: 0 }, sealIn: { key: a, next: 0 } }
+  const chain = (info: string): SealChain => {
+    const keys = hkdf(sharedSecret, new Uint8Array(32), info, 64)
+    return { tagKey: keys.slice(0, 32), key: keys.slice(32), next: 0 }
+  }
+  const a = chain('kith/session-seal/v2/initiator')
+  const b = chain('kith/session-seal/v2/responder')
+  return initiator ? { sealOut: a, sealIn: b } : { sealOut: b, sealIn: a }
 }
 
+/** 12 bytes: a label byte, three zero bytes, then the counter (big-endian, 8 bytes). */
 function counterBytes (label: number, counter: number): Uint8Array {
-  const bytes = Buffer.alloc(9)
+  const bytes = Buffer.alloc(12)
   bytes[0] = label
-  bytes.writeBigUInt64BE(BigInt(counter), 1)
+  bytes.writeBigUInt64BE(BigInt(counter), 4)
   return bytes
 }
 
-/** The tag that announces `counter` of a chain (hex, for lookups). */
+const TAG_LABEL = 1
+const NONCE_LABEL = 2
+
+/** The tag that announces `counter` of a chain. */
 export function sealTag (chain: SealChain, counter: number): Uint8Array {
-  return hmacSha256(chain.key, counterBytes(1, counter)).subarray(0, TAG_BYTES)
+  return hmacSha256(chain.tagKey, counterBytes(TAG_LABEL, counter)).subarray(0, TAG_BYTES)
 }
 
 /** Seal `inner` with the chain's next counter; returns the body and the advanced chain. */
 export function sessionSeal (chain: SealChain, aad: Uint8Array, inner: Uint8Array): { body: Uint8Array, chain: SealChain } {
-  const key = hmacSha256(chain.key, counterBytes(2, chain.next))
-  return { body: Buffer.concat([sealTag(chain, chain.next), aesGcmEncrypt(key, NONCE, inner, aad)]), chain: { ...chain, next: chain.next + 1 } }
+  const sealed = aesGcmEncrypt(chain.key, counterBytes(NONCE_LABEL, chain.next), inner, aad)
+  return { body: Buffer.concat([sealTag(chain, chain.next), sealed]), chain: { ...chain, next: chain.next + 1 } }
 }
 
 /** The tag at the front of a session-sealed body. */
@@ -51,6 +59,5 @@ export function tagOf (body: Uint8Array): Uint8Array {
 
 /** Open a body sealed with `counter` of `chain`. @throws when anything was changed */
 export function sessionUnseal (chain: SealChain, counter: number, aad: Uint8Array, body: Uint8Array): Uint8Array {
-  const key = hmacSha256(chain.key, counterBytes(2, counter))
-  return aesGcmDecrypt(key, NONCE, body.subarray(TAG_BYTES), aad)
+  return aesGcmDecrypt(chain.key, counterBytes(NONCE_LABEL, counter), body.subarray(TAG_BYTES), aad)
 }
