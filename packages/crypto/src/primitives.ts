@@ -96,6 +96,18 @@ export function hmacSha256 (key: Uint8Array, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac('sha256', key).update(data).digest())
 }
 
+/**
+ * AES-256 applied to each 16-byte block of `blocks` (ECB): a pseudorandom permutation, for
+ * deriving many short unlinkable values (the session-seal tags) in one call. Never use it to
+ * encrypt data: equal blocks give equal outputs.
+ */
+export function aes256Blocks (key: Uint8Array, blocks: Uint8Array): Uint8Array {
+  if (blocks.length % 16 !== 0) throw new RangeError('AES blocks are 16 bytes')
+  const cipher = createCipheriv('aes-256-ecb', key, null)
+  cipher.setAutoPadding(false)
+  return new Uint8Array(Buffer.concat([cipher.update(blocks), cipher.final()]))
+}
+
 /** AES-256-GCM: ciphertext || 16-byte tag. */
 export function aesGcmEncrypt (key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array(0)): Uint8Array {
   const cipher = createCipheriv('aes-256-gcm', key, iv)

@@ -2,7 +2,7 @@ import { hkdfSync } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex } from '@kith/core'
-import { aesGcmDecrypt, aesGcmEncrypt, hkdf, hmacSha256, x25519, x25519Generate, x25519PublicKey } from '../src/primitives.js'
+import { aes256Blocks, aesGcmDecrypt, aesGcmEncrypt, hkdf, hmacSha256, x25519, x25519Generate, x25519PublicKey } from '../src/primitives.js'
 
 // Known answers from the published specifications, copied byte for byte. A failure here means
 // the primitive, or the way our wrapper feeds it, is not the one the specification describes.
@@ -138,6 +138,20 @@ describe('HKDF-SHA-256 (RFC 5869, appendix A)', () => {
   it('takes info as a string, as its UTF-8 bytes', () => {
     const ikm = bytes(22, 0x0b)
     expect(toHex(hkdf(ikm, new Uint8Array(0), 'kith', 32))).toBe(toHex(hkdf(ikm, new Uint8Array(0), ascii('kith'), 32)))
+  })
+})
+
+describe('AES-256 blocks (FIPS-197, appendix C.3)', () => {
+  it('gives the published ciphertext for the example block', () => {
+    expect(toHex(aes256Blocks(range(0x00, 0x1f), fromHex('00112233445566778899aabbccddeeff')))).toBe('8ea2b7ca516745bfeafc49904b496089')
+  })
+
+  it('handles many blocks at once, each on its own, and refuses a partial block', () => {
+    const key = range(0x00, 0x1f)
+    const one = fromHex('00112233445566778899aabbccddeeff')
+    const two = aes256Blocks(key, new Uint8Array([...one, ...one]))
+    expect(toHex(two)).toBe('8ea2b7ca516745bfeafc49904b496089'.repeat(2))
+    expect(() => aes256Blocks(key, new Uint8Array(15))).toThrow(RangeError)
   })
 })
 

@@ -7,7 +7,7 @@ import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { DeviceKeys, dhIdentityPayload } from './device-keys.js'
 import { PeerLocks } from './peer-locks.js'
 import { paddingFor, seal, unseal } from './sealed-sender.js'
-import { TAG_WINDOW, sealChains, sealTag, sessionSeal, sessionUnseal, tagOf } from './session-seal.js'
+import { TAG_WINDOW, sealChains, sealTags, sessionSeal, sessionUnseal, tagOf } from './session-seal.js'
 import type { SealChain } from './session-seal.js'
 import type { RatchetState, VerifiedDeviceCertificate } from '@kith/crypto'
 import type { KithStore, StoreOp } from '@kith/store'
@@ -110,11 +110,13 @@ export class EndToEnd {
     }
     if (chain == null) { this.tagsOf.delete(peer); return }
     const tags = sameKey ? indexed.tags : new Map<number, string>()
-    for (let counter = from; counter < from + TAG_WINDOW; counter++) {
-      if (tags.has(counter)) continue
-      const tag = Buffer.from(sealTag(chain, counter)).toString('hex')
-      tags.set(counter, tag)
-      this.tags.set(tag, { peer, counter })
+    // Counters already indexed are the start of the window: only its end is new.
+    let first = from
+    while (tags.has(first) && first < from + TAG_WINDOW) first++
+    for (const [i, bytes] of sealTags(chain, first, from + TAG_WINDOW - first).entries()) {
+      const tag = Buffer.from(bytes).toString('hex')
+      tags.set(first + i, tag)
+      this.tags.set(tag, { peer, counter: first + i })
     }
     this.tagsOf.set(peer, { key: chain.tagKey, from, tags })
   }
