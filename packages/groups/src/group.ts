@@ -31,6 +31,8 @@ export interface GroupMember {
 export type Processed =
   | { kind: 'application', group: KithGroup, sender: GroupMember, plaintext: Uint8Array }
   | { kind: 'commit', group: KithGroup, committer: GroupMember }
+  /** A commit that removes this device: `group` is the last state it had (it can no longer send or read). */
+  | { kind: 'removed', group: KithGroup, committer: GroupMember }
   | { kind: 'proposal', group: KithGroup, proposer: GroupMember }
 
 /**
@@ -73,6 +75,9 @@ export class KithGroup {
   meta (): GroupMeta { return decodeGroupMeta(this.state.groupContext.extensions) }
   get ownLeaf (): number { return this.state.privatePath.leafIndex }
 
+  /** Whether a commit removed this device from the group. */
+  get removed (): boolean { return this.state.groupActiveState.kind === 'removedFromGroup' }
+
   /** Current members, in leaf order. */
   members (): GroupMember[] { return membersOf(this.state.ratchetTree) }
 
@@ -112,12 +117,6 @@ export class KithGroup {
     const meta = this.meta()
     if (meta.admins.includes(identity)) return await this.commit([])
     return await this.commitMeta({ ...meta, admins: [...meta.admins, identity] })
-  }
-
-  /** A proposal to remove this device, for the committer to commit: how a member leaves. */
-  async proposeLeave (): Promise<{ group: KithGroup, proposal: Uint8Array }> {
-    const { newState, message } = await createProposal(this.state, false, { proposalType: 'remove', remove: { removed: this.ownLeaf } }, await cipherSuite())
-    return { group: new KithGroup(newState), proposal: encodeMlsMessage(message) }
   }
 
   /**
@@ -163,6 +162,7 @@ export class KithGroup {
     const sender = this.member(senderLeaf ?? -1)
     if (sender == null) throw new InvalidGroupMessageError('handshake from no member')
     const group = new KithGroup(result.newState)
+    if (result.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', group, committer: sender }
     return group.epoch > this.epoch ? { kind: 'commit', group, committer: sender } : { kind: 'proposal', group, proposer: sender }
   }
 
@@ -213,8 +213,16 @@ export class KithGroup {
   }
 
   private async commitMeta (meta: GroupMeta): Promise<{ group: KithGroup, commit: Uint8Array }> {
-    const others = this.state.groupContext.extensions.filter(e => e.extensionType !== encodeGroupMeta(meta).extensionType)
-    return await this.commit([{ proposalType: 'group_context_extensions', groupContextExtensions: { extensions: [...others, encodeGroupMeta(meta)] } }])
+    return await this.commit([this.metaProposal(meta)])
+  }
+
+  /** The proposal that renames the group (for a commit that batches it with others). */
+  renameProposal (name: string): Proposal { return this.metaProposal({ ...this.meta(), name: checkGroupName(name) }) }
+
+  private metaProposal (meta: GroupMeta): Proposal {
+    const replacement = encodeGroupMeta(meta)
+    const others = this.state.groupContext.extensions.filter(e => e.extensionType !== replacement.extensionType)
+    return { proposalType: 'group_context_extensions', groupContextExtensions: { extensions: [...others, replacement] } }
   }
 
   private requireAdmin (action: string): void {
@@ -237,6 +245,14 @@ export function decodeMls (bytes: Uint8Array): MLSMessage {
   }
   if (decoded == null || decoded[1] !== bytes.length) throw new InvalidGroupMessageError('malformed MLS message')
   return decoded[0]
+}
+
+/** What the outside of a group message tells: its epoch and whether it is a commit, a proposal or content. */
+export function peekMls (bytes: Uint8Array): { epoch: bigint, contentType: 'commit' | 'proposal' | 'application' } {
+  const message = decodeMls(bytes)
+  if (message.wireformat === 'mls_private_message') return { epoch: message.privateMessage.epoch, contentType: message.privateMessage.contentType }
+  if (message.wireformat === 'mls_public_message') return { epoch: message.publicMessage.content.epoch, contentType: message.publicMessage.content.contentType }
+  throw new InvalidGroupMessageError('not a group message')
 }
 
 /** The members a ratchet tree holds, with their certified devices and users. */

@@ -68,10 +68,16 @@ export const kithAuthenticationService: AuthenticationService = {
   }
 }
 
+/** How many past epochs' keys a member keeps to read late content (the catch-up window). */
+export const KEY_RETENTION_EPOCHS = 16
+
 /** ts-mls configuration for Kith members. */
 export function kithClientConfig (): ClientConfig {
   return {
-    keyRetentionConfig: defaultKeyRetentionConfig,
+    // Content of an older epoch stays readable for KEY_RETENTION_EPOCHS epochs (late gossip);
+    // what arrives later comes by history sync instead.
+    // Gossip reorders: keep up to 1000 skipped message keys per sender, as the 1:1 ratchet does.
+    keyRetentionConfig: { ...defaultKeyRetentionConfig, retainKeysForEpochs: KEY_RETENTION_EPOCHS, retainKeysForGenerations: 1000, maximumForwardRatchetSteps: 1000 },
     lifetimeConfig: defaultLifetimeConfig,
     keyPackageEqualityConfig: defaultKeyPackageEqualityConfig,
     // Kith pads application content itself (to 256-byte steps); MLS padding would add to it.

@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto'
+import { commitId, committerRank, winner } from './fork-choice.js'
+import { InvalidGroupMessageError, peekMls } from './group.js'
+import type { GroupMember, KithGroup, Processed } from './group.js'
+import type { Proposal } from 'ts-mls'
+
+/** A group message as members read it. */
+export interface GroupMessage {
+  /** Chosen by the sender; a re-send after a lost commit race keeps it, so copies collapse. */
+  id: string
+  /** The sender's device (peer id). */
+  sender: string
+  text: string
+  /** The epoch it was read in. */
+  epoch: bigint
+}
+
+/** Something this member wants done to the group; kept until the chosen chain shows it done. */
+export type Intent =
+  | { kind: 'rename', name: string }
+  | { kind: 'remove', who: string }
+  | { kind: 'leave' }
+
+/** How many epochs back a competing commit can still win (the states kept to re-apply it). */
+export const REORG_WINDOW = 32
+
+const ID_BYTES = 16
+/** The first byte of application content: what it is. */
+const TEXT = 0
+const LEAVE_REQUEST = 1
+
+/**
+ * One member's replica of a group: the chain of commits it has chosen, the states along it,
+ * the group's history, and what it still wants done. It applies Kith's ordering rules
+ * (docs/groups.md): only admins commit; commits for an epoch race, and the fork-choice
+ * {@link winner} decides; a member that applied a loser goes back and applies the winner, and
+ * sends again what it had sent on the losing branch. Members ask the committer to remove them
+ * (leave) with a request in the group's content, not an MLS proposal: proposals would block
+ * everyone's sending until committed (RFC 9420, section 12.1.8).
+ *
+ * Transport-free: every method returns the MLS messages to publish to the group, and the
+ * caller delivers messages in any order, late or twice.
+ */
+export class GroupReplica {
+  /** Our state at each epoch of the chosen chain (the last REORG_WINDOW of them). */
+  private readonly states = new Map<bigint, KithGroup>()
+  /** Where each state came from: the id of the commit that made it (or 'start'). */
+  private readonly origins = new Map<bigint, string>()
+  /** Commits seen, by the epoch they build on. */
+  private readonly known = new Map<bigint, Map<string, Uint8Array>>()
+  /** Commits applied to a state: `${origin}/${commit}` → result, or null when invalid there. */
+  private readonly outcomes = new Map<string, { rank: number, processed: Processed } | null>()
+  private readonly messages = new Map<string, GroupMessage>()
+  /** Our own texts, to send again if the epoch they went out in is replaced. */
+  private readonly mine = new Map<string, { text: string, epoch: bigint }>()
+  /** Content that could not be read yet (an epoch not reached, or a branch not chosen yet), by hash. */
+  private readonly parked = new Map<string, { epoch: bigint, bytes: Uint8Array }>()
+  /** Hashes of content read: copies are dropped at once. */
+  private readonly read = new Set<string>()
+  /** Members who asked to leave, by device. */
+  private readonly leaving = new Set<string>()
+  private intents: Intent[] = []
+  /** The state (epoch/origin) in which we last asked to leave. */
+  private leaveAskedIn: string | undefined
+  private headEpoch: bigint
+  /** The commit that removed us, if the chosen chain has one (a better commit can still undo it). */
+  private removal: { epoch: bigint, id: string } | undefined
+
+  constructor (group: KithGroup) {
+    this.headEpoch = group.epoch
+    this.states.set(group.epoch, group)
+    this.origins.set(group.epoch, 'start')
+  }
+
+  get head (): KithGroup { return this.states.get(this.headEpoch) as KithGroup }
+  get removed (): boolean { return this.removal != null }
+  /** The ids of the commits applied, oldest first (within the reorg window). */
+  chain (): string[] { return [...this.origins.values()].filter(o => o !== 'start') }
+  history (): GroupMessage[] { return [...this.messages.values()] }
+
+  /** Send a text to the group. */
+  async send (text: string): Promise<Uint8Array[]> {
+    if (this.removed) throw new InvalidGroupMessageError('no longer a member of this group')
+    const id = randomBytes(ID_BYTES).toString('hex')
+    this.mine.set(id, { text, epoch: this.headEpoch })
+    return [await this.encryptText(id, text)]
+  }
+
+  /** Ask for a change: admins commit it, other members ask the committer (leaving only). */
+  async intend (intent: Intent): Promise<Uint8Array[]> {
+    // A rename replaces one still waiting (a commit carries one).
+    if (intent.kind === 'rename') this.intents = this.intents.filter(i => i.kind !== 'rename')
+    this.intents.push(intent)
+    return await this.act()
+  }
+
+  /**
+   * Take in one message from the group: a commit, or content. Proposals are not used by Kith
+   * members and are dropped.
+   *
+   * @throws {InvalidGroupMessageError} when it is malformed
+   */
+  async receive (bytes: Uint8Array): Promise<Uint8Array[]> {
+    const { epoch, contentType } = peekMls(bytes)
+    const hash = commitId(bytes)
+    if (contentType === 'commit') {
+      let forEpoch = this.known.get(epoch)
+      if (forEpoch == null) this.known.set(epoch, forEpoch = new Map())
+      forEpoch.set(hash, bytes)
+      return await this.settle()
+    }
+    if (contentType !== 'application' || this.read.has(hash)) return []
+    // Kept even when a commit removed us: a better commit for that epoch may still undo it.
+    if (this.removed || !await this.readContent(epoch, bytes, hash)) {
+      this.parked.set(hash, { epoch, bytes })
+      return []
+    }
+    return await this.act()
+  }
+
+  /**
+   * Read content with the state of its epoch, which we keep for REORG_WINDOW epochs (so a
+   * committer reads late content of the epoch it committed from too). False when it can't be
+   * read yet: from an epoch not reached, or sent on a branch we have not chosen (yet).
+   */
+  private async readContent (epoch: bigint, bytes: Uint8Array, hash: string): Promise<boolean> {
+    const state = this.states.get(epoch)
+    if (state == null) return false
+    let processed
+    try {
+      processed = await state.process(bytes)
+    } catch (err) {
+      if (err instanceof InvalidGroupMessageError) return false
+      throw err
+    }
+    if (processed.kind !== 'application') return false
+    this.read.add(hash)
+    this.states.set(epoch, processed.group)
+    const { plaintext } = processed
+    if (plaintext.length < 1 + ID_BYTES) return true
+    const id = Buffer.from(plaintext.subarray(1, 1 + ID_BYTES)).toString('hex')
+    if (plaintext[0] === LEAVE_REQUEST) this.leaving.add(processed.sender.device)
+    if (plaintext[0] === TEXT && !this.messages.has(id)) {
+      this.messages.set(id, { id, sender: processed.sender.device, text: Buffer.from(plaintext.subarray(1 + ID_BYTES)).toString(), epoch })
+    }
+    return true
+  }
+
+  private async encryptText (id: string, text: string): Promise<Uint8Array> {
+    const message = await this.encrypt(TEXT, Buffer.concat([Buffer.from(id, 'hex'), Buffer.from(text)]))
+    this.messages.set(id, { id, sender: this.ownDevice(), text, epoch: this.headEpoch })
+    return message
+  }
+
+  private async encrypt (type: number, body: Uint8Array): Promise<Uint8Array> {
+    const { group, message } = await this.head.encrypt(Buffer.concat([Uint8Array.of(type), body]))
+    this.states.set(this.headEpoch, group)
+    return message
+  }
+
+  private ownDevice (): string {
+    return this.head.member(this.head.ownLeaf)?.device ?? ''
+  }
+
+  /**
+   * Re-walk the chain from the oldest epoch we keep: at each epoch apply the winner among the
+   * commits known for it. When the winner differs from what was applied, everything after it
+   * is replaced; our own texts sent in replaced epochs go out again.
+   */
+  private async settle (): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    const from = this.headEpoch - BigInt(this.states.size - 1)
+    let replacedFrom: bigint | undefined
+    for (let epoch = from; ; epoch++) {
+      const state = this.states.get(epoch)
+      if (state == null) break
+      const best = winner(await this.candidates(epoch, state))
+      if (best == null) break
+      const applied = this.origins.get(epoch + 1n) ?? (this.removal?.epoch === epoch ? this.removal.id : undefined)
+      if (applied === best.id) {
+        if (this.removal?.epoch === epoch) break
+        continue
+      }
+      // A different commit wins here: drop the states after this epoch and take the winner's.
+      replacedFrom ??= epoch + 1n
+      for (let e = epoch + 1n; e <= this.headEpoch; e++) { this.states.delete(e); this.origins.delete(e) }
+      this.removal = undefined
+      this.headEpoch = epoch
+      if (best.processed.kind === 'removed') {
+        this.removal = { epoch, id: best.id }
+        break
+      }
+      this.states.set(epoch + 1n, best.processed.group)
+      this.origins.set(epoch + 1n, best.id)
+      this.headEpoch = epoch + 1n
+    }
+    this.trim()
+    if (this.removed) return out
+    if (replacedFrom != null) {
+      // What others sent in replaced epochs is not part of the chosen history: their senders
+      // send it again on the chosen chain (same id), unless that chain removed them.
+      for (const [id, message] of this.messages) if (message.epoch >= replacedFrom && !this.mine.has(id)) this.messages.delete(id)
+      // Our texts sent in replaced epochs: nobody on the chosen chain can read them.
+      for (const [id, sent] of this.mine) {
+        if (sent.epoch < replacedFrom) continue
+        sent.epoch = this.headEpoch
+        out.push(await this.encryptText(id, sent.text))
+      }
+    }
+    // Content that waited for this chain.
+    for (const [hash, { epoch, bytes }] of this.parked) {
+      if (await this.readContent(epoch, bytes, hash)) this.parked.delete(hash)
+    }
+    out.push(...await this.act())
+    return out
+  }
+
+  /** The valid commits known for `epoch`, applied to our state there (cached). */
+  private async candidates (epoch: bigint, state: KithGroup): Promise<Array<{ id: string, rank: number, processed: Processed }>> {
+    const valid = []
+    const origin = this.origins.get(epoch) as string
+    for (const [id, bytes] of this.known.get(epoch) ?? []) {
+      const key = `${origin}/${id}`
+      let outcome = this.outcomes.get(key)
+      if (outcome === undefined) {
+        outcome = await evaluate(state, bytes) ?? null
+        this.outcomes.set(key, outcome)
+      }
+      if (outcome != null) valid.push({ id, ...outcome })
+    }
+    return valid
+  }
+
+  /** Keep REORG_WINDOW states; forget commits and content older than the oldest. */
+  private trim (): void {
+    for (const epoch of [...this.states.keys()]) {
+      if (epoch <= this.headEpoch - BigInt(REORG_WINDOW)) {
+        this.states.delete(epoch)
+        this.origins.delete(epoch)
+        this.known.delete(epoch)
+      }
+    }
+    const oldest = this.headEpoch - BigInt(this.states.size - 1)
+    for (const [hash, { epoch }] of this.parked) if (epoch < oldest) this.parked.delete(hash)
+  }
+
+  /**
+   * Do what is ours to do at the head: ask to leave (once per state); as an admin, commit our
+   * intents when no commit for this epoch is known yet; as the first admin in committer order,
+   * commit the removal of members who asked to leave.
+   */
+  private async act (): Promise<Uint8Array[]> {
+    if (this.removed) return []
+    const head = this.head
+    const own = head.ownLeaf
+    const members = head.members()
+    this.intents = this.intents.filter(i => !done(head, i))
+    for (const device of this.leaving) if (!members.some(m => m.device === device)) this.leaving.delete(device)
+    const rank = committerRank(head, own)
+    if (this.intents.some(i => i.kind === 'leave')) {
+      // Admins would hand over first; not built yet, so an admin's leave waits.
+      const here = `${this.headEpoch}/${this.origins.get(this.headEpoch) as string}`
+      if (rank != null || this.leaveAskedIn === here) return []
+      this.leaveAskedIn = here
+      return [await this.encrypt(LEAVE_REQUEST, randomBytes(ID_BYTES))]
+    }
+    if (rank == null || (this.known.get(this.headEpoch)?.size ?? 0) > 0) return []
+    const requests = rank === 0 ? members.filter(m => this.leaving.has(m.device)).map(m => ({ proposalType: 'remove' as const, remove: { removed: m.leaf } })) : []
+    const proposals = [...this.intents.flatMap(i => proposalsFor(head, i)), ...requests]
+    if (proposals.length === 0) return []
+    // MLS committers never process their own commit: its outcome is the state it made.
+    const { group, commit } = await head.commit(dedupeRemovals(proposals))
+    const id = commitId(commit)
+    this.known.set(this.headEpoch, new Map([[id, commit]]))
+    this.outcomes.set(`${this.origins.get(this.headEpoch) as string}/${id}`, { rank, processed: { kind: 'commit', group, committer: head.member(own) as GroupMember } })
+    return [commit, ...await this.settle()]
+  }
+}
+
+function done (group: KithGroup, intent: Intent): boolean {
+  if (intent.kind === 'rename') return group.meta().name === intent.name
+  if (intent.kind === 'remove') return !group.members().some(m => m.device === intent.who || m.identity === intent.who)
+  return false // done when the chain removes us, which stops the replica
+}
+
+function proposalsFor (group: KithGroup, intent: Intent): Proposal[] {
+  if (intent.kind === 'remove') {
+    return group.members().filter(m => m.device === intent.who || m.identity === intent.who).map(m => ({ proposalType: 'remove' as const, remove: { removed: m.leaf } }))
+  }
+  if (intent.kind === 'rename') return [group.renameProposal(intent.name)]
+  return []
+}
+
+/** One removal per leaf: a commit may not remove a member twice. */
+function dedupeRemovals (proposals: Proposal[]): Proposal[] {
+  const removed = new Set<number>()
+  return proposals.filter(p => {
+    if (p.proposalType !== 'remove') return true
+    if (removed.has(p.remove.removed)) return false
+    removed.add(p.remove.removed)
+    return true
+  })
+}
+
+/** A commit applied to `state`, with its committer's rank; undefined when it does not apply there. */
+async function evaluate (state: KithGroup, bytes: Uint8Array): Promise<{ rank: number, processed: Processed } | undefined> {
+  try {
+    const processed = await state.process(bytes)
+    if (processed.kind !== 'commit' && processed.kind !== 'removed') return undefined
+    const rank = committerRank(state, processed.committer.leaf)
+    return rank != null ? { rank, processed } : undefined
+  } catch (err) {
+    if (err instanceof InvalidGroupMessageError) return undefined
+    throw err
+  }
+}
