@@ -1,1 +1,21 @@
-export {}
+/**
+ * Kith groups: MLS (RFC 9420, ts-mls) with Kith device certificates as credentials, and the
+ * ordering rules that let members agree on one history without a server (docs/groups.md).
+ *
+ * @example
+ * ```ts
+ * const mine = await deviceKeyPackage(deviceKey, certificate)
+ * let group = await KithGroup.create('Book club', mine.publicPackage, mine.privatePackage)
+ * const { group: next, commit, welcome } = await group.add([friendsKeyPackage])
+ * const replica = new GroupReplica(next)
+ * const outgoing = await replica.send('hello')   // MLS messages to publish to the group
+ * ```
+ */
+export { KithGroup, GroupPermissionError, InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES, decodeMls, peekMls } from './group.js'
+export type { GroupMember, Processed } from './group.js'
+export { GroupReplica, REORG_WINDOW } from './replica.js'
+export type { GroupMessage, Intent } from './replica.js'
+export { checkGroupName, MAX_NAME_BYTES, MAX_ADMINS } from './group-meta.js'
+export type { GroupMeta } from './group-meta.js'
+export { commitId, committerRank, winner } from './fork-choice.js'
+export { CIPHERSUITE, KEY_RETENTION_EPOCHS, deviceKeyPackage, deviceCredential, credentialCertificate, kithAuthenticationService } from './mls.js'
