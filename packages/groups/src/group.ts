@@ -247,11 +247,17 @@ export function decodeMls (bytes: Uint8Array): MLSMessage {
   return decoded[0]
 }
 
-/** What the outside of a group message tells: its epoch and whether it is a commit, a proposal or content. */
-export function peekMls (bytes: Uint8Array): { epoch: bigint, contentType: 'commit' | 'proposal' | 'application' } {
+/** What the outside of a group message tells: its group (hex), its epoch, and whether it is a commit, a proposal or content. */
+export function peekMls (bytes: Uint8Array): { groupId: string, epoch: bigint, contentType: 'commit' | 'proposal' | 'application' } {
   const message = decodeMls(bytes)
-  if (message.wireformat === 'mls_private_message') return { epoch: message.privateMessage.epoch, contentType: message.privateMessage.contentType }
-  if (message.wireformat === 'mls_public_message') return { epoch: message.publicMessage.content.epoch, contentType: message.publicMessage.content.contentType }
+  if (message.wireformat === 'mls_private_message') {
+    const { groupId, epoch, contentType } = message.privateMessage
+    return { groupId: Buffer.from(groupId).toString('hex'), epoch, contentType }
+  }
+  if (message.wireformat === 'mls_public_message') {
+    const { groupId, epoch, contentType } = message.publicMessage.content
+    return { groupId: Buffer.from(groupId).toString('hex'), epoch, contentType }
+  }
   throw new InvalidGroupMessageError('not a group message')
 }
 

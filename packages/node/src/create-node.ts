@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { KAD_PROTOCOL, NodeRunningError, UnknownContactError, random, toHex } from '@kith/core'
 import { messaging } from '@kith/messaging'
 import { generateIdentityKey, identityFingerprint, issueDeviceCertificate } from '@kith/crypto'
 import { openStore } from '@kith/store'
 import { bootstrap } from '@libp2p/bootstrap'
-import { gossipsub } from '@libp2p/gossipsub'
+import { StrictNoSign, gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
@@ -170,6 +171,10 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
         }),
         pubsub: gossipsub({
           allowPublishToZeroTopicPeers: true,
+          // Group messages are end-to-end encrypted and authenticated by MLS: publish them
+          // unsigned, with ids from their content, so no peer id rides on them.
+          globalSignaturePolicy: StrictNoSign,
+          msgIdFn: contentMessageId,
           scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
         }),
         messaging: messaging({ store, name, certificate: identity.certificate, ...options.messaging })
@@ -220,4 +225,9 @@ async function ephemeralIdentity (privateKey: PrivateKey, identityKey: PrivateKe
 function requireHome (options: KithNodeOptions): string {
   if (options.home == null) throw new TypeError('createKithNode needs a home folder or a private key')
   return options.home
+}
+
+/** A gossipsub message id: the SHA-256 of its data (there is no author or sequence number to use). */
+function contentMessageId (message: { data: Uint8Array }): Uint8Array {
+  return createHash('sha256').update(message.data).digest()
 }

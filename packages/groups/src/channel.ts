@@ -1,0 +1,166 @@
+import { createHmac } from 'node:crypto'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES, peekMls } from './group.js'
+import { GroupEnvelope } from './proto/group.js'
+import type { GroupReplica, GroupMessage, Intent } from './replica.js'
+import type { PeerId } from '@libp2p/interface'
+
+/** Version of the GroupEnvelope format this build publishes and accepts. */
+export const GROUP_ENVELOPE_VERSION = 1
+const PAD_TO = 256
+/** Largest envelope accepted on a group topic, checked before decoding. */
+export const MAX_GROUP_ENVELOPE_BYTES = MAX_MLS_MESSAGE_BYTES + PAD_TO + 16
+
+/**
+ * The gossipsub topic of a group: derived from a secret only members have, so an observer
+ * can't tell which group a topic carries, or link it to the group's id.
+ */
+export function groupTopic (topicSecret: Uint8Array): string {
+  return `/kith/group/1/${createHmac('sha256', topicSecret).update('kith/group-topic').digest('hex').slice(0, 32)}`
+}
+
+/** One MLS message as published: padded to a multiple of 256 bytes. */
+export function encodeGroupEnvelope (mls: Uint8Array): Uint8Array {
+  const bare = GroupEnvelope.encode({ version: GROUP_ENVELOPE_VERSION, mls: mls as Uint8Array<ArrayBuffer>, padding: new Uint8Array() })
+  // The padding field costs a tag byte and one or two length bytes besides the zeros.
+  for (let target = Math.ceil((bare.length + 3) / PAD_TO) * PAD_TO; ; target += PAD_TO) {
+    for (const p of [target - bare.length - 2, target - bare.length - 3]) {
+      if (p < 0) continue
+      const padded = GroupEnvelope.encode({ version: GROUP_ENVELOPE_VERSION, mls: mls as Uint8Array<ArrayBuffer>, padding: new Uint8Array(p) })
+      if (padded.length === target) return padded
+    }
+  }
+}
+
+/**
+ * The MLS message inside a published envelope.
+ *
+ * @throws {InvalidGroupMessageError} when it is oversized, malformed or of another version
+ */
+export function decodeGroupEnvelope (data: Uint8Array): Uint8Array {
+  if (data.length > MAX_GROUP_ENVELOPE_BYTES) throw new InvalidGroupMessageError('group envelope is too large')
+  let envelope: GroupEnvelope
+  try {
+    envelope = GroupEnvelope.decode(data)
+  } catch {
+    throw new InvalidGroupMessageError('malformed group envelope')
+  }
+  if (envelope.version !== GROUP_ENVELOPE_VERSION) throw new InvalidGroupMessageError(`group envelope version ${envelope.version} is not supported`)
+  return envelope.mls
+}
+
+/** What a {@link GroupChannel} needs of gossipsub. */
+export interface GroupPubSub {
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<unknown>
+  addEventListener(type: 'message', listener: (evt: CustomEvent<{ topic: string, data: Uint8Array }>) => void): void
+  removeEventListener(type: 'message', listener: (evt: CustomEvent<{ topic: string, data: Uint8Array }>) => void): void
+  topicValidators: Map<string, (peer: PeerId, message: { topic: string, data: Uint8Array }) => TopicValidatorResult | Promise<TopicValidatorResult>>
+}
+
+export interface GroupChannelEvents {
+  /** A text new to this member's history. */
+  'message': CustomEvent<GroupMessage>
+}
+
+/** Counters of what the channel took in and refused. */
+export interface GroupChannelMetrics { received: number, invalid: number, published: number }
+
+/**
+ * A group's replica on its gossipsub topic: publishes what the replica produces, feeds it what
+ * arrives (one message at a time, in arrival order), and reports new texts. The topic
+ * validator refuses oversized, malformed and other groups' messages before gossipsub forwards
+ * them; messages that decode but don't apply are handled by the replica's rules.
+ */
+export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
+  readonly topic: string
+  readonly metrics: GroupChannelMetrics = { received: 0, invalid: 0, published: 0 }
+  private readonly groupId: string
+  private readonly announced = new Set<string>()
+  private queue: Promise<void> = Promise.resolve()
+
+  constructor (private readonly pubsub: GroupPubSub, readonly replica: GroupReplica, topicSecret: Uint8Array) {
+    super()
+    this.topic = groupTopic(topicSecret)
+    this.groupId = replica.head.id
+    for (const m of replica.history()) this.announced.add(m.id)
+  }
+
+  start (): void {
+    this.pubsub.topicValidators.set(this.topic, (_peer, message) => this.validate(message.data))
+    this.pubsub.addEventListener('message', this.onMessage)
+    this.pubsub.subscribe(this.topic)
+  }
+
+  stop (): void {
+    this.pubsub.unsubscribe(this.topic)
+    this.pubsub.removeEventListener('message', this.onMessage)
+    this.pubsub.topicValidators.delete(this.topic)
+  }
+
+  /** Send a text to the group. */
+  async send (text: string): Promise<void> {
+    await this.serially(async () => await this.publish(await this.replica.send(text)))
+  }
+
+  /** Ask for a change to the group (see {@link GroupReplica.intend}). */
+  async intend (intent: Intent): Promise<void> {
+    await this.serially(async () => await this.publish(await this.replica.intend(intent)))
+  }
+
+  /** Resolves once everything received so far has been handled. */
+  async idle (): Promise<void> { await this.queue }
+
+  private validate (data: Uint8Array): TopicValidatorResult {
+    try {
+      if (peekMls(decodeGroupEnvelope(data)).groupId !== this.groupId) throw new InvalidGroupMessageError('for another group')
+      return TopicValidatorResult.Accept
+    } catch {
+      this.metrics.invalid++
+      return TopicValidatorResult.Reject
+    }
+  }
+
+  private readonly onMessage = (evt: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
+    if (evt.detail.topic !== this.topic) return
+    const { data } = evt.detail
+    void this.serially(async () => {
+      this.metrics.received++
+      let outgoing: Uint8Array[]
+      try {
+        outgoing = await this.replica.receive(decodeGroupEnvelope(data))
+      } catch (err) {
+        if (!(err instanceof InvalidGroupMessageError)) throw err
+        this.metrics.invalid++
+        return
+      }
+      await this.publish(outgoing)
+    })
+  }
+
+  private async publish (messages: Uint8Array[]): Promise<void> {
+    for (const mls of messages) {
+      await this.pubsub.publish(this.topic, encodeGroupEnvelope(mls))
+      this.metrics.published++
+    }
+    this.announce()
+  }
+
+  /** Emit texts that are new to the history (a re-sent copy keeps its id, so it is not new). */
+  private announce (): void {
+    for (const message of this.replica.history()) {
+      if (this.announced.has(message.id)) continue
+      this.announced.add(message.id)
+      this.safeDispatchEvent('message', { detail: message })
+    }
+  }
+
+  /** The replica handles one thing at a time, in order. */
+  private async serially (fn: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(async () => { await fn(); this.announce() })
+    this.queue = run.catch(() => {})
+    await run
+  }
+}
