@@ -10,7 +10,7 @@ import { createKithNode } from '@kith/node'
 import { openStore } from '@kith/store'
 import { generateDeviceKey } from '@kith/crypto'
 import { toHex } from '@kith/core'
-import { ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, atRestCipher, cpuSince, createRawNode, now } from './lib.js'
+import { ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, atRestCipher, cpuSince, createRawNode, now, serveParent } from './lib.js'
 
 if (process.send == null) {
   console.error('bench/dm-receiver.js is started by bench/dm.js')
@@ -128,25 +128,5 @@ async function shutdown () {
   await stopping
 }
 
-process.on('message', async (msg) => {
-  if (msg?.cmd == null) return
-  try {
-    const result = await commands[msg.cmd](msg.args ?? {})
-    process.send({ id: msg.id, ok: true, result })
-  } catch (err) {
-    process.send({ id: msg.id, ok: false, error: err?.stack ?? String(err) })
-  }
-  if (msg.cmd === 'stop') process.disconnect()
-})
+serveParent(commands, shutdown)
 
-// Ctrl-C reaches the whole process group: let the parent stop us in order (or the disconnect
-// below, if it dies), so the LevelDB temp dir is removed.
-process.on('SIGINT', () => {})
-process.on('SIGTERM', () => { void shutdown().finally(() => process.exit(0)) })
-
-// The parent went away (finished, crashed or killed): clean up and go.
-process.on('disconnect', () => {
-  void shutdown().finally(() => process.exit(0))
-})
-
-process.send({ event: 'ready' })

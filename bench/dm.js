@@ -7,7 +7,7 @@
 //        [--window 256] [--kith-inflight 1024] [--kith-to alias|peer-id] [--only raw|kith]
 //        [--profile] [--no-save]
 import '@kith/core/polyfill'
-import { execFileSync, fork } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -22,7 +22,7 @@ import { generateDeviceKey, signMessage } from '@kith/crypto'
 import { createKithNode } from '@kith/node'
 import { openStore } from '@kith/store'
 import {
-  ID_BYTES, KITH_MODES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, Signal, atRestCipher, cpuSince, createRawNode, now, rawFrame, sameBytes,
+  ChildProcess, ID_BYTES, KITH_MODES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, Signal, atRestCipher, cpuSince, createRawNode, now, rawFrame, sameBytes,
   summarize, textOf, withTimeout
 } from './lib.js'
 
@@ -87,70 +87,6 @@ function int (name) {
   const n = Number(flags[name])
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`--${name} must be a whole number`)
   return n
-}
-
-// ---- the child process (receiving side) ----
-
-class Receiver {
-  #child
-  #next = 0
-  #pending = new Map()
-  #listeners = new Map()
-  #exited
-
-  start () {
-    this.#child = fork(join(HERE, 'dm-receiver.js'), [], {
-      cwd: ROOT,
-      execArgv: ['--import', '@kith/core/polyfill'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
-    })
-    this.#exited = new Promise(resolve => this.#child.once('exit', (code, signal) => resolve({ code, signal })))
-    this.#child.on('message', (msg) => {
-      if (msg.id != null) {
-        const p = this.#pending.get(msg.id)
-        this.#pending.delete(msg.id)
-        if (msg.ok) p?.resolve(msg.result)
-        else p?.reject(new Error(`receiver: ${msg.error}`))
-      } else if (msg.event != null) {
-        for (const fn of this.#listeners.get(msg.event) ?? []) fn(msg)
-      }
-    })
-    void this.#exited.then(({ code, signal }) => {
-      for (const p of this.#pending.values()) p.reject(new Error(`receiver exited (${code ?? signal})`))
-      this.#pending.clear()
-    })
-    return withTimeout(this.once('ready'), 20_000, 'receiver process start')
-  }
-
-  once (event) {
-    return new Promise(resolve => {
-      const fns = this.#listeners.get(event) ?? []
-      const fn = (msg) => { this.#listeners.set(event, fns.filter(f => f !== fn)); resolve(msg) }
-      fns.push(fn)
-      this.#listeners.set(event, fns)
-    })
-  }
-
-  call (cmd, args = {}) {
-    const id = ++this.#next
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject })
-      this.#child.send({ id, cmd, args })
-    })
-  }
-
-  /** Ask it to stop (nodes, LevelDB, temp dir); kill it if it does not go within 10 s. */
-  async stop () {
-    if (this.#child == null || this.#child.exitCode != null || this.#child.signalCode != null) return
-    try {
-      await withTimeout(this.call('stop'), 10_000, 'receiver stop')
-    } catch {}
-    const gone = await withTimeout(this.#exited, 5_000, 'receiver exit').catch(() => undefined)
-    if (gone == null) {
-      this.#child.kill('SIGKILL')
-      await this.#exited
-    }
-  }
 }
 
 // ---- sizes: what a Kith envelope and ack of this text weigh on the wire ----
@@ -444,7 +380,7 @@ async function main () {
     `window ${opts.window}; latency ${opts.latencyCount} (+${opts.warmup} warm-up), throughput ${opts.count} (+${opts.countWarmup} warm-up); ${opts.rounds} round(s)`)
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.os}`)
 
-  const receiver = new Receiver()
+  const receiver = new ChildProcess(join(HERE, 'dm-receiver.js'), 'receiver')
   const dirs = []
   const sides = {}
   const runs = { raw: [], 'kith-clear': [], kith: [], 'kith-at-rest': [] }

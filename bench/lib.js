@@ -1,8 +1,10 @@
 // Shared pieces of the DM benchmark: the raw protocol, payloads, statistics, profiling.
 import '@kith/core/polyfill'
+import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { writeFile, mkdir } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Session } from 'node:inspector/promises'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -124,3 +126,102 @@ export function atRestCipher () {
 
 /** Kith's bench modes: signed clear text (the issue-2 path), E2EE, E2EE with the store sealed at rest. */
 export const KITH_MODES = { clear: 'kith-clear', e2ee: 'kith', 'e2ee-at-rest': 'kith-at-rest' }
+
+/**
+ * A forked benchmark process driven over the Node IPC channel: `call(cmd, args)` runs one of
+ * its commands and resolves with the result; `once(event)` waits for an event it sends. The
+ * child answers `{ id, ok, result | error }` and sends `{ event: 'ready' }` when it is up.
+ */
+export class ChildProcess {
+  #script
+  #name
+  #child
+  #next = 0
+  #pending = new Map()
+  #listeners = new Map()
+  #exited
+
+  /** @param script - the module to fork; @param name - how errors name it */
+  constructor (script, name) {
+    this.#script = script
+    this.#name = name
+  }
+
+  start () {
+    this.#child = fork(this.#script, [], {
+      cwd: join(dirname(fileURLToPath(import.meta.url)), '..'),
+      execArgv: ['--import', '@kith/core/polyfill'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
+    this.#exited = new Promise(resolve => this.#child.once('exit', (code, signal) => resolve({ code, signal })))
+    this.#child.on('message', (msg) => {
+      if (msg.id != null) {
+        const p = this.#pending.get(msg.id)
+        this.#pending.delete(msg.id)
+        if (msg.ok) p?.resolve(msg.result)
+        else p?.reject(new Error(`${this.#name}: ${msg.error}`))
+      } else if (msg.event != null) {
+        for (const fn of this.#listeners.get(msg.event) ?? []) fn(msg)
+      }
+    })
+    void this.#exited.then(({ code, signal }) => {
+      for (const p of this.#pending.values()) p.reject(new Error(`${this.#name} exited (${code ?? signal})`))
+      this.#pending.clear()
+    })
+    return withTimeout(this.once('ready'), 20_000, `${this.#name} process start`)
+  }
+
+  once (event) {
+    return new Promise(resolve => {
+      const fns = this.#listeners.get(event) ?? []
+      const fn = (msg) => { this.#listeners.set(event, fns.filter(f => f !== fn)); resolve(msg) }
+      fns.push(fn)
+      this.#listeners.set(event, fns)
+    })
+  }
+
+  call (cmd, args = {}) {
+    const id = ++this.#next
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject })
+      this.#child.send({ id, cmd, args })
+    })
+  }
+
+  /** Ask it to stop (its `stop` command); kill it if it does not go within 10 s. */
+  async stop () {
+    if (this.#child == null || this.#child.exitCode != null || this.#child.signalCode != null) return
+    try {
+      await withTimeout(this.call('stop'), 10_000, `${this.#name} stop`)
+    } catch {}
+    const gone = await withTimeout(this.#exited, 5_000, `${this.#name} exit`).catch(() => undefined)
+    if (gone == null) {
+      this.#child.kill('SIGKILL')
+      await this.#exited
+    }
+  }
+}
+
+
+/**
+ * The child side of {@link ChildProcess}: run `commands[cmd](args)` for each call from the
+ * parent, answer it, and say `ready`. `shutdown` runs on SIGTERM, on the `stop` command (which
+ * must call it) and when the parent goes away, so temp dirs are removed whatever happens.
+ */
+export function serveParent (commands, shutdown) {
+  process.on('message', async (msg) => {
+    if (msg?.cmd == null) return
+    try {
+      const result = await commands[msg.cmd](msg.args ?? {})
+      process.send({ id: msg.id, ok: true, result })
+    } catch (err) {
+      process.send({ id: msg.id, ok: false, error: err?.stack ?? String(err) })
+    }
+    if (msg.cmd === 'stop') process.disconnect()
+  })
+  // Ctrl-C reaches the whole process group: let the parent stop us in order.
+  process.on('SIGINT', () => {})
+  process.on('SIGTERM', () => { void shutdown().finally(() => process.exit(0)) })
+  process.on('disconnect', () => { void shutdown().finally(() => process.exit(0)) })
+  process.send({ event: 'ready' })
+}
