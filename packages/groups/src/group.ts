@@ -247,6 +247,23 @@ export function decodeMls (bytes: Uint8Array): MLSMessage {
   return decoded[0]
 }
 
+/** A key package as sent to whoever will add this device (an MLS message). */
+export function encodeKeyPackage (keyPackage: KeyPackage): Uint8Array {
+  return encodeMlsMessage({ keyPackage, wireformat: 'mls_key_package', version: 'mls10' })
+}
+
+/**
+ * A key package received from a device to add, checked for size and form (its credential is
+ * checked when it is added).
+ *
+ * @throws {InvalidGroupMessageError}
+ */
+export function decodeKeyPackage (bytes: Uint8Array): KeyPackage {
+  const message = decodeMls(bytes)
+  if (message.wireformat !== 'mls_key_package') throw new InvalidGroupMessageError('not a key package')
+  return message.keyPackage
+}
+
 /** What the outside of a group message tells: its group (hex), its epoch, and whether it is a commit, a proposal or content. */
 export function peekMls (bytes: Uint8Array): { groupId: string, epoch: bigint, contentType: 'commit' | 'proposal' | 'application' } {
   const message = decodeMls(bytes)

@@ -11,7 +11,7 @@
  * const outgoing = await replica.send('hello')   // MLS messages to publish to the group
  * ```
  */
-export { KithGroup, GroupPermissionError, InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES, decodeMls, peekMls } from './group.js'
+export { KithGroup, GroupPermissionError, InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES, decodeMls, peekMls, encodeKeyPackage, decodeKeyPackage } from './group.js'
 export type { GroupMember, Processed } from './group.js'
 export { GroupReplica, REORG_WINDOW } from './replica.js'
 export type { GroupMessage, Intent } from './replica.js'

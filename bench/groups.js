@@ -1,0 +1,112 @@
+// Group messaging over gossipsub: Kith (MLS group, padded unsigned envelopes, the replica's
+// rules) against raw gossipsub on the same nodes, topology and payload size, side by side.
+// Members are split over two processes (this one and a forked bench/groups-peer.js).
+//
+//   npm run bench:gossip                                  # setup, then 30 members
+//   node --import @kith/core/polyfill bench/groups.js --members 30 --messages 200 --interval 25
+import { randomBytes } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { KithGroup, encodeGroupEnvelope } from '@kith/groups'
+import { ChildProcess, cpuSince, now, summarize, withTimeout } from './lib.js'
+import { Members, RAW_TOPIC, keyPackageFrom, textFor } from './group-members.js'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const { values: flags } = parseArgs({
+  options: {
+    members: { type: 'string', default: '30' },
+    messages: { type: 'string', default: '200' },
+    interval: { type: 'string', default: '25' },
+    size: { type: 'string', default: '256' }
+  }
+})
+const N = Number(flags.members)
+const M = Number(flags.messages)
+const INTERVAL = Number(flags.interval)
+const SIZE = Number(flags.size)
+const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms))
+
+const local = new Members()
+const peer = new ChildProcess(join(HERE, 'groups-peer.js'), 'peer')
+try {
+  const here = Math.ceil(N / 2)
+  console.log(`Kith groups vs raw gossipsub: ${N} members (${here} + ${N - here} in two processes), ${M} messages of ${SIZE}-byte text every ${INTERVAL} ms from one member`)
+  await peer.start()
+  const [, remote] = await Promise.all([local.start(here, 0), peer.call('start', { count: N - here, firstIndex: here })])
+  const all = [...local.describe(), ...remote.members]
+
+  // Member 0 creates the group and adds everyone in one commit.
+  const creator = local.list[0]
+  const created = await KithGroup.create('bench', creator.packages.publicPackage, creator.packages.privatePackage)
+  const added = await created.add(all.slice(1).map(m => keyPackageFrom(m.keyPackage)))
+  const topicSecret = randomBytes(32)
+  await Promise.all([
+    local.join(added.welcome, topicSecret, { index: 0, group: added.group }),
+    peer.call('join', { welcome: Buffer.from(added.welcome).toString('base64'), topicSecret: topicSecret.toString('base64') })
+  ])
+
+  // Each member dials three others: a ring plus chords, across the two processes.
+  const targets = {}
+  for (let i = 0; i < N; i++) targets[i] = [1, 2, 5].map(d => all[(i + d) % N].addrs[0])
+  await Promise.all([local.connect(targets), peer.call('connect', { targets })])
+  const meshed = async () => [...local.topicPeers(), ...(await peer.call('topicPeers')).peers].every(p => p >= 3)
+  const t0 = Date.now()
+  while (!await meshed()) {
+    if (Date.now() - t0 > 30_000) throw new Error('the gossipsub mesh did not form in 30 s')
+    await sleep(200)
+  }
+
+  // The raw payload has the size of a Kith envelope for the same text.
+  const sample = await added.group.encrypt(new Uint8Array(1 + 16 + SIZE))
+  const payloadBytes = encodeGroupEnvelope(sample.message).length
+  const sides = {
+    raw: async (seq) => {
+      const payload = randomBytes(payloadBytes)
+      payload.writeUInt32BE(seq, 0)
+      await creator.node.libp2p.services.pubsub.publish(RAW_TOPIC, payload)
+    },
+    kith: async (seq) => { await creator.channel.send(textFor(seq, SIZE)) }
+  }
+  const results = {}
+  for (const side of ['raw', 'kith']) {
+    // A warm-up pass (not counted), then the measured one.
+    for (const measured of [false, true]) {
+      local.stamping = side
+      local.stamps[side] = new Map()
+      await peer.call('phase', { side })
+      const cpuMark = process.cpuUsage()
+      const sent = new Map()
+      for (let seq = 0; seq < (measured ? M : 20); seq++) {
+        sent.set(seq, now())
+        await sides[side](seq)
+        await sleep(INTERVAL)
+      }
+      // Wait for stragglers: until everyone has everything, or 10 s.
+      const deadline = Date.now() + 10_000
+      let remoteResults
+      while (true) {
+        remoteResults = await peer.call('results', { side })
+        const got = [...local.stamps[side].values(), ...Object.values(remoteResults.stamps)].reduce((a, t) => a + t.length, 0)
+        if (got >= sent.size * (N - 1) || Date.now() > deadline) break
+        await sleep(200)
+      }
+      if (!measured) continue
+      const latencies = []
+      for (const [seq, start] of sent) {
+        for (const t of [...(local.stamps[side].get(seq) ?? []), ...(remoteResults.stamps[seq] ?? [])]) latencies.push(t - start)
+      }
+      const cpu = cpuSince(cpuMark) + remoteResults.cpuMicros
+      results[side] = { delivered: latencies.length / (M * (N - 1)), latencyMs: summarize(latencies), cpuMicrosPerMessage: cpu / M, payloadBytes }
+    }
+  }
+  console.log('')
+  console.log('                     delivered   p50 ms   p99 ms   CPU ms per message (all members)')
+  for (const [side, r] of Object.entries(results)) {
+    console.log(`${(side === 'raw' ? 'raw gossipsub' : 'kith group').padEnd(20)} ${(100 * r.delivered).toFixed(2).padStart(8)}%  ${r.latencyMs.p50.toFixed(1).padStart(7)}  ${r.latencyMs.p99.toFixed(1).padStart(7)}   ${(r.cpuMicrosPerMessage / 1000).toFixed(1)}`)
+  }
+  const ratio = results.kith.latencyMs.p99 / results.raw.latencyMs.p99
+  console.log(`\nkith p99 / raw p99 = ${ratio.toFixed(2)}x (target <= 1.5x: ${ratio <= 1.5 ? 'met' : 'MISSED'}); envelope ${payloadBytes} bytes`)
+} finally {
+  await withTimeout(Promise.allSettled([local.stop(), peer.stop()]), 20_000, 'stopping').catch(() => {})
+}
