@@ -18,20 +18,22 @@ const { values: flags } = parseArgs({
     members: { type: 'string', default: '30' },
     messages: { type: 'string', default: '200' },
     interval: { type: 'string', default: '25' },
-    size: { type: 'string', default: '256' }
+    size: { type: 'string', default: '256' },
+    rounds: { type: 'string', default: '3' }
   }
 })
 const N = Number(flags.members)
 const M = Number(flags.messages)
 const INTERVAL = Number(flags.interval)
 const SIZE = Number(flags.size)
+const ROUNDS = Number(flags.rounds)
 const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms))
 
 const local = new Members()
 const peer = new ChildProcess(join(HERE, 'groups-peer.js'), 'peer')
 try {
   const here = Math.ceil(N / 2)
-  console.log(`Kith groups vs raw gossipsub: ${N} members (${here} + ${N - here} in two processes), ${M} messages of ${SIZE}-byte text every ${INTERVAL} ms from one member`)
+  console.log(`Kith groups vs raw gossipsub: ${N} members (${here} + ${N - here} in two processes), ${M} messages of ${SIZE}-byte text every ${INTERVAL} ms from one member, ${ROUNDS} rounds`)
   await peer.start()
   const [, remote] = await Promise.all([local.start(here, 0), peer.call('start', { count: N - here, firstIndex: here })])
   const all = [...local.describe(), ...remote.members]
@@ -68,10 +70,12 @@ try {
     },
     kith: async (seq) => { await creator.channel.send(textFor(seq, SIZE)) }
   }
-  const results = {}
-  for (const side of ['raw', 'kith']) {
-    // A warm-up pass (not counted), then the measured one.
-    for (const measured of [false, true]) {
+  const pooled = { raw: { latencies: [], delivered: 0, cpu: 0 }, kith: { latencies: [], delivered: 0, cpu: 0 } }
+  // A warm-up pass of each (not counted), then rounds that alternate which side goes first.
+  const plan = [['raw', false], ['kith', false]]
+  for (let round = 1; round <= ROUNDS; round++) plan.push(...(round % 2 === 1 ? ['raw', 'kith'] : ['kith', 'raw']).map(side => [side, true]))
+  for (const [side, measured] of plan) {
+    {
       local.stamping = side
       local.stamps[side] = new Map()
       await peer.call('phase', { side })
@@ -97,11 +101,18 @@ try {
         for (const t of [...(local.stamps[side].get(seq) ?? []), ...(remoteResults.stamps[seq] ?? [])]) latencies.push(t - start)
       }
       const cpu = cpuSince(cpuMark) + remoteResults.cpuMicros
-      results[side] = { delivered: latencies.length / (M * (N - 1)), latencyMs: summarize(latencies), cpuMicrosPerMessage: cpu / M, payloadBytes }
+      const round = summarize(latencies)
+      console.log(`  ${side.padEnd(4)} delivered ${(100 * latencies.length / (M * (N - 1))).toFixed(2)}%, p50 ${round.p50.toFixed(1)} ms, p99 ${round.p99.toFixed(1)} ms`)
+      pooled[side].latencies.push(...latencies)
+      pooled[side].cpu += cpu
     }
   }
+  const results = {}
+  for (const [side, p] of Object.entries(pooled)) {
+    results[side] = { delivered: p.latencies.length / (ROUNDS * M * (N - 1)), latencyMs: summarize(p.latencies), cpuMicrosPerMessage: p.cpu / (ROUNDS * M), payloadBytes }
+  }
   console.log('')
-  console.log('                     delivered   p50 ms   p99 ms   CPU ms per message (all members)')
+  console.log('all rounds          delivered   p50 ms   p99 ms   CPU ms per message (all members)')
   for (const [side, r] of Object.entries(results)) {
     console.log(`${(side === 'raw' ? 'raw gossipsub' : 'kith group').padEnd(20)} ${(100 * r.delivered).toFixed(2).padStart(8)}%  ${r.latencyMs.p50.toFixed(1).padStart(7)}  ${r.latencyMs.p99.toFixed(1).padStart(7)}   ${(r.cpuMicrosPerMessage / 1000).toFixed(1)}`)
   }

@@ -3,6 +3,7 @@ import {
   defaultCapabilities, defaultKeyPackageEqualityConfig, defaultKeyRetentionConfig, defaultLifetime, defaultLifetimeConfig,
   generateKeyPackageWithKey, getCiphersuiteFromName, getCiphersuiteImpl
 } from 'ts-mls'
+import { withNodeCrypto } from './node-crypto.js'
 import type { AuthenticationService, Capabilities, CiphersuiteImpl, ClientConfig, Credential, KeyPackage, PrivateKeyPackage } from 'ts-mls'
 import type { VerifiedDeviceCertificate } from '@kith/crypto'
 import type { PrivateKey } from '@libp2p/interface'
@@ -21,9 +22,9 @@ export const KITH_GROUP_EXTENSION = 0xf1a0
 
 let suite: Promise<CiphersuiteImpl> | undefined
 
-/** The ciphersuite's implementation (WebCrypto, native in Node), made once. */
+/** The ciphersuite's implementation (ts-mls's, with node:crypto for the hot parts), made once. */
 export async function cipherSuite (): Promise<CiphersuiteImpl> {
-  suite ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE))
+  suite ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE)).then(withNodeCrypto)
   return await suite
 }
 
