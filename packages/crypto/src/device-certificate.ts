@@ -70,7 +70,8 @@ export interface VerifiedDeviceCertificate {
  * identity key is `identityKey`. Returns the encoded SignedDeviceCertificate.
  *
  * @throws {TypeError} when a key is not Ed25519, or the identity key is given as its own device
- * @throws {RangeError} when `issuedAt` or `serial` is not a non-negative safe integer
+ * @throws {RangeError} when `issuedAt` or `serial` is not a non-negative safe integer, or lies
+ * in [2^31, 2^32), which protons-runtime 7 encodes wrongly
  */
 export function issueDeviceCertificate (identityKey: PrivateKey, devicePublicKey: PublicKey, options: IssueDeviceCertificateOptions = {}): Uint8Array {
   if (identityKey.type !== 'Ed25519') throw new TypeError('identity keys are Ed25519')
@@ -80,6 +81,9 @@ export function issueDeviceCertificate (identityKey: PrivateKey, devicePublicKey
   const serial = options.serial ?? 0
   for (const [name, value] of [['issuedAt', issuedAt], ['serial', serial]] as const) {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative safe integer`)
+    // protons-runtime 7 writes uint64 values from 2^31 to 2^32 - 1 wrongly (they read back as 0
+    // or fail): refuse them rather than sign a certificate that does not say what was meant.
+    if (value >= 2 ** 31 && value < 2 ** 32) throw new RangeError(`${name} must not lie between 2^31 and 2^32 (a protobuf encoder bug)`)
   }
   const certificate = DeviceCertificate.encode({
     version: DEVICE_CERTIFICATE_VERSION,

@@ -273,10 +273,14 @@ describe('issueDeviceCertificate refuses', () => {
     expect(() => issueDeviceCertificate(alice, alice.publicKey)).toThrow(TypeError)
   })
 
-  it('a time or serial that is not a non-negative safe integer', () => {
-    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+  it('a time or serial that is not a non-negative safe integer, or that protons would encode wrongly', () => {
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, 2 ** 31, 3e9, 2 ** 32 - 1]) {
       expect(() => issueDeviceCertificate(alice, laptop.publicKey, { issuedAt: bad })).toThrow(RangeError)
       expect(() => issueDeviceCertificate(alice, laptop.publicKey, { serial: bad })).toThrow(RangeError)
+    }
+    // Either side of that range round-trips.
+    for (const good of [2 ** 31 - 1, 2 ** 32]) {
+      expect(verifyDeviceCertificate(issueDeviceCertificate(alice, laptop.publicKey, { serial: good })).serial).toBe(good)
     }
   })
 })
