@@ -63,10 +63,12 @@ export interface GroupPubSub {
 export interface GroupChannelEvents {
   /** A text new to this member's history. */
   'message': CustomEvent<GroupMessage>
+  /** Handling a message failed in a way no rule covers (counted in `failed`); the channel goes on. */
+  'error': CustomEvent<unknown>
 }
 
-/** Counters of what the channel took in and refused. */
-export interface GroupChannelMetrics { received: number, invalid: number, published: number }
+/** Counters of what the channel took in, refused, and failed to handle. */
+export interface GroupChannelMetrics { received: number, invalid: number, published: number, failed: number }
 
 /**
  * A group's replica on its gossipsub topic: publishes what the replica produces, feeds it what
@@ -76,7 +78,7 @@ export interface GroupChannelMetrics { received: number, invalid: number, publis
  */
 export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
   readonly topic: string
-  readonly metrics: GroupChannelMetrics = { received: 0, invalid: 0, published: 0 }
+  readonly metrics: GroupChannelMetrics = { received: 0, invalid: 0, published: 0, failed: 0 }
   private readonly groupId: string
   private readonly announced = new Set<string>()
   private queue: Promise<void> = Promise.resolve()
@@ -126,7 +128,7 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
   private readonly onMessage = (evt: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
     if (evt.detail.topic !== this.topic) return
     const { data } = evt.detail
-    void this.serially(async () => {
+    this.serially(async () => {
       this.metrics.received++
       let outgoing: Uint8Array[]
       try {
@@ -137,6 +139,11 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
         return
       }
       await this.publish(outgoing)
+    }).catch(err => {
+      // A failure here (a bug, or a publish that failed) must not take the node down: count it
+      // and keep serving; what was lost comes back with history sync.
+      this.metrics.failed++
+      this.safeDispatchEvent('error', { detail: err })
     })
   }
 
