@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { fromHex, toHex } from '@kith/core'
-import { ed25519Sign, ed25519Verify, generateDeviceKey, loadDeviceKey, saveDeviceKey } from '@kith/crypto'
+import { ed25519Sign, ed25519SignRaw, ed25519Verify, ed25519VerifyRaw, generateDeviceKey, loadDeviceKey, saveDeviceKey } from '@kith/crypto'
 
 let dir: string
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'kith-crypto-')) })
@@ -99,6 +99,16 @@ describe('Ed25519 known answer (RFC 8032, section 7.1, test 1)', () => {
     flipped[0] = flipped[0]! ^ 1
     expect(await publicKey.verify(empty, flipped)).toBe(false)
     expect(await publicKey.verify(new Uint8Array([0]), signature)).toBe(false)
+  })
+
+  it('gives the same answers with raw keys (the path MLS signs and verifies with)', () => {
+    expect(toHex(ed25519SignRaw(fromHex(secret), empty))).toBe(signatureHex)
+    expect(ed25519VerifyRaw(fromHex(publicHex), empty, fromHex(signatureHex))).toBe(true)
+    const flipped = fromHex(signatureHex)
+    flipped[0] = flipped[0]! ^ 1
+    expect(ed25519VerifyRaw(fromHex(publicHex), empty, flipped)).toBe(false)
+    expect(ed25519VerifyRaw(new Uint8Array(31), empty, fromHex(signatureHex))).toBe(false)
+    expect(() => ed25519SignRaw(new Uint8Array(31), empty)).toThrow(TypeError)
   })
 
   it('gives the same answers through the node:crypto path Kith signs and verifies messages with', () => {
