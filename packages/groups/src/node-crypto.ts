@@ -3,10 +3,11 @@ import { ed25519SignRaw, ed25519VerifyRaw, hkdfExpand } from '@kith/crypto'
 import type { CiphersuiteImpl } from 'ts-mls'
 
 /**
- * The parts of Kith's MLS ciphersuite (SHA-256, HMAC, HKDF, Ed25519, AES-128-GCM) on node:crypto,
- * synchronous and with key objects cached (in @kith/crypto). ts-mls's defaults go through WebCrypto, which here
- * re-imports the signing key for every signature: 2.3 ms to encrypt one application message
- * and 1.4 ms to read it. HPKE itself (X25519 KEM) stays ts-mls's.
+ * The parts of Kith's MLS ciphersuite (SHA-256, HMAC, HKDF, Ed25519, AES-128-GCM) on
+ * node:crypto, synchronous, with key objects cached (in @kith/crypto). ts-mls's defaults go
+ * through WebCrypto, which here re-imports the signing key for every signature: 2.3 ms to
+ * encrypt one application message and 1.4 ms to read it, against 0.17 and 0.26 ms. HPKE
+ * itself (the X25519 KEM) stays ts-mls's.
  */
 export function withNodeCrypto (impl: CiphersuiteImpl): CiphersuiteImpl {
   // Keep the HPKE object's own state and methods; replace only its message AEAD.
