@@ -4,7 +4,7 @@ import { generateDeviceKey, generateIdentityKey, issueDeviceCertificate } from '
 import { memoryStore } from '@kith/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { EndToEnd } from '../src/e2ee/end-to-end.js'
-import { seal, unseal } from '../src/e2ee/sealed-sender.js'
+import { padded, paddingFor, seal, unseal } from '../src/e2ee/sealed-sender.js'
 import type { Session } from '../src/e2ee/end-to-end.js'
 
 /** A device: its keys, certificate and end-to-end state over an in-memory store. */
@@ -120,6 +120,16 @@ async function unsealFor (bob: Awaited<ReturnType<typeof device>>, alice: Awaite
 
 
 describe('padding', () => {
+  it('appends exactly the bytes protons writes for the padding field', () => {
+    for (let n = 0; n <= 900; n += 3) {
+      const content: SealedContent = { certificate: new Uint8Array(), identityDhKey: new Uint8Array(), identityDhSignature: new Uint8Array(), prekeyEphemeral: new Uint8Array(), prekeySignedId: 0, prekeyOneTimeId: n % 2, header: new Uint8Array(40).fill(1), ciphertext: new Uint8Array(n).fill(2), padding: new Uint8Array() }
+      const encoded = SealedContent.encode(content)
+      const expected = SealedContent.encode({ ...content, padding: paddingFor(encoded.length) as Uint8Array<ArrayBuffer> })
+      expect(Buffer.from(padded(encoded)).equals(expected), `ciphertext of ${n} bytes`).toBe(true)
+      expect(SealedContent.decode(padded(encoded)).ciphertext).toEqual(content.ciphertext)
+    }
+  })
+
   it('brings every inner size to a multiple of 256 bytes, whatever the text length', async () => {
     const alice = await device()
     const bob = await device()

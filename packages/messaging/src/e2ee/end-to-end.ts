@@ -6,7 +6,7 @@ import {
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { DeviceKeys, dhIdentityPayload } from './device-keys.js'
 import { PeerLocks } from './peer-locks.js'
-import { paddingFor, seal, unseal } from './sealed-sender.js'
+import { padded, seal, unseal } from './sealed-sender.js'
 import { TAG_WINDOW, sealChains, sealTags, sessionSeal, sessionUnseal, tagOf } from './session-seal.js'
 import type { SealChain } from './session-seal.js'
 import type { RatchetState, VerifiedDeviceCertificate } from '@kith/crypto'
@@ -171,11 +171,9 @@ export class EndToEnd {
       prekeyOneTimeId: session.prekey?.oneTimeId ?? 0,
       header: encodedHeader as Uint8Array<ArrayBuffer>,
       ciphertext: ciphertext as Uint8Array<ArrayBuffer>,
-      padding: new Uint8Array()
+      padding: new Uint8Array() // appended by padded()
     }
-    const unpadded = SealedContent.encode(content).length
-    content.padding = new Uint8Array(paddingFor(unpadded))
-    const inner = SealedContent.encode(content)
+    const inner = padded(SealedContent.encode(content))
     if (established && session.sealOut != null) {
       const sealed = sessionSeal(session.sealOut, envelopeAad, inner)
       return { body: sealed.body, session: { ...session, state, sealOut: sealed.chain }, encryption: ENCRYPTION_SESSION_SEALED }

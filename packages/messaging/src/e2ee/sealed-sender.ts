@@ -27,6 +27,24 @@ export function unseal (ourDh: { privateKey: Uint8Array, publicKey: Uint8Array }
   return aesGcmDecrypt(key, NONCE, sealed.subarray(32), aad)
 }
 
+/** Protobuf key of SealedContent's last field, `bytes padding = 7` (field 7, length-delimited). */
+const PADDING_FIELD_KEY = (7 << 3) | 2
+
+/**
+ * An encoded SealedContent (without padding) with its padding field appended, so the whole is
+ * a multiple of 256 bytes: the bytes protons gives for the same content with that padding
+ * (padding is the last field it writes), without encoding the content twice.
+ */
+export function padded (encoded: Uint8Array): Uint8Array {
+  const padding = paddingFor(encoded.length).length
+  if (padding === 0) return encoded
+  const lengthBytes = padding < 128 ? [padding] : [(padding & 0x7f) | 0x80, padding >> 7]
+  const out = new Uint8Array(encoded.length + 1 + lengthBytes.length + padding)
+  out.set(encoded)
+  out.set([PADDING_FIELD_KEY, ...lengthBytes], encoded.length)
+  return out
+}
+
 /**
  * The padding that, added as one more length-delimited protobuf field to an encoding of
  * `length` bytes, brings it to a multiple of 256 bytes, so sizes say little. The field costs a

@@ -33,7 +33,8 @@ export function sealChains (sharedSecret: Uint8Array, initiator: boolean): { sea
 /** The GCM nonce of a counter: four zero bytes, then the counter (big-endian, 8 bytes). */
 function nonceOf (counter: number): Uint8Array {
   const bytes = Buffer.alloc(12)
-  bytes.writeBigUInt64BE(BigInt(counter), 4)
+  bytes.writeUInt32BE(Math.floor(counter / 2 ** 32), 4)
+  bytes.writeUInt32BE(counter >>> 0, 8)
   return bytes
 }
 
