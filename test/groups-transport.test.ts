@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { generateDeviceKey, generateIdentityKey, identityFingerprint, issueDeviceCertificate } from '@kith/crypto'
-import { GroupChannel, GroupReplica, KithGroup, deviceKeyPackage, encodeGroupEnvelope } from '@kith/groups'
+import { GroupChannel, GroupReplica, KithGroup, SYNC_PROTOCOL, catchUp, deviceKeyPackage, encodeGroupEnvelope, serveCatchUp } from '@kith/groups'
 import { befriend, eventually, trackNodes } from './helpers/testnet.js'
 import type { KithNode } from '@kith/node'
 
@@ -71,6 +71,56 @@ describe('groups over gossipsub', () => {
     await c.send('still here')
     await eventually(() => texts(a).includes('still here') && texts(b).includes('still here'), 20_000, 'a text after the garbage')
     for (const ch of channels) ch.stop()
+  }, 60_000)
+
+  it('catches up a member that was away, from another member: the commits it missed, then the texts, by reconciliation', async () => {
+    const [alice, bob, carol, dave] = await Promise.all([member('alice'), member('bob'), member('carol'), member('dave')])
+    await befriend(alice.node, bob.node)
+    await befriend(alice.node, carol.node)
+    await befriend(bob.node, carol.node)
+    await befriend(carol.node, dave.node)
+    const added = await (await KithGroup.create('Away', alice.keyPackage.publicPackage, alice.keyPackage.privatePackage)).add([bob.keyPackage.publicPackage, carol.keyPackage.publicPackage])
+    const topicSecret = randomBytes(32)
+    const [a, b, c] = [
+      new GroupChannel(alice.node.libp2p.services.pubsub, new GroupReplica(added.group), topicSecret),
+      new GroupChannel(bob.node.libp2p.services.pubsub, new GroupReplica(await KithGroup.join(added.welcome, bob.keyPackage.publicPackage, bob.keyPackage.privatePackage)), topicSecret),
+      new GroupChannel(carol.node.libp2p.services.pubsub, new GroupReplica(await KithGroup.join(added.welcome, carol.keyPackage.publicPackage, carol.keyPackage.privatePackage)), topicSecret)
+    ] as [GroupChannel, GroupChannel, GroupChannel]
+    a.start()
+    b.start()
+    // Members serve catch-up for the groups they are in.
+    const replicas = [a.replica, b.replica, c.replica]
+    for (const m of [alice, bob, carol]) {
+      await m.node.libp2p.handle(SYNC_PROTOCOL, (stream, connection) => {
+        void serveCatchUp(stream, connection.remotePeer, id => replicas.find(r => r.head.id === id && r.head.member(r.head.ownLeaf)?.device === m.node.peerId.toString())).catch(() => {})
+      })
+    }
+    await eventually(() => alice.node.libp2p.services.pubsub.getSubscribers(a.topic).length === 1, 20_000, 'alice and bob on the topic')
+
+    // Carol is away while the group renames and talks.
+    await a.send('while carol was away')
+    await a.intend({ kind: 'rename', name: 'Away club' })
+    await b.send('bob too')
+    await eventually(() => b.replica.history().length === 2 && b.replica.head.meta().name === 'Away club', 20_000, 'bob has it all')
+    expect(c.replica.history()).toHaveLength(0)
+
+    const result = await catchUp(await carol.node.libp2p.dialProtocol(bob.node.peerId, SYNC_PROTOCOL), c.replica)
+    expect(result).toEqual({ commits: 1, fetched: 2, pushed: 0 })
+    expect(c.replica.head.epoch).toBe(b.replica.head.epoch)
+    expect(c.replica.head.meta().name).toBe('Away club')
+    expect(c.replica.history().map(m => m.text).sort()).toEqual(['bob too', 'while carol was away'])
+    expect(c.replica.history().find(m => m.text === 'bob too')?.sender).toBe(bob.node.peerId.toString())
+
+    // Back on the topic, carol reads and writes like everyone.
+    c.start()
+    await eventually(() => carol.node.libp2p.services.pubsub.getSubscribers(c.topic).length === 2, 20_000, 'carol back on the topic')
+    await c.send('back')
+    await eventually(() => a.replica.history().some(m => m.text === 'back'), 20_000, 'alice reads carol again')
+
+    // A device outside the group is refused, by name.
+    const outsider = new GroupReplica(await KithGroup.create('Other', dave.keyPackage.publicPackage, dave.keyPackage.privatePackage))
+    await expect(catchUp(await dave.node.libp2p.dialProtocol(carol.node.peerId, SYNC_PROTOCOL), outsider)).rejects.toMatchObject({ name: 'CatchUpError' })
+    for (const ch of [a, b, c]) ch.stop()
   }, 60_000)
 
   it('pads every envelope to a multiple of 256 bytes', () => {

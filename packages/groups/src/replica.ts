@@ -10,6 +10,8 @@ export interface GroupMessage {
   id: string
   /** The sender's device (peer id). */
   sender: string
+  /** The sender's clock when it wrote the text, ms since the epoch. */
+  ts: number
   text: string
   /** The epoch it was read in. */
   epoch: bigint
@@ -25,6 +27,7 @@ export type Intent =
 export const REORG_WINDOW = 32
 
 const ID_BYTES = 16
+const TS_BYTES = 8
 /** The first byte of application content: what it is. */
 const TEXT = 0
 const LEAVE_REQUEST = 1
@@ -52,7 +55,7 @@ export class GroupReplica {
   private readonly outcomes = new Map<string, { rank: number, processed: Processed } | null>()
   private readonly messages = new Map<string, GroupMessage>()
   /** Our own texts, to send again if the epoch they went out in is replaced. */
-  private readonly mine = new Map<string, { text: string, epoch: bigint }>()
+  private readonly mine = new Map<string, { text: string, ts: number, epoch: bigint }>()
   /** Content that could not be read yet (an epoch not reached, or a branch not chosen yet), by hash. */
   private readonly parked = new Map<string, { epoch: bigint, bytes: Uint8Array }>()
   /** Hashes of content read: copies are dropped at once. */
@@ -78,12 +81,35 @@ export class GroupReplica {
   chain (): string[] { return [...this.origins.values()].filter(o => o !== 'start') }
   history (): GroupMessage[] { return [...this.messages.values()] }
 
+  /**
+   * The commits of the chosen chain from `epoch` to the head, oldest first, as far back as they
+   * are kept: what a member that fell behind needs to catch up.
+   */
+  commitsSince (epoch: bigint): Uint8Array[] {
+    const commits: Uint8Array[] = []
+    for (let e = epoch; e < this.headEpoch; e++) {
+      const id = this.origins.get(e + 1n)
+      const bytes = id != null ? this.known.get(e)?.get(id) : undefined
+      if (bytes == null) break
+      commits.push(bytes)
+    }
+    return commits
+  }
+
+  /** Texts another member handed over in catch-up, added when new; returns the new ones. */
+  merge (messages: GroupMessage[]): GroupMessage[] {
+    const added = messages.filter(m => !this.messages.has(m.id))
+    for (const m of added) this.messages.set(m.id, m)
+    return added
+  }
+
   /** Send a text to the group. */
   async send (text: string): Promise<Uint8Array[]> {
     if (this.removed) throw new InvalidGroupMessageError('no longer a member of this group')
     const id = randomBytes(ID_BYTES).toString('hex')
-    this.mine.set(id, { text, epoch: this.headEpoch })
-    return [await this.encryptText(id, text)]
+    const sent = { text, ts: Date.now(), epoch: this.headEpoch }
+    this.mine.set(id, sent)
+    return [await this.encryptText(id, sent)]
   }
 
   /** Ask for a change: admins commit it, other members ask the committer (leaving only). */
@@ -137,18 +163,22 @@ export class GroupReplica {
     this.read.add(hash)
     this.states.set(epoch, processed.group)
     const { plaintext } = processed
-    if (plaintext.length < 1 + ID_BYTES) return true
-    const id = Buffer.from(plaintext.subarray(1, 1 + ID_BYTES)).toString('hex')
     if (plaintext[0] === LEAVE_REQUEST) this.leaving.add(processed.sender.device)
-    if (plaintext[0] === TEXT && !this.messages.has(id)) {
-      this.messages.set(id, { id, sender: processed.sender.device, text: Buffer.from(plaintext.subarray(1 + ID_BYTES)).toString(), epoch })
+    if (plaintext[0] === TEXT && plaintext.length >= 1 + ID_BYTES + TS_BYTES) {
+      const id = Buffer.from(plaintext.subarray(1, 1 + ID_BYTES)).toString('hex')
+      const ts = Number(Buffer.from(plaintext).readBigUInt64BE(1 + ID_BYTES))
+      const text = Buffer.from(plaintext.subarray(1 + ID_BYTES + TS_BYTES)).toString()
+      if (!this.messages.has(id)) this.messages.set(id, { id, sender: processed.sender.device, ts, text, epoch })
     }
     return true
   }
 
-  private async encryptText (id: string, text: string): Promise<Uint8Array> {
-    const message = await this.encrypt(TEXT, Buffer.concat([Buffer.from(id, 'hex'), Buffer.from(text)]))
-    this.messages.set(id, { id, sender: this.ownDevice(), text, epoch: this.headEpoch })
+  /** Content of a text: its id, the sender's time, then the UTF-8 text. */
+  private async encryptText (id: string, { text, ts }: { text: string, ts: number }): Promise<Uint8Array> {
+    const stamp = Buffer.alloc(TS_BYTES)
+    stamp.writeBigUInt64BE(BigInt(ts))
+    const message = await this.encrypt(TEXT, Buffer.concat([Buffer.from(id, 'hex'), stamp, Buffer.from(text)]))
+    this.messages.set(id, { id, sender: this.ownDevice(), ts, text, epoch: this.headEpoch })
     return message
   }
 
@@ -204,7 +234,7 @@ export class GroupReplica {
       for (const [id, sent] of this.mine) {
         if (sent.epoch < replacedFrom) continue
         sent.epoch = this.headEpoch
-        out.push(await this.encryptText(id, sent.text))
+        out.push(await this.encryptText(id, sent))
       }
     }
     // Content that waited for this chain.

@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, message, streamMessage } from 'protons-runtime'
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -135,5 +135,363 @@ export namespace GroupEnvelope {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupEnvelope>): Generator<GroupEnvelopeVersionFieldEvent | GroupEnvelopeMlsFieldEvent | GroupEnvelopePaddingFieldEvent> {
     return streamMessage(buf, GroupEnvelope.codec(), opts)
+  }
+}
+
+export interface SyncFrame {
+  kind: number
+  group: Uint8Array<ArrayBuffer>
+  epoch: number
+  parts: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace SyncFrame {
+  let _codec: Codec<SyncFrame>
+
+  export const codec = (): Codec<SyncFrame> => {
+    if (_codec == null) {
+      _codec = message<SyncFrame>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.kind != null && obj.kind !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.kind)
+        }
+
+        if ((obj.group != null && obj.group.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.group)
+        }
+
+        if ((obj.epoch != null && obj.epoch !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.epoch)
+        }
+
+        if (obj.parts != null && obj.parts.length > 0) {
+          for (const value of obj.parts) {
+            w.uint32(34)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          kind: 0,
+          group: uint8ArrayAlloc(0),
+          epoch: 0,
+          parts: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.kind = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.group = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.epoch = reader.uint64Number()
+              break
+            }
+            case 4: {
+              if (opts.limits?.parts != null && obj.parts.length === opts.limits.parts) {
+                throw new MaxLengthError('Decode error - repeated field "parts" had too many elements')
+              }
+
+              obj.parts.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          parts: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.kind`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.group`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.epoch`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              if (opts.limits?.parts != null && obj.parts === opts.limits.parts) {
+                throw new MaxLengthError('Streaming decode error - repeated field "parts" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.parts[]`,
+                index: obj.parts,
+                value: reader.bytes()
+              }
+
+              obj.parts++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SyncFrameKindFieldEvent {
+    field: '$.kind'
+    value: number
+  }
+
+  export interface SyncFrameGroupFieldEvent {
+    field: '$.group'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SyncFrameEpochFieldEvent {
+    field: '$.epoch'
+    value: number
+  }
+
+  export interface SyncFramePartsFieldEvent {
+    field: '$.parts[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<SyncFrame>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SyncFrame.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncFrame>): SyncFrame {
+    return decodeMessage(buf, SyncFrame.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncFrame>): Generator<SyncFrameKindFieldEvent | SyncFrameGroupFieldEvent | SyncFrameEpochFieldEvent | SyncFramePartsFieldEvent> {
+    return streamMessage(buf, SyncFrame.codec(), opts)
+  }
+}
+
+export interface SyncRecord {
+  id: Uint8Array<ArrayBuffer>
+  sender: string
+  ts: number
+  text: string
+  epoch: number
+}
+
+export namespace SyncRecord {
+  let _codec: Codec<SyncRecord>
+
+  export const codec = (): Codec<SyncRecord> => {
+    if (_codec == null) {
+      _codec = message<SyncRecord>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.id)
+        }
+
+        if ((obj.sender != null && obj.sender !== '')) {
+          w.uint32(18)
+          w.string(obj.sender)
+        }
+
+        if ((obj.ts != null && obj.ts !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.ts)
+        }
+
+        if ((obj.text != null && obj.text !== '')) {
+          w.uint32(34)
+          w.string(obj.text)
+        }
+
+        if ((obj.epoch != null && obj.epoch !== 0)) {
+          w.uint32(40)
+          w.uint64Number(obj.epoch)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: uint8ArrayAlloc(0),
+          sender: '',
+          ts: 0,
+          text: '',
+          epoch: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.sender = reader.string()
+              break
+            }
+            case 3: {
+              obj.ts = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.text = reader.string()
+              break
+            }
+            case 5: {
+              obj.epoch = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.sender`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.ts`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.text`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.epoch`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SyncRecordIdFieldEvent {
+    field: '$.id'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SyncRecordSenderFieldEvent {
+    field: '$.sender'
+    value: string
+  }
+
+  export interface SyncRecordTsFieldEvent {
+    field: '$.ts'
+    value: number
+  }
+
+  export interface SyncRecordTextFieldEvent {
+    field: '$.text'
+    value: string
+  }
+
+  export interface SyncRecordEpochFieldEvent {
+    field: '$.epoch'
+    value: number
+  }
+
+  export function encode (obj: Partial<SyncRecord>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SyncRecord.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRecord>): SyncRecord {
+    return decodeMessage(buf, SyncRecord.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRecord>): Generator<SyncRecordIdFieldEvent | SyncRecordSenderFieldEvent | SyncRecordTsFieldEvent | SyncRecordTextFieldEvent | SyncRecordEpochFieldEvent> {
+    return streamMessage(buf, SyncRecord.codec(), opts)
   }
 }

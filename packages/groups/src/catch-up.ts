@@ -1,0 +1,169 @@
+import { lpStream } from '@libp2p/utils'
+import { MemorySyncStorage, Reconciler } from '@kith/sync'
+import { InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES } from './group.js'
+import { SyncFrame, SyncRecord } from './proto/group.js'
+import type { GroupMessage, GroupReplica } from './replica.js'
+import type { PeerId, Stream } from '@libp2p/interface'
+
+/**
+ * Catch-up for a member that was away (docs/groups.md, "Catching up"), on `/kith/sync/1.0.0`
+ * between two members over a Noise-authenticated stream:
+ *
+ * 1. hello: the requester names the group and its epoch; the responder serves only a device
+ *    that is a member of its current group;
+ * 2. commits: the responder sends its chosen chain's commits since that epoch, which the
+ *    requester applies by the usual rules;
+ * 3. recon: range-based set reconciliation of the two histories' (time, id) sets, whose cost
+ *    grows with their difference;
+ * 4. want / records: the requester fetches what it lacks and hands over what the responder
+ *    lacks.
+ */
+export const SYNC_PROTOCOL = '/kith/sync/1.0.0'
+
+const HELLO = 1
+const COMMITS = 2
+const RECON = 3
+const WANT = 4
+const RECORDS = 5
+const REFUSED = 6
+
+/** Largest frame read, checked before decoding (a reconciliation message is at most 256 KiB). */
+const MAX_FRAME_BYTES = 4 * 1024 * 1024
+/** Reconciliation rounds allowed before the exchange is given up. */
+const MAX_ROUNDS = 64
+/** Texts handed over in one frame at most (the requester asks again for the rest next time). */
+const MAX_RECORDS = 2000
+const MAX_TEXT_BYTES = 64 * 1024
+
+/** What one catch-up did. */
+export interface CatchUpResult { commits: number, fetched: number, pushed: number }
+
+/** A catch-up refused or broken off by the other side. */
+export class CatchUpError extends InvalidGroupMessageError { static override name = 'CatchUpError' }
+
+/** Ask `peer`'s member (on `stream`) for what `replica` missed, and hand over what it lacks. */
+export async function catchUp (stream: Stream, replica: GroupReplica): Promise<CatchUpResult> {
+  const frames = framesOf(stream)
+  await frames.write({ kind: HELLO, group: Buffer.from(replica.head.id, 'hex'), epoch: Number(replica.head.epoch) })
+  const commits = await frames.read(COMMITS)
+  for (const commit of commits.parts.slice(0, MAX_ROUNDS * 8)) {
+    try {
+      await replica.receive(commit)
+    } catch (err) {
+      if (!(err instanceof InvalidGroupMessageError)) throw err // a malformed one: the rules judge the rest
+    }
+  }
+
+  const reconciler = new Reconciler(storageOf(replica))
+  const need: Uint8Array[] = []
+  const have: Uint8Array[] = []
+  let message: Uint8Array | undefined = reconciler.initiate()
+  for (let round = 0; message != null; round++) {
+    if (round >= MAX_ROUNDS) throw new CatchUpError('reconciliation did not finish')
+    await frames.write({ kind: RECON, parts: [message] })
+    const result = reconciler.reconcile(only((await frames.read(RECON)).parts))
+    need.push(...result.need)
+    have.push(...result.have)
+    message = result.reply
+  }
+  await frames.write({ kind: WANT, parts: need.slice(0, MAX_RECORDS) })
+  const members = new Set(replica.head.members().map(m => m.device))
+  const fetched = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, members))
+  const mine = new Map(replica.history().map(m => [m.id, m]))
+  const pushed = have.map(id => mine.get(Buffer.from(id).toString('hex'))).filter(m => m != null).slice(0, MAX_RECORDS)
+  await frames.write({ kind: RECORDS, parts: pushed.map(encodeRecord) })
+  await stream.close()
+  return { commits: commits.parts.length, fetched: fetched.length, pushed: pushed.length }
+}
+
+/**
+ * Serve a catch-up to `remote`, for the group `find` returns (if we are in it and `remote`'s
+ * device is a member). Returns the texts the requester handed over that were new to us.
+ */
+export async function serveCatchUp (stream: Stream, remote: PeerId, find: (groupId: string) => GroupReplica | undefined): Promise<GroupMessage[]> {
+  const frames = framesOf(stream)
+  try {
+    const hello = await frames.read(HELLO)
+    const replica = find(Buffer.from(hello.group).toString('hex'))
+    const members = new Set(replica?.head.members().map(m => m.device) ?? [])
+    if (replica == null || replica.removed || !members.has(remote.toString())) {
+      await frames.write({ kind: REFUSED })
+      await stream.close()
+      return []
+    }
+    await frames.write({ kind: COMMITS, parts: replica.commitsSince(BigInt(hello.epoch)) })
+    const reconciler = new Reconciler(storageOf(replica))
+    let frame = await frames.read()
+    for (let round = 0; frame.kind === RECON; round++) {
+      if (round >= MAX_ROUNDS) throw new CatchUpError('reconciliation did not finish')
+      const { reply } = reconciler.reconcile(only(frame.parts))
+      await frames.write({ kind: RECON, parts: reply != null ? [reply] : [] })
+      frame = await frames.read()
+    }
+    if (frame.kind !== WANT) throw new CatchUpError('expected a want frame')
+    const mine = new Map(replica.history().map(m => [m.id, m]))
+    const wanted = frame.parts.slice(0, MAX_RECORDS).map(id => mine.get(Buffer.from(id).toString('hex'))).filter(m => m != null)
+    await frames.write({ kind: RECORDS, parts: wanted.map(encodeRecord) })
+    const added = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, members))
+    await stream.close()
+    return added
+  } catch (err: any) {
+    stream.abort(err)
+    throw err
+  }
+}
+
+/** A frame to send: parts of any byte arrays. */
+interface OutFrame { kind: number, group?: Uint8Array, epoch?: number, parts?: Uint8Array[] }
+
+function framesOf (stream: Stream): { read: (kind?: number) => Promise<SyncFrame>, write: (frame: OutFrame) => Promise<void> } {
+  const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+  return {
+    async read (kind) {
+      let frame: SyncFrame
+      try {
+        frame = SyncFrame.decode(await lp.read(), { limits: { parts: MAX_RECORDS + MAX_ROUNDS * 8 } })
+      } catch (err: any) {
+        throw new CatchUpError(`malformed catch-up frame: ${err?.message ?? err}`)
+      }
+      if (frame.kind === REFUSED) throw new CatchUpError('the other member refused to catch us up')
+      if (kind != null && frame.kind !== kind) throw new CatchUpError(`expected frame ${kind}, got ${frame.kind}`)
+      return frame
+    },
+    async write (frame) { await lp.write(SyncFrame.encode(frame as Partial<SyncFrame>)) }
+  }
+}
+
+/** The one reconciliation message a recon frame carries. */
+function only (parts: Uint8Array[]): Uint8Array {
+  if (parts.length !== 1) throw new CatchUpError('a recon frame carries one message')
+  return parts[0] as Uint8Array
+}
+
+function storageOf (replica: GroupReplica): MemorySyncStorage {
+  return new MemorySyncStorage(replica.history().map(m => ({ ts: m.ts, id: Buffer.from(m.id, 'hex') })))
+}
+
+function encodeRecord (m: GroupMessage): Uint8Array {
+  return SyncRecord.encode({ id: Buffer.from(m.id, 'hex') as Uint8Array<ArrayBuffer>, sender: m.sender, ts: m.ts, text: m.text, epoch: Number(m.epoch) })
+}
+
+/**
+ * Texts handed over, checked: well-formed, of sane size, and from a device that is a member
+ * now (a member vouches for the others' texts it hands over; see docs/groups.md).
+ */
+function decodeRecords (parts: Uint8Array[], members: Set<string>): GroupMessage[] {
+  const messages: GroupMessage[] = []
+  for (const part of parts.slice(0, MAX_RECORDS)) {
+    if (part.length > MAX_TEXT_BYTES + 256 || part.length > MAX_MLS_MESSAGE_BYTES) continue
+    let record: SyncRecord
+    try {
+      record = SyncRecord.decode(part)
+    } catch {
+      continue
+    }
+    if (record.id.length !== 16 || !members.has(record.sender) || !Number.isSafeInteger(record.ts) || record.ts < 0) continue
+    messages.push({ id: Buffer.from(record.id).toString('hex'), sender: record.sender, ts: record.ts, text: record.text, epoch: BigInt(record.epoch) })
+  }
+  return messages
+}
