@@ -123,6 +123,58 @@ describe('groups over gossipsub', () => {
     for (const ch of [a, b, c]) ch.stop()
   }, 60_000)
 
+  it('refuses what does not belong, counts it, and keeps going; a removed member reads nothing sent after its removal', async () => {
+    const [alice, bob, carol, mallory] = await Promise.all([member('alice'), member('bob'), member('carol'), member('mallory')])
+    for (const [x, y] of [[alice, bob], [alice, carol], [bob, carol], [alice, mallory], [bob, mallory]] as const) await befriend(x.node, y.node)
+    const added = await (await KithGroup.create('Guarded', alice.keyPackage.publicPackage, alice.keyPackage.privatePackage)).add([bob.keyPackage.publicPackage, carol.keyPackage.publicPackage])
+    const topicSecret = randomBytes(32)
+    const channels = [
+      new GroupChannel(alice.node.libp2p.services.pubsub, new GroupReplica(added.group), topicSecret),
+      new GroupChannel(bob.node.libp2p.services.pubsub, new GroupReplica(await KithGroup.join(added.welcome, bob.keyPackage.publicPackage, bob.keyPackage.privatePackage)), topicSecret),
+      new GroupChannel(carol.node.libp2p.services.pubsub, new GroupReplica(await KithGroup.join(added.welcome, carol.keyPackage.publicPackage, carol.keyPackage.privatePackage)), topicSecret)
+    ]
+    const [a, b, c] = channels as [GroupChannel, GroupChannel, GroupChannel]
+    for (const ch of channels) ch.start()
+    // Mallory learned the topic (say, from a leak) but is no member: she has a group of her own.
+    const malloryGroup = await KithGroup.create('Mine', mallory.keyPackage.publicPackage, mallory.keyPackage.privatePackage)
+    const pubsub = mallory.node.libp2p.services.pubsub
+    pubsub.subscribe(a.topic)
+    await eventually(() => alice.node.libp2p.services.pubsub.getSubscribers(a.topic).length === 3, 20_000, 'everyone on the topic')
+    await a.send('hello')
+    await eventually(() => b.replica.history().length === 1 && c.replica.history().length === 1, 20_000, 'hello everywhere')
+
+    const invalid = (): number => a.metrics.invalid + b.metrics.invalid
+    const before = invalid()
+    // Another group's content, an oversized envelope, and a malformed "commit".
+    const foreign = await malloryGroup.encrypt(new Uint8Array(40))
+    await pubsub.publish(a.topic, encodeGroupEnvelope(foreign.message))
+    await pubsub.publish(a.topic, new Uint8Array(2 * 1024 * 1024))
+    await pubsub.publish(a.topic, encodeGroupEnvelope(new Uint8Array([0, 1, 0, 2, 1, 2, 3])))
+    await eventually(() => invalid() >= before + 4, 20_000, 'refusals counted (a few per member)')
+    // A replay of a message already read changes nothing.
+    const replayed = await b.replica.send('from bob')
+    for (const bytes of replayed) await bob.node.libp2p.services.pubsub.publish(b.topic, encodeGroupEnvelope(bytes))
+    await eventually(() => a.replica.history().length === 2, 20_000, 'bob\'s text')
+    await pubsub.publish(a.topic, encodeGroupEnvelope(replayed[0]!)).catch(() => {})
+    await a.idle()
+    expect(a.replica.history().map(m => m.text).sort()).toEqual(['from bob', 'hello'])
+
+    // Alice removes carol: carol's node still hears the topic, but reads nothing after.
+    await a.intend({ kind: 'remove', who: carol.identity })
+    await eventually(() => b.replica.head.members().length === 2 && c.replica.removed, 20_000, 'carol removed everywhere')
+    await a.send('carol must not read this')
+    await eventually(() => b.replica.history().some(m => m.text === 'carol must not read this'), 20_000, 'bob reads it')
+    await c.idle()
+    expect(c.replica.history().map(m => m.text)).not.toContain('carol must not read this')
+    // Nor with her last keys, directly: the new epoch's content does not decrypt for her.
+    const sent = await a.replica.send('nor this')
+    await expect(c.replica.head.process(sent[0]!)).rejects.toMatchObject({ name: 'InvalidGroupMessageError' })
+    // And the group keeps working.
+    await b.send('still fine')
+    await eventually(() => a.replica.history().some(m => m.text === 'still fine'), 20_000, 'after all that')
+    for (const ch of channels) ch.stop()
+  }, 60_000)
+
   it('pads every envelope to a multiple of 256 bytes', () => {
     for (let n = 1; n < 2000; n += 37) expect(encodeGroupEnvelope(new Uint8Array(n)).length % 256, `mls of ${n} bytes`).toBe(0)
   })
