@@ -124,6 +124,12 @@ export class KithGroup {
    * The commit carries no path secrets for removed members, so they learn nothing after it.
    */
   async commit (proposals: Proposal[] = []): Promise<{ group: KithGroup, commit: Uint8Array, welcome?: Uint8Array }> {
+    // ts-mls 1.6.4: members cannot process a commit that changes the group context extensions
+    // together with a removal (the path secrets are sealed and opened under different
+    // provisional contexts: HPKE OpenError). Such changes go in commits of their own.
+    if (proposals.length > 1 && proposals.some(p => p.proposalType === 'group_context_extensions')) {
+      throw new GroupPermissionError('a change of name or admins must be committed on its own')
+    }
     const result = await createCommit({ state: this.state, cipherSuite: await cipherSuite() }, { extraProposals: proposals, ratchetTreeExtension: true })
     const welcome = result.welcome != null ? encodeMlsMessage({ welcome: result.welcome, wireformat: 'mls_welcome', version: 'mls10' }) : undefined
     return { group: new KithGroup(result.newState), commit: encodeMlsMessage(result.commit), ...(welcome != null ? { welcome } : {}) }

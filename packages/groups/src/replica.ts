@@ -296,10 +296,13 @@ export class GroupReplica {
     }
     if (rank == null || (this.known.get(this.headEpoch)?.size ?? 0) > 0) return []
     const requests = rank === 0 ? members.filter(m => this.leaving.has(m.device)).map(m => ({ proposalType: 'remove' as const, remove: { removed: m.leaf } })) : []
-    const proposals = [...this.intents.flatMap(i => proposalsFor(head, i)), ...requests]
+    let proposals = dedupeRemovals([...this.intents.flatMap(i => proposalsFor(head, i)), ...requests])
     if (proposals.length === 0) return []
+    // A rename goes in a commit of its own (see KithGroup.commit); removals go first.
+    const others = proposals.filter(p => p.proposalType !== 'group_context_extensions')
+    if (others.length > 0) proposals = others
     // MLS committers never process their own commit: its outcome is the state it made.
-    const { group, commit } = await head.commit(dedupeRemovals(proposals))
+    const { group, commit } = await head.commit(proposals)
     const id = commitId(commit)
     this.known.set(this.headEpoch, new Map([[id, commit]]))
     this.outcomes.set(`${this.origins.get(this.headEpoch) as string}/${id}`, { rank, processed: { kind: 'commit', group, committer: head.member(own) as GroupMember } })

@@ -89,6 +89,23 @@ describe('KithGroup (MLS with Kith device certificates)', () => {
     expect(seen.group.meta().name).toBe('Bob too')
   }, 30_000)
 
+  it('makes a change of name in a commit of its own (ts-mls 1.6 members cannot read one that also removes)', async () => {
+    const [alice, bob, carol] = await Promise.all([device('alice'), device('bob'), device('carol')])
+    const a = await alice.keyPackage()
+    const b = await bob.keyPackage()
+    const c = await carol.keyPackage()
+    const added = await (await KithGroup.create('Trio', a.publicPackage, a.privatePackage)).add([b.publicPackage, c.publicPackage])
+    await expect(added.group.commit([added.group.renameProposal('Duo'), { proposalType: 'remove', remove: { removed: 2 } }])).rejects.toThrow(GroupPermissionError)
+    // Apart, both apply for the others.
+    let gb = await KithGroup.join(added.welcome, b.publicPackage, b.privatePackage)
+    const removed = await added.group.remove([carol.identity])
+    gb = (await gb.process(removed.commit)).group
+    const renamed = await removed.group.rename('Duo')
+    gb = (await gb.process(renamed.commit)).group
+    expect(gb.meta().name).toBe('Duo')
+    expect(gb.members().map(m => m.device)).toEqual([alice.device, bob.device])
+  }, 30_000)
+
   it('refuses malformed and oversized messages by name', async () => {
     const alice = await device('alice')
     const a = await alice.keyPackage()
