@@ -163,7 +163,10 @@ describe('end-to-end encryption', () => {
     await bob2.libp2p.peerStore.merge(alice.peerId, { multiaddrs: alice.libp2p.getMultiaddrs() })
     const changed = waitFor(alice, 'contact:identity-changed')
     await bob2.send('alice', 'it is me, really')
-    await changed
+    await changed.catch(err => {
+      // Say what each side saw, so a failure here can be understood.
+      throw new Error(`${err.message}; alice: ${JSON.stringify(alice.status().metrics)}, bob: ${JSON.stringify(bob2.status())}`)
+    })
     await expect(alice.send('bob', 'who are you?')).rejects.toMatchObject({ name: 'IdentityChangedError' })
     expect((await alice.verify('bob')).identityChanged).toBe(true)
   })

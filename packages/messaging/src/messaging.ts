@@ -275,18 +275,20 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
 
   /**
    * The peer's device acked a message, over a connection Noise authenticated as that device, so
-   * it holds our session: stop sending X3DH fields, and seal with the session's keys from now on.
+   * it holds our session and our current certificate: stop sending X3DH fields and the
+   * certificate, and seal with the session's keys from now on.
    */
   private async sessionEstablished (peer: string): Promise<void> {
     const e2e = this.e2e
-    if (e2e == null || (await e2e.session(peer))?.prekey == null) return
+    const settled = (session: Session | undefined): boolean => session == null || (session.prekey == null && e2e?.acknowledged(session) === true)
+    if (e2e == null || settled(await e2e.session(peer))) return
     try {
       await e2e.locks.run([peer], async () => {
         const session = await e2e.session(peer)
-        if (session?.prekey == null) return
-        const { prekey: _, ...established } = session
-        await this.init.store.commit([e2e.saveOp(peer, established)])
-        e2e.remember(peer, established)
+        if (session == null || settled(session)) return
+        const confirmed = e2e.confirmed(session)
+        await this.init.store.commit([e2e.saveOp(peer, confirmed)])
+        e2e.remember(peer, confirmed)
       })
     } catch (err) {
       this.log.error('could not record an established session: %e', err)

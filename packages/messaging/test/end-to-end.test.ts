@@ -5,6 +5,7 @@ import { memoryStore } from '@kith/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { EndToEnd } from '../src/e2ee/end-to-end.js'
 import { padded, paddingFor, seal, unseal } from '../src/e2ee/sealed-sender.js'
+import { sessionUnseal } from '../src/e2ee/session-seal.js'
 import type { Session } from '../src/e2ee/end-to-end.js'
 
 /** A device: its keys, certificate and end-to-end state over an in-memory store. */
@@ -42,8 +43,9 @@ describe('EndToEnd (X3DH, Double Ratchet, sealed sender)', () => {
     expect(back.session.prekey).toBeUndefined() // answered: no more X3DH fields
     alice.e2e.remember(bob.peerId.toString(), back.session)
 
-    // From now on alice seals with the session too; a copy of a seal already used is not expected again.
-    const next = alice.e2e.encrypt(back.session, text('and now?'), AAD)
+    // From now on alice seals with the session too; once bob has acknowledged her certificate
+    // (an ack on an authenticated connection), her envelopes leave it out.
+    const next = alice.e2e.encrypt(alice.e2e.confirmed(back.session), text('and now?'), AAD)
     expect(next.encryption).toBe(ENCRYPTION_SESSION_SEALED)
     bob.e2e.remember(alice.peerId.toString(), reply.session)
     const third = bob.e2e.open(next.body, AAD, next.encryption)
@@ -63,7 +65,10 @@ describe('EndToEnd (X3DH, Double Ratchet, sealed sender)', () => {
     const bob = await device()
     const first = alice.e2e.encrypt(alice.e2e.initiate(bob.peerId, (await bob.e2e.keys.bundle()).bundle).session, text('hi'), AAD)
     const got = await bob.e2e.decrypt(bob.e2e.open(first.body, AAD), undefined)
-    const reply = bob.e2e.encrypt(got.session, text('hello'), AAD)
+    // Bob's first reply carries his certificate; once alice acked it, his envelopes leave it out.
+    const first2 = bob.e2e.encrypt(got.session, text('hello'), AAD)
+    expect(SealedContent.decode(sessionOpen(alice, first.session, first2)).certificate.length).toBeGreaterThan(0)
+    const reply = bob.e2e.encrypt(bob.e2e.confirmed(first2.session), text('hello again'), AAD)
     // A session stored before certificates were kept in it.
     const { theirCertificate: _, ...withoutCertificate } = first.session
     alice.e2e.remember(bob.peerId.toString(), withoutCertificate)
@@ -111,6 +116,12 @@ describe('EndToEnd (X3DH, Double Ratchet, sealed sender)', () => {
     await expect(bob.e2e.decrypt(bob.e2e.open(two.body, AAD), second.session)).rejects.toMatchObject({ reason: 'replayed' })
   })
 })
+
+/** The inner part of a session-sealed envelope, opened directly with the receiving session's keys. */
+function sessionOpen (_receiver: Awaited<ReturnType<typeof device>>, receiving: Session, sent: { body: Uint8Array }): Uint8Array {
+  const counter = receiving.sealIn?.next ?? 0
+  return sessionUnseal(receiving.sealIn!, counter, AAD, sent.body)
+}
 
 /** The inner SealedContent alice would send bob, opened with bob's key (for re-sealing variants). */
 async function unsealFor (bob: Awaited<ReturnType<typeof device>>, alice: Awaited<ReturnType<typeof device>>, session: Session): Promise<Uint8Array> {

@@ -30,6 +30,14 @@ export interface Session {
   prekey?: { ephemeral: Uint8Array, signedId: number, oneTimeId: number }
   /** The initiator's ephemeral key of the X3DH this session came from (we responded). */
   initiation?: Uint8Array
+  /**
+   * The certificate of ours the other device has acknowledged in this session. Until it is our
+   * current one (a new session, or our identity re-certified this device), every envelope
+   * carries our certificate, so the other side sees who we are now.
+   */
+  sentCertificate?: Uint8Array
+  /** The certificate our envelopes in this session carry (the last one that carried one). */
+  offeredCertificate?: Uint8Array
   /** Session sealing, once established: ours to send with, theirs to recognise. */
   sealOut?: SealChain
   sealIn?: SealChain
@@ -162,10 +170,11 @@ export class EndToEnd {
     // Established (they have answered, or we answered them): seal with the session's keys. They
     // hold our certificate and DH key from the session's start, so those stay out: half the bytes.
     const established = session.prekey == null && session.sealOut != null
+    const known = established && this.acknowledged(session)
     const content: SealedContent = {
-      certificate: established ? new Uint8Array() : new Uint8Array(this.certificate),
-      identityDhKey: established ? new Uint8Array() : new Uint8Array(this.keys.identityDh.publicKey),
-      identityDhSignature: established ? new Uint8Array() : new Uint8Array(this.keys.identityDhSignature),
+      certificate: known ? new Uint8Array() : new Uint8Array(this.certificate),
+      identityDhKey: known ? new Uint8Array() : new Uint8Array(this.keys.identityDh.publicKey),
+      identityDhSignature: known ? new Uint8Array() : new Uint8Array(this.keys.identityDhSignature),
       prekeyEphemeral: new Uint8Array(session.prekey?.ephemeral ?? []),
       prekeySignedId: session.prekey?.signedId ?? 0,
       prekeyOneTimeId: session.prekey?.oneTimeId ?? 0,
@@ -176,9 +185,24 @@ export class EndToEnd {
     const inner = padded(SealedContent.encode(content))
     if (established && session.sealOut != null) {
       const sealed = sessionSeal(session.sealOut, envelopeAad, inner)
-      return { body: sealed.body, session: { ...session, state, sealOut: sealed.chain }, encryption: ENCRYPTION_SESSION_SEALED }
+      return { body: sealed.body, session: { ...offered(session, known, this.certificate), state, sealOut: sealed.chain }, encryption: ENCRYPTION_SESSION_SEALED }
     }
-    return { body: seal(session.theirDh, envelopeAad, inner), session: { ...session, state }, encryption: ENCRYPTION_SEALED }
+    return { body: seal(session.theirDh, envelopeAad, inner), session: { ...offered(session, known, this.certificate), state }, encryption: ENCRYPTION_SEALED }
+  }
+
+  /** Whether the other device has acknowledged our current certificate in this session. */
+  acknowledged (session: Session): boolean {
+    return session.sentCertificate != null && sameBytes(session.sentCertificate, this.certificate)
+  }
+
+  /**
+   * The session once the other device has acknowledged a message of it over a connection Noise
+   * authenticated: no more X3DH fields, and the certificate our envelopes carried known to it.
+   * (Not simply our current one: an envelope from before a restart may carry an older one.)
+   */
+  confirmed (session: Session): Session {
+    const { prekey: _, ...rest } = session
+    return { ...rest, ...(session.offeredCertificate != null ? { sentCertificate: session.offeredCertificate } : {}) }
   }
 
   /**
@@ -285,6 +309,12 @@ function identityString (certificate: VerifiedDeviceCertificate): string {
   return identity
 }
 const identityStrings = new WeakMap<VerifiedDeviceCertificate, string>()
+
+/** `session` noting the certificate its envelope carries, when it carries one. */
+function offered (session: Session, omitted: boolean, certificate: Uint8Array): Session {
+  if (omitted || (session.offeredCertificate != null && sameBytes(session.offeredCertificate, certificate))) return session
+  return { ...session, offeredCertificate: new Uint8Array(certificate) }
+}
 
 function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(b)
