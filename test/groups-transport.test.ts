@@ -91,6 +91,8 @@ describe('groups over gossipsub', () => {
     // Members serve catch-up for the groups they are in.
     const replicas = [a.replica, b.replica, c.replica]
     for (const m of [alice, bob, carol]) {
+      // These channels live outside the nodes' own group service: serve them instead of it.
+      await m.node.libp2p.unhandle(SYNC_PROTOCOL)
       await m.node.libp2p.handle(SYNC_PROTOCOL, (stream, connection) => {
         void serveCatchUp(stream, connection.remotePeer, id => replicas.find(r => r.head.id === id && r.head.member(r.head.ownLeaf)?.device === m.node.peerId.toString())).catch(() => {})
       })

@@ -103,7 +103,7 @@ export function buildProgram (): Command {
 
   program.command('send')
     .description('send a message (TEXT "-" sends each line of standard input)')
-    .argument('<contact>', 'contact name or peer id')
+    .argument('<contact>', 'contact name or peer id, or group id or name')
     .argument('<text>', 'the message, or - for standard input')
     .option('--json', 'print JSON')
     .action(async (contact: string, text: string, opts) => {
@@ -116,6 +116,37 @@ export function buildProgram (): Command {
       for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
         if (line.trim().length > 0) report(await c.send(contact, line))
       }
+    })
+
+  const group = program.command('group').description('create groups and add contacts to them')
+  group.command('create')
+    .description('create a group with you as its admin')
+    .argument('<name>', 'the group name')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts) => {
+      const created = await (await client()).createGroup(name)
+      if (opts.json === true) printJson(created)
+      else process.stdout.write(`created ${created.name} (${created.group})\n`)
+    })
+  group.command('add')
+    .description('add a contact to a group (the contact must be online)')
+    .argument('<group>', 'group id or name')
+    .argument('<contact>', 'contact name or peer id')
+    .option('--json', 'print JSON')
+    .action(async (groupName: string, contact: string, opts) => {
+      const view = await (await client()).addToGroup(groupName, contact)
+      if (opts.json === true) printJson(view)
+      else process.stdout.write(`${view.name}: ${view.members} members\n`)
+    })
+
+  program.command('groups')
+    .description('list your groups')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const groups = await (await client()).groups()
+      if (opts.json === true) { printJson(groups); return }
+      if (groups.length === 0) process.stdout.write('no groups yet: kith group create NAME\n')
+      for (const g of groups) process.stdout.write(`${g.name}  ${g.group}  ${g.members} members${g.admin ? ' (admin)' : ''}\n`)
     })
 
   program.command('verify')
@@ -140,7 +171,7 @@ export function buildProgram (): Command {
 
   program.command('history')
     .description('show a conversation, oldest first')
-    .argument('<contact>', 'contact name or peer id')
+    .argument('<contact>', 'contact name or peer id, or group id or name')
     .addOption(new Option('--limit <n>', 'how many of the latest messages').argParser(positiveInt).default(50))
     .addOption(new Option('--before <seq>', 'only messages before this position (paging)').argParser(positiveInt))
     .option('--json', 'print JSON')

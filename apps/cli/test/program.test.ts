@@ -11,7 +11,10 @@ describe('kith command tree', () => {
   it('has every command the contract names, with its options', () => {
     const program = buildProgram()
     const commands = Object.fromEntries(program.commands.map(c => [c.name(), c.options.map(o => o.long)]))
-    expect(Object.keys(commands).sort()).toEqual(['accept', 'chat', 'contacts', 'history', 'init', 'invite', 'send', 'start', 'status', 'stop', 'verify', 'watch'])
+    expect(Object.keys(commands).sort()).toEqual(['accept', 'chat', 'contacts', 'group', 'groups', 'history', 'init', 'invite', 'send', 'start', 'status', 'stop', 'verify', 'watch'])
+    const group = program.commands.find(c => c.name() === 'group')
+    expect(Object.fromEntries(group?.commands.map(c => [c.name(), c.options.map(o => o.long)]) ?? [])).toEqual({ create: ['--json'], add: ['--json'] })
+    expect(commands.groups).toContain('--json')
     expect(commands.init).toEqual(expect.arrayContaining(['--name', '--json']))
     expect(commands.start).toEqual(expect.arrayContaining(['--listen', '--bootstrap', '--no-mdns']))
     expect(commands.accept).toEqual(expect.arrayContaining(['--name', '--json']))

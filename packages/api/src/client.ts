@@ -3,7 +3,7 @@ import WebSocket from 'ws'
 import { readEndpoint } from './files.js'
 import type { ApiEndpoint } from './files.js'
 import type { ApiEvent, MessageView } from './views.js'
-import type { ContactView, NodeStatus, Verification } from '@kith/node'
+import type { ContactView, GroupView, NodeStatus, Verification } from '@kith/node'
 
 /** An error the daemon answered with; `name` is the node's error name (e.g. `UnknownContactError`). */
 export class ApiError extends KithError {
@@ -42,6 +42,9 @@ export class KithClient {
   async invite (): Promise<{ code: string }> { return await this.request('POST', '/v1/invites') }
   async accept (code: string, name: string): Promise<{ contact: string, peerId: string }> { return await this.request('POST', '/v1/contacts', { code, name }) }
   async contacts (): Promise<ContactView[]> { return await this.request('GET', '/v1/contacts') }
+  async groups (): Promise<GroupView[]> { return await this.request('GET', '/v1/groups') }
+  async createGroup (name: string): Promise<{ group: string, name: string }> { return await this.request('POST', '/v1/groups', { name }) }
+  async addToGroup (group: string, contact: string): Promise<GroupView> { return await this.request('POST', `/v1/groups/${encodeURIComponent(group)}/members`, { contact }) }
   async send (to: string, text: string): Promise<MessageView> { return await this.request('POST', '/v1/messages', { to, text }) }
   async shutdown (): Promise<void> { await this.request('POST', '/v1/shutdown') }
 

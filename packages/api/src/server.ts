@@ -49,8 +49,8 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   const token = randomBytes(32).toString('base64url')
   const self = node.peerId.toString()
 
-  const nameOf = async (peerId: string): Promise<string> => (await node.store.getContact(peerId))?.name ?? peerId
-  const view = async (record: MessageRecord): Promise<ReturnType<typeof messageView>> => messageView(record, self, await nameOf(record.conversation))
+  const nameOf = async (conversation: string): Promise<string> => (await node.store.getContact(conversation))?.name ?? (node.groups.has(conversation) ? node.groups.list().find(g => g.group === conversation)?.name : undefined) ?? conversation
+  const view = async (record: MessageRecord): Promise<ReturnType<typeof messageView>> => messageView(record, self, await nameOf(record.conversation), await nameOf(record.from))
 
   const routes: Array<[string, RegExp, Handler]> = [
     ['GET', /^\/v1\/status$/, async (n) => ({ ...n.status(), pid: process.pid })],
@@ -70,6 +70,15 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
       const action = body?.action
       if (action !== 'mark' && action !== 'accept') throw new InvalidMessageError('"action" must be "mark" or "accept"')
       return await n.verify(pathParam(contact), action)
+    }],
+    ['GET', /^\/v1\/groups$/, async (n) => n.groups.list()],
+    ['POST', /^\/v1\/groups$/, async (n, body) => {
+      const { group, name } = await n.groups.create(requireString(body, 'name'))
+      return { group, name }
+    }],
+    ['POST', /^\/v1\/groups\/([^/]+)\/members$/, async (n, body, _query, [group]) => {
+      const contact = await n.resolveContact(requireString(body, 'contact'))
+      return await n.groups.add(pathParam(group), contact.peerId)
     }],
     ['POST', /^\/v1\/shutdown$/, async () => { setImmediate(() => options.onShutdown?.()); return { stopping: true } }]
   ]

@@ -5,9 +5,9 @@ export interface MessageView {
   id: string
   /** Peer id of the author. */
   from: string
-  /** `me` for our own messages, else the contact's alias. */
+  /** `me` for our own messages, else the sender's contact alias (its peer id when unknown). */
   fromName: string
-  /** Contact alias of the conversation. */
+  /** The conversation: the contact's alias, or the group's name. */
   contact: string
   text: string
   /** Author's clock, ms since the epoch. */
@@ -26,11 +26,11 @@ export type ApiEvent =
   | { type: 'identity-changed', contact: { name: string, peerId: string } }
 
 /** Turn a stored record into its API view. */
-export function messageView (record: MessageRecord, self: string, contactName: string): MessageView {
+export function messageView (record: MessageRecord, self: string, contactName: string, senderName = contactName): MessageView {
   return {
     id: record.id,
     from: record.from,
-    fromName: record.from === self ? 'me' : contactName,
+    fromName: record.from === self ? 'me' : senderName,
     contact: contactName,
     text: record.text,
     ts: record.ts,

@@ -4,6 +4,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES, peekMls } from './group.js'
 import { GroupEnvelope } from './proto/group.js'
 import type { GroupReplica, GroupMessage, Intent } from './replica.js'
+import type { KithGroup } from './group.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** Version of the GroupEnvelope format this build publishes and accepts. */
@@ -57,6 +58,8 @@ export interface GroupPubSub {
   publish(topic: string, data: Uint8Array): Promise<unknown>
   addEventListener(type: 'message', listener: (evt: CustomEvent<{ topic: string, data: Uint8Array }>) => void): void
   removeEventListener(type: 'message', listener: (evt: CustomEvent<{ topic: string, data: Uint8Array }>) => void): void
+  addEventListener(type: 'subscription-change', listener: (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>) => void): void
+  removeEventListener(type: 'subscription-change', listener: (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>) => void): void
   topicValidators: Map<string, (peer: PeerId, message: { topic: string, data: Uint8Array }) => TopicValidatorResult | Promise<TopicValidatorResult>>
 }
 
@@ -65,6 +68,8 @@ export interface GroupChannelEvents {
   'message': CustomEvent<GroupMessage>
   /** Handling a message failed in a way no rule covers (counted in `failed`); the channel goes on. */
   'error': CustomEvent<unknown>
+  /** A peer subscribed to the topic: a member back online, whom to ask for what we missed. */
+  'peer': CustomEvent<PeerId>
 }
 
 /** Counters of what the channel took in, refused, and failed to handle. */
@@ -93,12 +98,14 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
   start (): void {
     this.pubsub.topicValidators.set(this.topic, (_peer, message) => this.validate(message.data))
     this.pubsub.addEventListener('message', this.onMessage)
+    this.pubsub.addEventListener('subscription-change', this.onSubscription)
     this.pubsub.subscribe(this.topic)
   }
 
   stop (): void {
     this.pubsub.unsubscribe(this.topic)
     this.pubsub.removeEventListener('message', this.onMessage)
+    this.pubsub.removeEventListener('subscription-change', this.onSubscription)
     this.pubsub.topicValidators.delete(this.topic)
   }
 
@@ -112,6 +119,13 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
     await this.serially(async () => await this.publish(await this.replica.intend(intent)))
   }
 
+  /** Take a commit this member made (see {@link GroupReplica.adoptOwnCommit}) and publish it. */
+  async adopt (group: KithGroup, commits: Uint8Array[]): Promise<void> {
+    await this.serially(async () => {
+      for (const commit of commits) await this.publish(await this.replica.adoptOwnCommit(group, commit))
+    })
+  }
+
   /** Resolves once everything received so far has been handled. */
   async idle (): Promise<void> { await this.queue }
 
@@ -123,6 +137,10 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
       this.metrics.invalid++
       return TopicValidatorResult.Reject
     }
+  }
+
+  private readonly onSubscription = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    if (evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) this.safeDispatchEvent('peer', { detail: evt.detail.peerId })
   }
 
   private readonly onMessage = (evt: CustomEvent<{ topic: string, data: Uint8Array }>): void => {

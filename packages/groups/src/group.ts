@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { KithError } from '@kith/core'
 import {
-  createApplicationMessage, createCommit, createGroup, createProposal, decodeMlsMessage, emptyPskIndex, encodeMlsMessage,
-  joinGroup, processMessage
+  createApplicationMessage, createCommit, createGroup, decodeGroupState, decodeMlsMessage, emptyPskIndex,
+  encodeGroupState, encodeMlsMessage, joinGroup, processMessage
 } from 'ts-mls'
 import { unprotectPrivateMessage } from 'ts-mls/messageProtection.js'
 import { checkGroupName, decodeGroupMeta, encodeGroupMeta } from './group-meta.js'
@@ -46,6 +46,20 @@ export class KithGroup {
 
   /** Wrap a state decoded from storage. */
   static fromState (state: ClientState): KithGroup { return new KithGroup(state) }
+
+  /** The state as bytes, to store (it holds secrets: store it sealed). */
+  toBytes (): Uint8Array { return encodeGroupState(this.state) }
+
+  /**
+   * A group from {@link toBytes}.
+   *
+   * @throws {InvalidGroupMessageError} when the bytes are not a whole group state
+   */
+  static fromBytes (bytes: Uint8Array): KithGroup {
+    const decoded = decodeGroupState(bytes, 0)
+    if (decoded == null || decoded[1] !== bytes.length) throw new InvalidGroupMessageError('stored group state is damaged')
+    return new KithGroup({ ...decoded[0], clientConfig: kithClientConfig() })
+  }
 
   /** A new group with this device as its only member and its user as the only admin. */
   static async create (name: string, keyPackage: KeyPackage, privatePackage: PrivateKeyPackage): Promise<KithGroup> {

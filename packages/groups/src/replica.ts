@@ -96,6 +96,22 @@ export class GroupReplica {
     return commits
   }
 
+  /**
+   * Apply a commit this member made outside its intents (adding members): as an admin's own
+   * commit, by the same rules (it can still lose a race). Returns what to publish.
+   */
+  async adoptOwnCommit (group: KithGroup, commit: Uint8Array): Promise<Uint8Array[]> {
+    const head = this.head
+    const rank = committerRank(head, head.ownLeaf)
+    if (rank == null) throw new InvalidGroupMessageError('only admins commit')
+    const id = commitId(commit)
+    let forEpoch = this.known.get(this.headEpoch)
+    if (forEpoch == null) this.known.set(this.headEpoch, forEpoch = new Map())
+    forEpoch.set(id, commit)
+    this.outcomes.set(`${this.origins.get(this.headEpoch) as string}/${id}`, { rank, processed: { kind: 'commit', group, committer: head.member(head.ownLeaf) as GroupMember } })
+    return [commit, ...await this.settle()]
+  }
+
   /** Texts another member handed over in catch-up, added when new; returns the new ones. */
   merge (messages: GroupMessage[]): GroupMessage[] {
     const added = messages.filter(m => !this.messages.has(m.id))

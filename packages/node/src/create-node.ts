@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { KAD_PROTOCOL, NodeRunningError, UnknownContactError, random, toHex } from '@kith/core'
 import { messaging } from '@kith/messaging'
+import { GroupService } from '@kith/groups'
+import type { GroupPubSub } from '@kith/groups'
 import { generateIdentityKey, identityFingerprint, issueDeviceCertificate } from '@kith/crypto'
 import { openStore } from '@kith/store'
 import { bootstrap } from '@libp2p/bootstrap'
@@ -37,7 +39,9 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   readonly identity: PublicKey
   private readonly ownsStore: boolean
 
-  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean) {
+  readonly groups: GroupService
+
+  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array }) {
     super()
     this.libp2p = libp2p
     this.store = store
@@ -47,14 +51,31 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     for (const type of ['message', 'message:status', 'contact', 'contact:identity-changed'] as const) {
       this.messaging.addEventListener(type, (evt: CustomEvent) => { this.safeDispatchEvent(type, { detail: evt.detail }) })
     }
+    this.groups = new GroupService({
+      peerId: libp2p.peerId,
+      deviceKey: device.privateKey,
+      certificate: device.certificate,
+      store,
+      pubsub: libp2p.services.pubsub as unknown as GroupPubSub,
+      handle: async (protocol, handler) => { await libp2p.handle(protocol, handler) },
+      unhandle: async (protocol) => { await libp2p.unhandle(protocol) },
+      dial: async (peer, protocol) => await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(10_000) }),
+      isContact: async (peer) => await store.getContact(peer) != null
+    })
+    // Group texts are messages too: `kith watch` and the API's event stream show them.
+    this.groups.addEventListener('group:message', (evt) => { this.safeDispatchEvent('message', { detail: evt.detail }) })
   }
 
   get peerId (): PeerId { return this.libp2p.peerId }
   get messaging (): Messaging { return this.libp2p.services.messaging }
 
-  async start (): Promise<void> { await this.libp2p.start() }
+  async start (): Promise<void> {
+    await this.libp2p.start()
+    await this.groups.start()
+  }
 
   async stop (): Promise<void> {
+    if (this.libp2p.status === 'started') await this.groups.stop()
     await this.libp2p.stop()
     if (this.ownsStore) await this.store.close()
   }
@@ -84,12 +105,15 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     return contact
   }
 
-  async send (contact: string, text: string): Promise<MessageRecord> {
-    return await this.messaging.send((await this.resolveContact(contact)).peerId, text)
+  async send (to: string, text: string): Promise<MessageRecord> {
+    // A contact's alias or peer id first, then a group's id or name.
+    if (await this.store.findContact(to) == null && this.groups.has(to)) return await this.groups.send(to, text)
+    return await this.messaging.send((await this.resolveContact(to)).peerId, text)
   }
 
-  async history (contact: string, options?: HistoryOptions): Promise<MessageRecord[]> {
-    return await this.store.history((await this.resolveContact(contact)).peerId, options)
+  async history (conversation: string, options?: HistoryOptions): Promise<MessageRecord[]> {
+    if (await this.store.findContact(conversation) == null && this.groups.has(conversation)) return await this.store.history(this.groups.resolve(conversation), options)
+    return await this.store.history((await this.resolveContact(conversation)).peerId, options)
   }
 
   async verify (contact: string, action?: 'mark' | 'accept'): Promise<Verification> {
@@ -182,7 +206,7 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
       start: false
     })
     banned = (peer) => libp2p.services.messaging.isBanned(peer)
-    const node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore)
+    const node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore, identity)
     if (options.start !== false) {
       try {
         await node.start()

@@ -17,6 +17,7 @@ import '@kith/core/polyfill'
 import type { Messaging, MessagingEvents, MessagingInit, MessagingMetrics } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
 import type { GossipSub } from '@libp2p/gossipsub'
+import type { GroupService, GroupView } from '@kith/groups'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
@@ -107,6 +108,8 @@ export interface KithNode extends TypedEventTarget<KithNodeEvents> {
   readonly libp2p: Libp2p<KithServices>
   readonly store: KithStore
   readonly messaging: Messaging
+  /** The groups this device is in (docs/groups.md). */
+  readonly groups: GroupService
   start(): Promise<void>
   /** Stop libp2p and close the database (if the node opened it). */
   stop(): Promise<void>
@@ -114,10 +117,14 @@ export interface KithNode extends TypedEventTarget<KithNodeEvents> {
   contacts(): Promise<ContactView[]>
   /** A contact by alias or peer id. @throws {UnknownContactError} */
   resolveContact(nameOrPeerId: string): Promise<ContactRecord>
-  /** Queue a message; resolves once it is durable. @throws {UnknownContactError | EmptyMessageError | MessageTooLargeError} */
-  send(contact: string, text: string): Promise<MessageRecord>
-  /** A page of a conversation, oldest first. */
-  history(contact: string, options?: HistoryOptions): Promise<MessageRecord[]>
+  /**
+   * Send to a contact (queued; resolves once it is durable) or to a group (published); `to` is
+   * a contact's alias or peer id, else a group's id or name.
+   * @throws {UnknownContactError | EmptyMessageError | MessageTooLargeError}
+   */
+  send(to: string, text: string): Promise<MessageRecord>
+  /** A page of a conversation (a contact's or a group's), oldest first. */
+  history(conversation: string, options?: HistoryOptions): Promise<MessageRecord[]>
   /**
    * A contact's safety number and verification state; `mark` records it as verified, `accept`
    * accepts a changed identity key. @throws {UnknownContactError | NoIdentityKnownError}
@@ -127,3 +134,4 @@ export interface KithNode extends TypedEventTarget<KithNodeEvents> {
   /** @throws {InvalidInviteError | ContactExistsError} */
   acceptInvite(code: string, alias: string): Promise<ContactRecord>
 }
+export type { GroupView }

@@ -7,7 +7,8 @@ export type StoreOp = Op
 import type { ContactRecord, HistoryOptions, InviteRecord, MessageRecord, MessageStatus, OutboxEntry } from './types.js'
 import { Table, binaryJsonCodec, bytesCodec, jsonCodec } from './table.js'
 import type { RecordCipher } from './table.js'
-type NewMessage = Omit<MessageRecord, 'seq' | 'status'>
+/** A message to store; its status defaults to 'received' where the method says so. */
+type NewMessage = Omit<MessageRecord, 'seq' | 'status'> & { status?: MessageRecord['status'] }
 
 /** Ids reserved by {@link KithStore.claim}. */
 export interface IncomingClaim {
@@ -288,7 +289,7 @@ export class KithStore {
       if (claim.known.has(m.id) || written.has(m.id)) { results.push(undefined); continue }
       written.add(m.id)
       const seq = await this.nextSeq(m.conversation)
-      const record: MessageRecord = { ...m, seq, status: 'received' }
+      const record: MessageRecord = { ...m, seq, status: m.status ?? 'received' }
       ops.push(
         this.messages.put(seqKey(m.conversation, seq), record),
         this.seqs.put(m.conversation, seq),

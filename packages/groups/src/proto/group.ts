@@ -495,3 +495,161 @@ export namespace SyncRecord {
     return streamMessage(buf, SyncRecord.codec(), opts)
   }
 }
+
+export interface GroupInvite {
+  name: string
+  topicSecret: Uint8Array<ArrayBuffer>
+  welcome: Uint8Array<ArrayBuffer>
+  keyPackageId: Uint8Array<ArrayBuffer>
+}
+
+export namespace GroupInvite {
+  let _codec: Codec<GroupInvite>
+
+  export const codec = (): Codec<GroupInvite> => {
+    if (_codec == null) {
+      _codec = message<GroupInvite>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.topicSecret != null && obj.topicSecret.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.topicSecret)
+        }
+
+        if ((obj.welcome != null && obj.welcome.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.welcome)
+        }
+
+        if ((obj.keyPackageId != null && obj.keyPackageId.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.keyPackageId)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          topicSecret: uint8ArrayAlloc(0),
+          welcome: uint8ArrayAlloc(0),
+          keyPackageId: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.topicSecret = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.welcome = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.keyPackageId = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.topicSecret`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.welcome`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.keyPackageId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface GroupInviteNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface GroupInviteTopicSecretFieldEvent {
+    field: '$.topicSecret'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface GroupInviteWelcomeFieldEvent {
+    field: '$.welcome'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface GroupInviteKeyPackageIdFieldEvent {
+    field: '$.keyPackageId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<GroupInvite>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, GroupInvite.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupInvite>): GroupInvite {
+    return decodeMessage(buf, GroupInvite.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupInvite>): Generator<GroupInviteNameFieldEvent | GroupInviteTopicSecretFieldEvent | GroupInviteWelcomeFieldEvent | GroupInviteKeyPackageIdFieldEvent> {
+    return streamMessage(buf, GroupInvite.codec(), opts)
+  }
+}

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { Daemon, kith, kithJson } from './helpers/cli.js'
+import { eventually, tempDir } from './helpers/testnet.js'
+
+// Three users, each a real `kith start` process, make a group through the CLI and talk in it.
+describe('kith groups end to end (separate processes, real TCP, real LevelDB)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  const homes: Record<string, string> = {}
+  const daemons: Record<string, Daemon> = {}
+  const peerIds: Record<string, string> = {}
+  const names = ['alice', 'bob', 'carol'] as const
+
+  beforeAll(async () => {
+    dir = await tempDir('kith-e2e-groups-')
+    for (const name of names) {
+      homes[name] = join(dir.path, name)
+      daemons[name] = new Daemon(homes[name])
+    }
+  })
+  afterAll(async () => {
+    for (const d of Object.values(daemons)) await d.kill9()
+    await dir?.cleanup()
+  })
+
+  const texts = async (who: string): Promise<string[]> => (await kithJson(homes[who]!, ['history', 'Book club', '--limit', '100'])).map((m: { text: string }) => m.text).sort()
+
+  it('alice creates a group, adds two contacts; everyone reads everyone', async () => {
+    for (const name of names) {
+      peerIds[name] = (await kithJson(homes[name]!, ['init', '--name', name])).peerId
+      await daemons[name]!.start()
+    }
+    for (const friend of ['bob', 'carol']) {
+      const { code } = await kithJson(homes.alice!, ['invite'])
+      await kithJson(homes[friend]!, ['accept', code, '--name', 'alice'])
+    }
+    await eventually(async () => (await kithJson(homes.alice!, ['contacts'])).length === 2, 20_000, 'alice to know both')
+
+    const created = await kithJson(homes.alice!, ['group', 'create', 'Book club'])
+    expect(created).toEqual({ group: expect.stringMatching(/^[0-9a-f]{32}$/), name: 'Book club' })
+    expect(await kithJson(homes.alice!, ['group', 'add', 'Book club', 'bob'])).toMatchObject({ group: created.group, name: 'Book club', members: 2, admin: true })
+    expect(await kithJson(homes.alice!, ['group', 'add', created.group, 'carol'])).toMatchObject({ members: 3 })
+    for (const name of ['bob', 'carol']) {
+      await eventually(async () => {
+        const groups = await kithJson(homes[name]!, ['groups'])
+        return groups.length === 1 && groups[0].members === 3 ? groups : undefined
+      }, 20_000, `${name} to see the group of three`)
+      expect((await kithJson(homes[name]!, ['groups']))[0]).toEqual({ group: created.group, name: 'Book club', members: 3, epoch: 2, admin: false })
+    }
+
+    const sent = await kithJson(homes.alice!, ['send', 'Book club', 'hello club'])
+    expect(sent).toEqual({ id: expect.stringMatching(/^[0-9a-f]{32}$/), status: 'sent' })
+    await kithJson(homes.bob!, ['send', 'Book club', 'hi from bob'])
+    await kithJson(homes.carol!, ['send', 'Book club', 'and carol'])
+    const all = ['and carol', 'hello club', 'hi from bob']
+    for (const name of names) await eventually(async () => (await texts(name)).length === 3, 20_000, `${name} to read all three`)
+    for (const name of names) expect(await texts(name)).toEqual(all)
+
+    const atCarol = await kithJson(homes.carol!, ['history', 'Book club'])
+    expect(atCarol.find((m: { text: string }) => m.text === 'hi from bob')).toMatchObject({ from: peerIds.bob, fromName: peerIds.bob, status: 'received' })
+    expect(atCarol.find((m: { text: string }) => m.text === 'hello club')).toMatchObject({ from: peerIds.alice, fromName: 'alice' })
+  })
+
+  it('keeps the group and its history across a restart, and catches up on what was said meanwhile', async () => {
+    expect(await daemons.bob!.stop()).toBe(0)
+    await kithJson(homes.alice!, ['send', 'Book club', 'while bob was out'])
+    await eventually(async () => (await texts('carol')).includes('while bob was out'), 20_000, 'carol to read it')
+    await daemons.bob!.start()
+    expect((await texts('bob')).slice(0, 3)).toEqual(['and carol', 'hello club', 'hi from bob'])
+    await eventually(async () => (await texts('bob')).includes('while bob was out'), 30_000, 'bob to catch up')
+    expect((await kithJson(homes.bob!, ['groups']))[0]).toMatchObject({ name: 'Book club', members: 3 })
+    // Sent once, whenever: by gossip if bob is on the topic again, else by catch-up when he is.
+    await kithJson(homes.alice!, ['send', 'Book club', 'welcome back'])
+    await eventually(async () => (await texts('bob')).includes('welcome back'), 30_000, 'bob to read after the restart')
+  })
+
+  it('refuses unknown groups and bad input by name', async () => {
+    const result = await kith(homes.alice!, ['send', 'No such group', 'x'])
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toMatch(/^kith: no contact/)
+    const empty = await kith(homes.alice!, ['group', 'create', '   '])
+    expect(empty.code).not.toBe(0)
+    expect(empty.stderr).toMatch(/^kith: a group name is 1 to 64 bytes/)
+  })
+}, 120_000)
