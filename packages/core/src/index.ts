@@ -14,6 +14,7 @@
 export * from './constants.js'
 export * from './errors.js'
 export * from './bytes.js'
+export { PAD_TO, padded, paddingFor } from './padding.js'
 export * from './invite.js'
 export { Envelope, SignedMessage, Message, MessageKind, Ack, AckStatus, Invite } from './proto/dm.js'
 export { PreKeyBundle, SealedContent } from './proto/e2ee.js'

@@ -11,7 +11,7 @@ const CORE_API = [
   'InvalidInviteError', 'UnknownContactError', 'ContactExistsError', 'IdentityExistsError',
   'NoIdentityError', 'NodeRunningError', 'NodeNotRunningError', 'UnauthorizedError', 'PassphraseRequiredError', 'IdentityChangedError',
   // bytes.ts
-  'toHex', 'fromHex', 'random', 'utf8Length',
+  'toHex', 'fromHex', 'random', 'utf8Length', 'PAD_TO', 'padded', 'paddingFor',
   // invite.ts
   'INVITE_PREFIX', 'encodeInvite', 'decodeInvite', 'decodeEnvelope',
   // home.ts

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { PAD_TO, padded } from '@kith/core'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES, peekMls } from './group.js'
@@ -9,7 +10,6 @@ import type { PeerId } from '@libp2p/interface'
 
 /** Version of the GroupEnvelope format this build publishes and accepts. */
 export const GROUP_ENVELOPE_VERSION = 1
-const PAD_TO = 256
 /** Largest envelope accepted on a group topic, checked before decoding. */
 export const MAX_GROUP_ENVELOPE_BYTES = MAX_MLS_MESSAGE_BYTES + PAD_TO + 16
 
@@ -21,17 +21,9 @@ export function groupTopic (topicSecret: Uint8Array): string {
   return `/kith/group/1/${createHmac('sha256', topicSecret).update('kith/group-topic').digest('hex').slice(0, 32)}`
 }
 
-/** One MLS message as published: padded to a multiple of 256 bytes. */
+/** One MLS message as published: padded to a multiple of 256 bytes (`padding` is field 3, written last). */
 export function encodeGroupEnvelope (mls: Uint8Array): Uint8Array {
-  const bare = GroupEnvelope.encode({ version: GROUP_ENVELOPE_VERSION, mls: mls as Uint8Array<ArrayBuffer>, padding: new Uint8Array() })
-  // The padding field costs a tag byte and one or two length bytes besides the zeros.
-  for (let target = Math.ceil((bare.length + 3) / PAD_TO) * PAD_TO; ; target += PAD_TO) {
-    for (const p of [target - bare.length - 2, target - bare.length - 3]) {
-      if (p < 0) continue
-      const padded = GroupEnvelope.encode({ version: GROUP_ENVELOPE_VERSION, mls: mls as Uint8Array<ArrayBuffer>, padding: new Uint8Array(p) })
-      if (padded.length === target) return padded
-    }
-  }
+  return padded(GroupEnvelope.encode({ version: GROUP_ENVELOPE_VERSION, mls: mls as Uint8Array<ArrayBuffer> }), 3)
 }
 
 /**

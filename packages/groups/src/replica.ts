@@ -105,9 +105,7 @@ export class GroupReplica {
     const rank = committerRank(head, head.ownLeaf)
     if (rank == null) throw new InvalidGroupMessageError('only admins commit')
     const id = commitId(commit)
-    let forEpoch = this.known.get(this.headEpoch)
-    if (forEpoch == null) this.known.set(this.headEpoch, forEpoch = new Map())
-    forEpoch.set(id, commit)
+    this.know(this.headEpoch, id, commit)
     this.outcomes.set(`${this.origins.get(this.headEpoch) as string}/${id}`, { rank, processed: { kind: 'commit', group, committer: head.member(head.ownLeaf) as GroupMember } })
     return [commit, ...await this.settle()]
   }
@@ -146,9 +144,7 @@ export class GroupReplica {
     const { epoch, contentType } = peekMls(bytes)
     const hash = commitId(bytes)
     if (contentType === 'commit') {
-      let forEpoch = this.known.get(epoch)
-      if (forEpoch == null) this.known.set(epoch, forEpoch = new Map())
-      forEpoch.set(hash, bytes)
+      this.know(epoch, hash, bytes)
       return await this.settle()
     }
     if (contentType !== 'application' || this.read.has(hash)) return []
@@ -259,6 +255,13 @@ export class GroupReplica {
     }
     out.push(...await this.act())
     return out
+  }
+
+  /** Note a commit that builds on `epoch`. */
+  private know (epoch: bigint, id: string, commit: Uint8Array): void {
+    let forEpoch = this.known.get(epoch)
+    if (forEpoch == null) this.known.set(epoch, forEpoch = new Map())
+    forEpoch.set(id, commit)
   }
 
   /** The valid commits known for `epoch`, applied to our state there (cached). */

@@ -1,4 +1,4 @@
-import { ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, InvalidMessageError, LIMITS, Message, PreKeyBundle, SealedContent } from '@kith/core'
+import { ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, InvalidMessageError, LIMITS, Message, PreKeyBundle, SealedContent, padded } from '@kith/core'
 import {
   decodeHeader, ed25519Verify, initReceiver, initSender, ratchetDecrypt, ratchetEncrypt,
   verifyDeviceCertificate, verifyPreKeyBundle, x3dhInitiate, x3dhRespond
@@ -6,12 +6,15 @@ import {
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { DeviceKeys, dhIdentityPayload } from './device-keys.js'
 import { PeerLocks } from './peer-locks.js'
-import { padded, seal, unseal } from './sealed-sender.js'
+import { seal, unseal } from './sealed-sender.js'
 import { TAG_WINDOW, sealChains, sealTags, sessionSeal, sessionUnseal, tagOf } from './session-seal.js'
 import type { SealChain } from './session-seal.js'
 import type { RatchetState, VerifiedDeviceCertificate } from '@kith/crypto'
 import type { KithStore, StoreOp } from '@kith/store'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
+
+/** SealedContent's `bytes padding = 7`. */
+const SEALED_CONTENT_PADDING_FIELD = 7
 
 /** One device pair's Double Ratchet session. */
 export interface Session {
@@ -180,9 +183,9 @@ export class EndToEnd {
       prekeyOneTimeId: session.prekey?.oneTimeId ?? 0,
       header: encodedHeader as Uint8Array<ArrayBuffer>,
       ciphertext: ciphertext as Uint8Array<ArrayBuffer>,
-      padding: new Uint8Array() // appended by padded()
+      padding: new Uint8Array() // appended by padded(): it is the last field protons writes
     }
-    const inner = padded(SealedContent.encode(content))
+    const inner = padded(SealedContent.encode(content), SEALED_CONTENT_PADDING_FIELD)
     if (established && session.sealOut != null) {
       const sealed = sessionSeal(session.sealOut, envelopeAad, inner)
       return { body: sealed.body, session: { ...offered(session, known, this.certificate), state, sealOut: sealed.chain }, encryption: ENCRYPTION_SESSION_SEALED }
