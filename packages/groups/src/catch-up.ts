@@ -1,6 +1,6 @@
 import { lpStream } from '@libp2p/utils'
 import { MemorySyncStorage, Reconciler } from '@kith/sync'
-import { InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES } from './group.js'
+import { InvalidGroupMessageError } from './group.js'
 import { SyncFrame, SyncRecord } from './proto/group.js'
 import type { GroupMessage, GroupReplica } from './replica.js'
 import type { PeerId, Stream } from '@libp2p/interface'
@@ -155,7 +155,7 @@ function encodeRecord (m: GroupMessage): Uint8Array {
 function decodeRecords (parts: Uint8Array[], members: Set<string>): GroupMessage[] {
   const messages: GroupMessage[] = []
   for (const part of parts.slice(0, MAX_RECORDS)) {
-    if (part.length > MAX_TEXT_BYTES + 256 || part.length > MAX_MLS_MESSAGE_BYTES) continue
+    if (part.length > MAX_TEXT_BYTES + 256) continue
     let record: SyncRecord
     try {
       record = SyncRecord.decode(part)
