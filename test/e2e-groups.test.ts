@@ -45,7 +45,7 @@ describe('kith groups end to end (separate processes, real TCP, real LevelDB)', 
         const groups = await kithJson(homes[name]!, ['groups'])
         return groups.length === 1 && groups[0].members === 3 ? groups : undefined
       }, 20_000, `${name} to see the group of three`)
-      expect((await kithJson(homes[name]!, ['groups']))[0]).toEqual({ group: created.group, name: 'Book club', members: 3, epoch: 2, admin: false })
+      expect((await kithJson(homes[name]!, ['groups']))[0]).toEqual({ group: created.group, name: 'Book club', members: 3, epoch: 2, admin: false, state: 'member' })
     }
 
     const sent = await kithJson(homes.alice!, ['send', 'Book club', 'hello club'])
@@ -72,6 +72,46 @@ describe('kith groups end to end (separate processes, real TCP, real LevelDB)', 
     // Sent once, whenever: by gossip if bob is on the topic again, else by catch-up when he is.
     await kithJson(homes.alice!, ['send', 'Book club', 'welcome back'])
     await eventually(async () => (await texts('bob')).includes('welcome back'), 30_000, 'bob to read after the restart')
+  })
+
+  it('an admin removes a member while it is offline: back online, it learns it is out and reads nothing sent after', async () => {
+    expect(await daemons.carol!.stop()).toBe(0)
+    expect(await kithJson(homes.alice!, ['group', 'remove', 'Book club', 'carol'])).toMatchObject({ members: 2, state: 'member' })
+    await kithJson(homes.alice!, ['send', 'Book club', 'said after carol was removed'])
+    await eventually(async () => (await texts('bob')).includes('said after carol was removed'), 20_000, 'bob to read it')
+    expect((await kithJson(homes.bob!, ['groups']))[0]).toMatchObject({ members: 2, state: 'member' })
+
+    await daemons.carol!.start()
+    await eventually(async () => (await kithJson(homes.carol!, ['groups']))[0].state === 'removed', 30_000, 'carol to learn she was removed')
+    await kithJson(homes.bob!, ['send', 'Book club', 'and after that'])
+    await eventually(async () => (await texts('alice')).includes('and after that'), 20_000, 'alice to read bob')
+    // Carol keeps what she had, gets nothing newer, and can't post.
+    expect(await texts('carol')).toEqual(['and carol', 'hello club', 'hi from bob', 'welcome back', 'while bob was out'])
+    const refused = await kith(homes.carol!, ['send', 'Book club', 'let me in'])
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toBe('kith: you were removed from this group\n')
+    expect(await texts('alice')).not.toContain('let me in')
+    const notAdmin = await kith(homes.bob!, ['group', 'remove', 'Book club', 'alice'])
+    expect(notAdmin.stderr).toBe('kith: only admins may remove members\n')
+  })
+
+  it('kith chat works on a group; a promoted admin leaves and the other admin commits it', async () => {
+    const chat = await kith(homes.bob!, ['chat', 'Book club'], 'typed in chat\n')
+    expect(chat).toMatchObject({ code: 0, stderr: '' })
+    expect(chat.stdout).toContain('chat with Book club (group, 2 members)')
+    expect(chat.stdout).toContain('and after that')
+    await eventually(async () => (await texts('alice')).includes('typed in chat'), 20_000, 'alice to read the chat line')
+
+    expect(await kithJson(homes.alice!, ['group', 'promote', 'Book club', 'bob'])).toMatchObject({ admin: true })
+    await eventually(async () => (await kithJson(homes.bob!, ['groups']))[0].admin === true, 20_000, 'bob to be an admin')
+    expect(await kithJson(homes.bob!, ['group', 'leave', 'Book club'])).toMatchObject({ state: 'leaving' })
+    await eventually(async () => (await kithJson(homes.bob!, ['groups']))[0].state === 'left', 30_000, 'bob to be out')
+    expect((await kithJson(homes.bob!, ['groups']))[0]).toMatchObject({ admin: false, state: 'left' })
+    await eventually(async () => (await kithJson(homes.alice!, ['groups']))[0].members === 1, 20_000, 'alice to see bob gone')
+    // Still out after a restart.
+    expect(await daemons.bob!.stop()).toBe(0)
+    await daemons.bob!.start()
+    expect((await kithJson(homes.bob!, ['groups']))[0]).toMatchObject({ state: 'left' })
   })
 
   it('refuses unknown groups and bad input by name', async () => {

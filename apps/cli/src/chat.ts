@@ -1,19 +1,24 @@
 import { createInterface, clearLine, cursorTo } from 'node:readline'
-import { formatMessage } from './output.js'
+import { formatMessage, plural } from './output.js'
 import type { KithClient } from '@kith/api'
 
 /**
- * `kith chat CONTACT`: the latest history on top, live messages as they arrive, a prompt at
- * the bottom. Ctrl-D or /quit leaves.
+ * `kith chat CONTACT` (or GROUP): the latest history on top, live messages as they arrive, a
+ * prompt at the bottom. Ctrl-D or /quit leaves.
  */
 export async function runChat (client: KithClient, contact: string): Promise<void> {
   const history = await client.history(contact, { limit: 20 })
   const peer = (await client.contacts()).find(c => c.name === contact || c.peerId === contact)
-  const name = peer?.name ?? contact
-  process.stdout.write(`chat with ${name}${peer?.online === true ? ' (online)' : ''} — type a message and press Enter; /quit to leave\n`)
+  const group = peer == null ? (await client.groups()).find(g => g.group === contact || g.name === contact) : undefined
+  // Events name the conversation by the contact's alias or the group's name.
+  const name = peer?.name ?? group?.name ?? contact
+  const about = peer?.online === true ? ' (online)' : group != null ? ` (group, ${plural(group.members, 'member')})` : ''
+  process.stdout.write(`chat with ${name}${about} — type a message and press Enter; /quit to leave\n`)
   for (const m of history) process.stdout.write(formatMessage(m) + '\n')
 
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: `${name}> ` })
+  // Take lines from now on: piped input can arrive (and end) while we subscribe below.
+  const lines = rl[Symbol.asyncIterator]()
   const above = (line: string): void => {
     clearLine(process.stdout, 0)
     cursorTo(process.stdout, 0)
@@ -27,8 +32,8 @@ export async function runChat (client: KithClient, contact: string): Promise<voi
   }, () => { above('the node stopped'); rl.close() })
 
   rl.prompt()
-  for await (const line of rl) {
-    const text = line.trim()
+  for (let next = await lines.next(); next.done !== true; next = await lines.next()) {
+    const text = next.value.trim()
     if (text === '/quit') break
     if (text.length > 0) {
       try {

@@ -12,7 +12,7 @@ import { resolveHome } from '@kith/core'
 import { runChat } from './chat.js'
 import { runDaemon } from './start.js'
 import { passphraseForInit } from './passphrase.js'
-import { formatMessage, historyItem, printJson } from './output.js'
+import { formatMessage, historyItem, plural, printJson } from './output.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -118,7 +118,7 @@ export function buildProgram (): Command {
       }
     })
 
-  const group = program.command('group').description('create groups and add contacts to them')
+  const group = program.command('group').description('create groups, add and remove members, leave')
   group.command('create')
     .description('create a group with you as its admin')
     .argument('<name>', 'the group name')
@@ -136,7 +136,36 @@ export function buildProgram (): Command {
     .action(async (groupName: string, contact: string, opts) => {
       const view = await (await client()).addToGroup(groupName, contact)
       if (opts.json === true) printJson(view)
-      else process.stdout.write(`${view.name}: ${view.members} members\n`)
+      else process.stdout.write(`${view.name}: ${plural(view.members, 'member')}\n`)
+    })
+  group.command('remove')
+    .description('remove a member from a group (admins only); it reads nothing sent afterwards')
+    .argument('<group>', 'group id or name')
+    .argument('<contact>', 'contact name or peer id')
+    .option('--json', 'print JSON')
+    .action(async (groupName: string, contact: string, opts) => {
+      const view = await (await client()).removeFromGroup(groupName, contact)
+      if (opts.json === true) printJson(view)
+      else process.stdout.write(`${view.name}: ${plural(view.members, 'member')}\n`)
+    })
+  group.command('promote')
+    .description('make a member an admin (admins only)')
+    .argument('<group>', 'group id or name')
+    .argument('<contact>', 'contact name or peer id')
+    .option('--json', 'print JSON')
+    .action(async (groupName: string, contact: string, opts) => {
+      const view = await (await client()).promoteInGroup(groupName, contact)
+      if (opts.json === true) printJson(view)
+      else process.stdout.write(`${contact} is now an admin of ${view.name}\n`)
+    })
+  group.command('leave')
+    .description('leave a group (an admin commits it when one is online; you keep the history)')
+    .argument('<group>', 'group id or name')
+    .option('--json', 'print JSON')
+    .action(async (groupName: string, opts) => {
+      const view = await (await client()).leaveGroup(groupName)
+      if (opts.json === true) printJson(view)
+      else process.stdout.write(view.state === 'left' ? `you left ${view.name}\n` : `leaving ${view.name}: waiting for an admin to confirm\n`)
     })
 
   program.command('groups')
@@ -146,7 +175,7 @@ export function buildProgram (): Command {
       const groups = await (await client()).groups()
       if (opts.json === true) { printJson(groups); return }
       if (groups.length === 0) process.stdout.write('no groups yet: kith group create NAME\n')
-      for (const g of groups) process.stdout.write(`${g.name}  ${g.group}  ${g.members} members${g.admin ? ' (admin)' : ''}\n`)
+      for (const g of groups) process.stdout.write(`${g.name}  ${g.group}  ${plural(g.members, 'member')}${g.admin ? ' (admin)' : ''}${g.state !== 'member' ? ` (${g.state})` : ''}\n`)
     })
 
   program.command('verify')
@@ -197,8 +226,8 @@ export function buildProgram (): Command {
     })
 
   program.command('chat')
-    .description('chat with a contact in the terminal')
-    .argument('<contact>', 'contact name or peer id')
+    .description('chat with a contact or in a group, in the terminal')
+    .argument('<contact>', 'contact name or peer id, or group id or name')
     .action(async (contact: string) => { await runChat(await client(), contact) })
 
   return program

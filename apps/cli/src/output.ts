@@ -23,3 +23,8 @@ const STATUS_MARK: Record<string, string> = {
 export function historyItem (m: MessageView): Record<string, unknown> {
   return { id: m.id, from: m.from, text: m.text, ts: m.ts, status: m.status, fromName: m.fromName, seq: m.seq }
 }
+
+/** `1 member`, `3 members`. */
+export function plural (n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}

@@ -15,7 +15,9 @@ const MAX_BODY_BYTES = LIMITS.maxTextBytes * 2 + LIMITS.maxInviteChars
 const STATUS_BY_ERROR: Record<string, number> = {
   UnauthorizedError: 401,
   UnknownContactError: 404,
+  UnknownGroupError: 404,
   NotFoundError: 404,
+  GroupPermissionError: 403,
   ContactExistsError: 409,
   IdentityChangedError: 409,
   NoIdentityKnownError: 409,
@@ -80,6 +82,13 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
       const contact = await n.resolveContact(requireString(body, 'contact'))
       return await n.groups.add(pathParam(group), contact.peerId)
     }],
+    ['DELETE', /^\/v1\/groups\/([^/]+)\/members\/([^/]+)$/, async (n, _body, _query, [group, contact]) => {
+      return await n.groups.remove(pathParam(group), (await n.resolveContact(pathParam(contact))).peerId)
+    }],
+    ['POST', /^\/v1\/groups\/([^/]+)\/admins$/, async (n, body, _query, [group]) => {
+      return await n.groups.promote(pathParam(group), (await n.resolveContact(requireString(body, 'contact'))).peerId)
+    }],
+    ['POST', /^\/v1\/groups\/([^/]+)\/leave$/, async (n, _body, _query, [group]) => await n.groups.leave(pathParam(group))],
     ['POST', /^\/v1\/shutdown$/, async () => { setImmediate(() => options.onShutdown?.()); return { stopping: true } }]
   ]
 

@@ -10,7 +10,8 @@ import type { PeerId, Stream } from '@libp2p/interface'
  * between two members over a Noise-authenticated stream:
  *
  * 1. hello: the requester names the group and its epoch; the responder serves only a device
- *    that is a member of its current group;
+ *    that is a member of its current group (a former member gets the commits up to its
+ *    removal, then the stream ends);
  * 2. commits: the responder sends its chosen chain's commits since that epoch, which the
  *    requester applies by the usual rules;
  * 3. recon: range-based set reconciliation of the two histories' (time, id) sets, whose cost
@@ -53,6 +54,10 @@ export async function catchUp (stream: Stream, replica: GroupReplica): Promise<C
       if (!(err instanceof InvalidGroupMessageError)) throw err // a malformed one: the rules judge the rest
     }
   }
+  if (replica.removed) {
+    await stream.close()
+    return { commits: commits.parts.length, fetched: 0, pushed: 0 }
+  }
 
   const reconciler = new Reconciler(storageOf(replica))
   const need: Uint8Array[] = []
@@ -87,7 +92,9 @@ export async function serveCatchUp (stream: Stream, remote: PeerId, find: (group
     const replica = find(Buffer.from(hello.group).toString('hex'))
     const members = new Set(replica?.head.members().map(m => m.device) ?? [])
     if (replica == null || replica.removed || !members.has(remote.toString())) {
-      await frames.write({ kind: REFUSED })
+      // A former member gets the commits up to its removal, so it learns it is out; nothing else.
+      const removal = replica?.removed === false ? replica.commitsUntilRemoved(BigInt(hello.epoch), remote.toString()) : []
+      await frames.write(removal.length > 0 ? { kind: COMMITS, parts: removal } : { kind: REFUSED })
       await stream.close()
       return []
     }

@@ -62,6 +62,8 @@ export interface GroupChannelEvents {
   'error': CustomEvent<unknown>
   /** A peer subscribed to the topic: a member back online, whom to ask for what we missed. */
   'peer': CustomEvent<PeerId>
+  /** The replica moved to another epoch or branch, or was removed: its state is worth saving. */
+  'change': CustomEvent
 }
 
 /** Counters of what the channel took in, refused, and failed to handle. */
@@ -87,7 +89,11 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
     for (const m of replica.history()) this.announced.add(m.id)
   }
 
+  private started = false
+
   start (): void {
+    if (this.started) return
+    this.started = true
     this.pubsub.topicValidators.set(this.topic, (_peer, message) => this.validate(message.data))
     this.pubsub.addEventListener('message', this.onMessage)
     this.pubsub.addEventListener('subscription-change', this.onSubscription)
@@ -95,6 +101,8 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
   }
 
   stop (): void {
+    if (!this.started) return
+    this.started = false
     this.pubsub.unsubscribe(this.topic)
     this.pubsub.removeEventListener('message', this.onMessage)
     this.pubsub.removeEventListener('subscription-change', this.onSubscription)
@@ -176,7 +184,15 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
 
   /** The replica handles one thing at a time, in order. */
   private async serially (fn: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(async () => { await fn(); this.announce() })
+    const run = this.queue.then(async () => {
+      const before = this.replica.position
+      try {
+        await fn()
+      } finally {
+        this.announce()
+        if (this.replica.position !== before) this.safeDispatchEvent('change')
+      }
+    })
     this.queue = run.catch(() => {})
     await run
   }

@@ -239,6 +239,12 @@ export class KithGroup {
   /** The proposal that renames the group (for a commit that batches it with others). */
   renameProposal (name: string): Proposal { return this.metaProposal({ ...this.meta(), name: checkGroupName(name) }) }
 
+  /** The proposal that makes a member's user an admin. */
+  promoteProposal (identity: string): Proposal {
+    const meta = this.meta()
+    return this.metaProposal({ ...meta, admins: meta.admins.includes(identity) ? meta.admins : [...meta.admins, identity] })
+  }
+
   private metaProposal (meta: GroupMeta): Proposal {
     const replacement = encodeGroupMeta(meta)
     const others = this.state.groupContext.extensions.filter(e => e.extensionType !== replacement.extensionType)

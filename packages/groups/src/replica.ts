@@ -20,6 +20,9 @@ export interface GroupMessage {
 /** Something this member wants done to the group; kept until the chosen chain shows it done. */
 export type Intent =
   | { kind: 'rename', name: string }
+  /** Make a member's user (identity fingerprint) an admin. */
+  | { kind: 'promote', who: string }
+  /** Remove a user (identity fingerprint) or one device (peer id). */
   | { kind: 'remove', who: string }
   | { kind: 'leave' }
 
@@ -97,6 +100,19 @@ export class GroupReplica {
   }
 
   /**
+   * For a device that was a member at `epoch` and is not one now: the commits from `epoch` up
+   * to the one that removed it (all it can read, and all it needs to learn it is out).
+   */
+  commitsUntilRemoved (epoch: bigint, device: string): Uint8Array[] {
+    if (!this.states.get(epoch)?.members().some(m => m.device === device)) return []
+    const commits = this.commitsSince(epoch)
+    for (let i = 0; i < commits.length; i++) {
+      if (!this.states.get(epoch + BigInt(i) + 1n)?.members().some(m => m.device === device)) return commits.slice(0, i + 1)
+    }
+    return []
+  }
+
+  /**
    * Apply a commit this member made outside its intents (adding members): as an admin's own
    * commit, by the same rules (it can still lose a race). Returns what to publish.
    */
@@ -126,13 +142,23 @@ export class GroupReplica {
     return [await this.encryptText(id, sent)]
   }
 
-  /** Ask for a change: admins commit it, other members ask the committer (leaving only). */
+  /**
+   * Ask for a change: admins commit it, other members ask the committer (leaving only). Asking
+   * to leave again sends the request again (for committers who were offline).
+   */
   async intend (intent: Intent): Promise<Uint8Array[]> {
     // A rename replaces one still waiting (a commit carries one).
     if (intent.kind === 'rename') this.intents = this.intents.filter(i => i.kind !== 'rename')
+    if (intent.kind === 'leave') {
+      this.leaveAskedIn = undefined
+      this.intents = this.intents.filter(i => i.kind !== 'leave')
+    }
     this.intents.push(intent)
     return await this.act()
   }
+
+  /** Where this replica stands (head epoch, the commit that made it, removed or not): changes with every commit applied. */
+  get position (): string { return `${this.headEpoch}/${this.origins.get(this.headEpoch) as string}/${this.removed}` }
 
   /**
    * Take in one message from the group: a commit, or content. Proposals are not used by Kith
@@ -294,9 +320,11 @@ export class GroupReplica {
   }
 
   /**
-   * Do what is ours to do at the head: ask to leave (once per state); as an admin, commit our
-   * intents when no commit for this epoch is known yet; as the first admin in committer order,
-   * commit the removal of members who asked to leave.
+   * Do what is ours to do at the head: ask to leave (once per state; the last admin first
+   * hands over to another member); as an admin, commit our intents and the removal of members
+   * who asked to leave, when no commit for this epoch is known yet. Every admin commits those
+   * removals: the fork-choice keeps the lowest-ranked admin's, so whichever admin is online
+   * does it (the failover), and everyone agrees which.
    */
   private async act (): Promise<Uint8Array[]> {
     if (this.removed) return []
@@ -306,40 +334,57 @@ export class GroupReplica {
     this.intents = this.intents.filter(i => !done(head, i))
     for (const device of this.leaving) if (!members.some(m => m.device === device)) this.leaving.delete(device)
     const rank = committerRank(head, own)
+    const committing = (this.known.get(this.headEpoch)?.size ?? 0) > 0
     if (this.intents.some(i => i.kind === 'leave')) {
-      // Admins would hand over first; not built yet, so an admin's leave waits.
+      const lastAdmin = rank != null && !members.some(m => m.leaf !== own && head.isAdmin(m.leaf))
+      if (lastAdmin) {
+        // No one would be left to commit: make another member an admin first.
+        const heir = members.find(m => m.leaf !== own)
+        if (heir == null || committing) return []
+        return await this.commitProposals(rank, [head.promoteProposal(heir.identity)])
+      }
       const here = `${this.headEpoch}/${this.origins.get(this.headEpoch) as string}`
-      if (rank != null || this.leaveAskedIn === here) return []
+      if (this.leaveAskedIn === here) return []
       this.leaveAskedIn = here
       return [await this.encrypt(LEAVE_REQUEST, randomBytes(ID_BYTES))]
     }
-    if (rank == null || (this.known.get(this.headEpoch)?.size ?? 0) > 0) return []
-    const requests = rank === 0 ? members.filter(m => this.leaving.has(m.device)).map(m => ({ proposalType: 'remove' as const, remove: { removed: m.leaf } })) : []
+    if (rank == null || committing) return []
+    const requests = members.filter(m => m.leaf !== own && this.leaving.has(m.device)).map(m => ({ proposalType: 'remove' as const, remove: { removed: m.leaf } }))
     let proposals = dedupeRemovals([...this.intents.flatMap(i => proposalsFor(head, i)), ...requests])
     if (proposals.length === 0) return []
-    // A rename goes in a commit of its own (see KithGroup.commit); removals go first.
+    // A change of name or admins goes in a commit of its own (see KithGroup.commit), one at a
+    // time; removals go first.
     const others = proposals.filter(p => p.proposalType !== 'group_context_extensions')
-    if (others.length > 0) proposals = others
+    proposals = others.length > 0 ? others : proposals.slice(0, 1)
+    return await this.commitProposals(rank, proposals)
+  }
+
+  /** Commit at the head and settle on it. */
+  private async commitProposals (rank: number, proposals: Proposal[]): Promise<Uint8Array[]> {
+    const head = this.head
     // MLS committers never process their own commit: its outcome is the state it made.
     const { group, commit } = await head.commit(proposals)
     const id = commitId(commit)
     this.known.set(this.headEpoch, new Map([[id, commit]]))
-    this.outcomes.set(`${this.origins.get(this.headEpoch) as string}/${id}`, { rank, processed: { kind: 'commit', group, committer: head.member(own) as GroupMember } })
+    this.outcomes.set(`${this.origins.get(this.headEpoch) as string}/${id}`, { rank, processed: { kind: 'commit', group, committer: head.member(head.ownLeaf) as GroupMember } })
     return [commit, ...await this.settle()]
   }
 }
 
 function done (group: KithGroup, intent: Intent): boolean {
   if (intent.kind === 'rename') return group.meta().name === intent.name
+  if (intent.kind === 'promote') return group.meta().admins.includes(intent.who) || !group.members().some(m => m.identity === intent.who)
   if (intent.kind === 'remove') return !group.members().some(m => m.device === intent.who || m.identity === intent.who)
   return false // done when the chain removes us, which stops the replica
 }
 
 function proposalsFor (group: KithGroup, intent: Intent): Proposal[] {
   if (intent.kind === 'remove') {
-    return group.members().filter(m => m.device === intent.who || m.identity === intent.who).map(m => ({ proposalType: 'remove' as const, remove: { removed: m.leaf } }))
+    // Never ourselves: a committer can't remove itself (we leave instead).
+    return group.members().filter(m => m.leaf !== group.ownLeaf && (m.device === intent.who || m.identity === intent.who)).map(m => ({ proposalType: 'remove' as const, remove: { removed: m.leaf } }))
   }
   if (intent.kind === 'rename') return [group.renameProposal(intent.name)]
+  if (intent.kind === 'promote') return [group.promoteProposal(intent.who)]
   return []
 }
 

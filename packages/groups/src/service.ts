@@ -5,7 +5,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { SYNC_PROTOCOL, catchUp, serveCatchUp } from './catch-up.js'
 import { GroupChannel } from './channel.js'
-import { KithGroup, decodeKeyPackage, encodeKeyPackage, InvalidGroupMessageError } from './group.js'
+import { GroupPermissionError, KithGroup, decodeKeyPackage, encodeKeyPackage, InvalidGroupMessageError } from './group.js'
 import { checkGroupName } from './group-meta.js'
 import { deviceKeyPackage } from './mls.js'
 import { GroupInvite } from './proto/group.js'
@@ -28,8 +28,15 @@ const KEY_PACKAGES = 'mls/key-package/'
 /** No group has that id or name. */
 export class UnknownGroupError extends KithError { static override name = 'UnknownGroupError' }
 
+/**
+ * Where this device stands in a group: a member; `leaving` (asked to leave, waiting for an
+ * admin to commit it); `left`; or `removed` by an admin. Those who left or were removed keep
+ * the history up to then, and get nothing after.
+ */
+export type GroupState = 'member' | 'leaving' | 'left' | 'removed'
+
 /** A group as `kith groups` shows it. */
-export interface GroupView { group: string, name: string, members: number, epoch: number, admin: boolean }
+export interface GroupView { group: string, name: string, members: number, epoch: number, admin: boolean, state: GroupState }
 
 /** What the group service needs of the node around it. */
 export interface GroupServiceInit {
@@ -50,8 +57,8 @@ export interface GroupServiceEvents {
   'group:message': CustomEvent<MessageRecord>
 }
 
-interface Entry { channel: GroupChannel, topicSecret: Uint8Array }
-interface StoredGroup { name: string, topicSecret: Uint8Array, state: Uint8Array }
+interface Entry { channel: GroupChannel, topicSecret: Uint8Array, leaving: boolean, removed: boolean }
+interface StoredGroup { name: string, topicSecret: Uint8Array, state: Uint8Array, leaving?: boolean, removed?: boolean }
 
 /**
  * The groups this device is in: each a replica on its gossipsub channel, stored (state sealed
@@ -67,7 +74,7 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
 
   async start (): Promise<void> {
     for (const [name, stored] of await this.init.store.listSecrets<StoredGroup>(GROUPS)) {
-      this.open(name.slice(GROUPS.length), KithGroup.fromBytes(stored.state), stored.topicSecret)
+      this.open(name.slice(GROUPS.length), KithGroup.fromBytes(stored.state), stored)
     }
     await this.init.handle(KEY_PACKAGE_PROTOCOL, (stream, connection) => { void this.serveKeyPackage(stream, connection) })
     await this.init.handle(GROUP_INVITE_PROTOCOL, (stream, connection) => { void this.serveInvite(stream, connection) })
@@ -86,9 +93,9 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   async create (name: string): Promise<GroupView> {
     const own = await deviceKeyPackage(this.init.deviceKey, this.init.certificate)
     const group = await KithGroup.create(checkGroupName(name), own.publicPackage, own.privatePackage)
-    const topicSecret = randomBytes(32)
-    await this.save(group, topicSecret, [])
-    this.open(group.id, group, topicSecret)
+    const stored = { topicSecret: randomBytes(32) }
+    await this.save(group, stored, [])
+    this.open(group.id, group, stored)
     return this.view(group.id)
   }
 
@@ -119,6 +126,7 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     const id = this.resolve(idOrName)
     if (!await this.init.isContact(contactPeerId)) throw new UnknownContactError(`${contactPeerId} is not a contact`)
     const contact = peerIdFromString(contactPeerId)
+    this.requireAdmin(id, 'add members')
     if (this.entry(id).channel.replica.head.members().some(m => m.device === contactPeerId)) return this.view(id)
     const { keyPackage, keyPackageId } = await this.fetchKeyPackage(contact)
     const entry = this.entry(id)
@@ -126,9 +134,58 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
       const { group, commit, welcome } = await entry.channel.replica.head.add([keyPackage])
       // The new state first, then the commit for the others, then the Welcome for the new member.
       await entry.channel.adopt(group, [commit])
-      await this.save(group, entry.topicSecret, [])
+      await this.save(group, entry, [])
       await this.invite(contact, { name: group.meta().name, topicSecret: entry.topicSecret, welcome, keyPackageId })
     })
+    return this.view(id)
+  }
+
+  /**
+   * Remove a member (every device of its user). Admins only; committed at once, or as soon as
+   * a commit racing for this epoch is settled.
+   *
+   * @throws {GroupPermissionError} when we are no admin, or the contact is no member
+   */
+  async remove (idOrName: string, contactPeerId: string): Promise<GroupView> {
+    const id = this.resolve(idOrName)
+    const who = this.memberIdentity(id, contactPeerId)
+    this.requireAdmin(id, 'remove members')
+    await this.serially(id, async () => { await this.entry(id).channel.intend({ kind: 'remove', who }) })
+    await this.persist(id, [])
+    return this.view(id)
+  }
+
+  /**
+   * Make a member's user an admin. Admins only.
+   *
+   * @throws {GroupPermissionError} when we are no admin, or the contact is no member
+   */
+  async promote (idOrName: string, contactPeerId: string): Promise<GroupView> {
+    const id = this.resolve(idOrName)
+    const who = this.memberIdentity(id, contactPeerId)
+    this.requireAdmin(id, 'promote members')
+    await this.serially(id, async () => { await this.entry(id).channel.intend({ kind: 'promote', who }) })
+    await this.persist(id, [])
+    return this.view(id)
+  }
+
+  /**
+   * Leave a group: ask its admins to remove this device (the last admin first hands over to
+   * another member). The request is kept and asked again whenever a member comes online,
+   * until an admin commits it; the group then shows as `left`.
+   */
+  async leave (idOrName: string): Promise<GroupView> {
+    const id = this.resolve(idOrName)
+    const entry = this.entry(id)
+    if (entry.removed || entry.leaving) return this.view(id)
+    entry.leaving = true
+    await this.persist(id, [])
+    if (entry.channel.replica.head.members().length === 1) {
+      // Nobody else is in it: nothing to commit.
+      entry.channel.stop()
+      return this.view(id)
+    }
+    await this.serially(id, async () => { await entry.channel.intend({ kind: 'leave' }) })
     return this.view(id)
   }
 
@@ -138,6 +195,8 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     if (Buffer.byteLength(text) > LIMITS.maxTextBytes) throw new MessageTooLargeError(`message is longer than ${LIMITS.maxTextBytes} bytes`)
     const id = this.resolve(idOrName)
     const entry = this.entry(id)
+    const state = this.state(entry)
+    if (state === 'left' || state === 'removed') throw new GroupPermissionError(`you ${state === 'left' ? 'left' : 'were removed from'} this group`)
     const before = new Set(entry.channel.replica.history().map(m => m.id))
     await this.serially(id, async () => await entry.channel.send(text))
     const sent = entry.channel.replica.history().find(m => !before.has(m.id) && m.sender === this.init.peerId.toString())
@@ -154,39 +213,56 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     await this.persist(id, entry.channel.replica.history())
   }
 
-  private open (id: string, group: KithGroup, topicSecret: Uint8Array): void {
-    const channel = new GroupChannel(this.init.pubsub, new GroupReplica(group), topicSecret)
+  private open (id: string, group: KithGroup, stored: { topicSecret: Uint8Array, leaving?: boolean, removed?: boolean }): void {
+    const channel = new GroupChannel(this.init.pubsub, new GroupReplica(group), stored.topicSecret)
+    const entry: Entry = { channel, topicSecret: stored.topicSecret, leaving: stored.leaving === true, removed: stored.removed === true }
+    this.groups.set(id, entry)
+    // Once out of a group (left or removed), a device stays out: it no longer listens.
+    if (entry.removed || (entry.leaving && group.members().length === 1)) return
     channel.addEventListener('message', (evt) => { void this.persist(id, [evt.detail]).catch(() => {}) })
+    channel.addEventListener('change', () => {
+      if (channel.replica.removed) {
+        entry.removed = true
+        channel.stop()
+      }
+      void this.persist(id, []).catch(() => {})
+    })
     // A member on the topic again (or for the first time since we started): ask it for what we
-    // missed meanwhile. Gossip does not replay; it refuses us if it is no member.
+    // missed meanwhile (gossip does not replay), and ask again to leave if we are leaving.
     channel.addEventListener('peer', (evt) => {
-      if (channel.replica.head.members().some(m => m.device === evt.detail.toString())) void this.catchUp(id, evt.detail).catch(() => {})
+      if (!channel.replica.head.members().some(m => m.device === evt.detail.toString())) return
+      void this.catchUp(id, evt.detail).catch(() => {})
+      if (entry.leaving) void this.serially(id, async () => { await channel.intend({ kind: 'leave' }) }).catch(() => {})
     })
     channel.start()
-    this.groups.set(id, { channel, topicSecret })
   }
 
-  /** Store the group's head state with these texts (the new ones), in one batch; announce them. */
+  /**
+   * Store the group's head state with these texts (the new ones), in one batch; announce them.
+   * One save per group at a time, so a later state is never overwritten by an earlier one.
+   */
   private async persist (id: string, messages: GroupMessage[]): Promise<MessageRecord[]> {
     const entry = this.groups.get(id)
     if (entry == null) return []
-    const claim = await this.init.store.claim(messages.map(m => m.id))
-    try {
-      const records = await this.init.store.appendClaimed(messages.map(m => this.newRecord(id, m)), claim, [this.stateOp(entry.channel.replica.head, entry.topicSecret)])
-      const stored = records.filter((r): r is MessageRecord => r != null)
-      for (const record of stored) this.safeDispatchEvent('group:message', { detail: record })
-      return stored
-    } finally {
-      claim.release()
-    }
+    return await this.serially(`save/${id}`, async () => {
+      const claim = await this.init.store.claim(messages.map(m => m.id))
+      try {
+        const records = await this.init.store.appendClaimed(messages.map(m => this.newRecord(id, m)), claim, [this.stateOp(entry.channel.replica.head, entry)])
+        const stored = records.filter((r): r is MessageRecord => r != null)
+        for (const record of stored) this.safeDispatchEvent('group:message', { detail: record })
+        return stored
+      } finally {
+        claim.release()
+      }
+    })
   }
 
-  private async save (group: KithGroup, topicSecret: Uint8Array, ops: StoreOp[]): Promise<void> {
-    await this.init.store.commit([this.stateOp(group, topicSecret), ...ops])
+  private async save (group: KithGroup, stored: { topicSecret: Uint8Array }, ops: StoreOp[]): Promise<void> {
+    await this.init.store.commit([this.stateOp(group, stored), ...ops])
   }
 
-  private stateOp (group: KithGroup, topicSecret: Uint8Array): StoreOp {
-    return this.init.store.putLatestSecret(`${GROUPS}${group.id}`, { name: group.meta().name, topicSecret, state: group.toBytes() } satisfies StoredGroup)
+  private stateOp (group: KithGroup, { topicSecret, leaving, removed }: { topicSecret: Uint8Array, leaving?: boolean, removed?: boolean }): StoreOp {
+    return this.init.store.putLatestSecret(`${GROUPS}${group.id}`, { name: group.meta().name, topicSecret, state: group.toBytes(), leaving: leaving === true, removed: removed === true } satisfies StoredGroup)
   }
 
   private newRecord (id: string, m: GroupMessage): { id: string, conversation: string, from: string, text: string, ts: number, status: MessageRecord['status'] } {
@@ -199,8 +275,30 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   }
 
   private view (id: string): GroupView {
-    const head = this.entry(id).channel.replica.head
-    return { group: id, name: head.meta().name, members: head.members().length, epoch: Number(head.epoch), admin: head.isAdmin(head.ownLeaf) }
+    const entry = this.entry(id)
+    const head = entry.channel.replica.head
+    const state = this.state(entry)
+    return { group: id, name: head.meta().name, members: head.members().length, epoch: Number(head.epoch), admin: state !== 'left' && state !== 'removed' && head.isAdmin(head.ownLeaf), state }
+  }
+
+  private state (entry: Entry): GroupState {
+    if (entry.removed || entry.channel.replica.removed) return entry.leaving ? 'left' : 'removed'
+    if (entry.leaving) return entry.channel.replica.head.members().length === 1 ? 'left' : 'leaving'
+    return 'member'
+  }
+
+  /** The identity of the user whose device `peerId` is in the group. @throws {GroupPermissionError} */
+  private memberIdentity (id: string, peerId: string): string {
+    const member = this.entry(id).channel.replica.head.members().find(m => m.device === peerId)
+    if (member == null) throw new GroupPermissionError('that contact is not a member of this group')
+    return member.identity
+  }
+
+  private requireAdmin (id: string, action: string): void {
+    const entry = this.entry(id)
+    const head = entry.channel.replica.head
+    const state = this.state(entry)
+    if (state === 'left' || state === 'removed' || !head.isAdmin(head.ownLeaf)) throw new GroupPermissionError(`only admins may ${action}`)
   }
 
   private entry (id: string): Entry {
@@ -256,9 +354,12 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
       const stored = await this.init.store.getSecret<{ publicPackage: Uint8Array, privatePackage: any }>(key)
       if (stored == null) throw new InvalidGroupMessageError('the Welcome names no key package of ours')
       const group = await KithGroup.join(invite.welcome, decodeKeyPackage(stored.publicPackage), stored.privatePackage)
-      if (!this.groups.has(group.id)) {
-        await this.save(group, invite.topicSecret, [this.init.store.delSecret(key)])
-        this.open(group.id, group, invite.topicSecret)
+      // New to us, or one we had left or been removed from: added (back) now.
+      const known = this.groups.get(group.id)
+      if (known == null || known.removed || (known.leaving && this.state(known) === 'left')) {
+        known?.channel.stop()
+        await this.save(group, invite, [this.init.store.delSecret(key)])
+        this.open(group.id, group, invite)
       }
       await lp.write(Uint8Array.of(1))
       await stream.close()

@@ -7,7 +7,7 @@ import { GroupReplica } from '../src/replica.js'
 
 /**
  * A simulation of Kith's group ordering (docs/groups.md) with real MLS: members act at random
- * (texts, renames, a removal, a member leaving) while the network shuffles, delays, duplicates
+ * (texts, renames, promotions, a removal, a member or an admin leaving) while the network shuffles, delays, duplicates
  * and partitions their messages; at the end (network healed, everything delivered) every
  * member must hold the same chain, the same group and the same history. Actions and delivery
  * follow the seed; keys are fresh each run, so commit ids, and with them which of two racing
@@ -86,9 +86,13 @@ async function simulate (seed: number, actions: number): Promise<{ members: Memb
       removedOne = true
       broadcast(actor, await actor.replica.intend({ kind: 'remove', who: members[3]!.device }))
     } else if (roll < 0.82 && !leftOne) {
+      // An admin (who asks another admin to commit it) or a member leaves.
       leftOne = true
-      broadcast(members[2]!, await members[2]!.replica.intend({ kind: 'leave' }))
-    } else if (roll < 0.87) {
+      const leaver = pick(members.slice(0, 3).filter(m => !m.replica.removed))
+      broadcast(leaver, await leaver.replica.intend({ kind: 'leave' }))
+    } else if (roll < 0.85) {
+      broadcast(actor, await actor.replica.intend({ kind: 'promote', who: pick(members).identity })) // ignored unless an admin
+    } else if (roll < 0.9) {
       // Split the members in two at random, or heal the split.
       partitioned = !partitioned
       for (const m of members) m.side = random() < 0.5 ? 1 : 0
