@@ -28,6 +28,8 @@ describe('durability (TCP, LevelDB)', () => {
     let bob = await tcpNode('bob', bobKey, dir.path)
     const [alicePort, bobPort] = [portOf(alice), portOf(bob)]
     await befriend(alice, bob)
+    // Each hands the other a key package for groups when they become contacts: let those land.
+    await eventually(() => alice.status().pending === 0 && bob.status().pending === 0, 20_000, 'key packages to be exchanged')
 
     await bob.stop()
     const sent = []

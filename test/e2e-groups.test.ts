@@ -9,7 +9,7 @@ describe('kith groups end to end (separate processes, real TCP, real LevelDB)', 
   const homes: Record<string, string> = {}
   const daemons: Record<string, Daemon> = {}
   const peerIds: Record<string, string> = {}
-  const names = ['alice', 'bob', 'carol'] as const
+  const names = ['alice', 'bob', 'carol', 'dave'] as const
 
   beforeAll(async () => {
     dir = await tempDir('kith-e2e-groups-')
@@ -26,7 +26,7 @@ describe('kith groups end to end (separate processes, real TCP, real LevelDB)', 
   const texts = async (who: string): Promise<string[]> => (await kithJson(homes[who]!, ['history', 'Book club', '--limit', '100'])).map((m: { text: string }) => m.text).sort()
 
   it('alice creates a group, adds two contacts; everyone reads everyone', async () => {
-    for (const name of names) {
+    for (const name of ['alice', 'bob', 'carol']) {
       peerIds[name] = (await kithJson(homes[name]!, ['init', '--name', name])).peerId
       await daemons[name]!.start()
     }
@@ -53,8 +53,8 @@ describe('kith groups end to end (separate processes, real TCP, real LevelDB)', 
     await kithJson(homes.bob!, ['send', 'Book club', 'hi from bob'])
     await kithJson(homes.carol!, ['send', 'Book club', 'and carol'])
     const all = ['and carol', 'hello club', 'hi from bob']
-    for (const name of names) await eventually(async () => (await texts(name)).length === 3, 20_000, `${name} to read all three`)
-    for (const name of names) expect(await texts(name)).toEqual(all)
+    for (const name of ['alice', 'bob', 'carol']) await eventually(async () => (await texts(name)).length === 3, 20_000, `${name} to read all three`)
+    for (const name of ['alice', 'bob', 'carol']) expect(await texts(name)).toEqual(all)
 
     const atCarol = await kithJson(homes.carol!, ['history', 'Book club'])
     expect(atCarol.find((m: { text: string }) => m.text === 'hi from bob')).toMatchObject({ from: peerIds.bob, fromName: peerIds.bob, status: 'received' })
@@ -112,6 +112,26 @@ describe('kith groups end to end (separate processes, real TCP, real LevelDB)', 
     expect(await daemons.bob!.stop()).toBe(0)
     await daemons.bob!.start()
     expect((await kithJson(homes.bob!, ['groups']))[0]).toMatchObject({ state: 'left' })
+  })
+
+  it('adds a contact who is offline: back online, it joins and reads what was said since, nothing from before', async () => {
+    peerIds.dave = (await kithJson(homes.dave!, ['init', '--name', 'dave'])).peerId
+    await daemons.dave!.start()
+    const { code } = await kithJson(homes.alice!, ['invite'])
+    await kithJson(homes.dave!, ['accept', code, '--name', 'alice'])
+    // Dave's key package travels to alice with his introduction, over the E2EE channel.
+    await eventually(async () => (await kithJson(homes.alice!, ['contacts'])).some((c: { name: string }) => c.name === 'dave') && (await kithJson(homes.dave!, ['status'])).pending === 0, 20_000, 'alice to hold dave as a contact and dave to have nothing pending')
+    expect(await daemons.dave!.stop()).toBe(0)
+
+    await kithJson(homes.alice!, ['send', 'Book club', 'before dave'])
+    expect(await kithJson(homes.alice!, ['group', 'add', 'Book club', 'dave'])).toMatchObject({ members: 2 })
+    await kithJson(homes.alice!, ['send', 'Book club', 'for dave, sent while he was away'])
+    await daemons.dave!.start()
+    await eventually(async () => (await kithJson(homes.dave!, ['groups']))[0]?.state === 'member', 30_000, 'dave to join')
+    await eventually(async () => (await texts('dave')).includes('for dave, sent while he was away'), 30_000, 'dave to catch up')
+    expect(await texts('dave')).toEqual(['for dave, sent while he was away'])
+    await kithJson(homes.dave!, ['send', 'Book club', 'thanks, alice'])
+    await eventually(async () => (await texts('alice')).includes('thanks, alice'), 20_000, 'alice to read dave')
   })
 
   it('refuses unknown groups and bad input by name', async () => {

@@ -18,6 +18,7 @@ const STATUS_BY_ERROR: Record<string, number> = {
   UnknownGroupError: 404,
   NotFoundError: 404,
   GroupPermissionError: 403,
+  NoKeyPackageError: 409,
   ContactExistsError: 409,
   IdentityChangedError: 409,
   NoIdentityKnownError: 409,

@@ -19,7 +19,11 @@ export const LIMITS = {
   /** Largest message text, in UTF-8 bytes. */
   maxTextBytes: 16 * 1024,
   /** Largest frame on /kith/dm/1.0.0 (an Envelope or an Ack), checked before decoding. */
-  maxFrameBytes: 64 * 1024,
+  maxFrameBytes: 256 * 1024,
+  /** Largest control payload (a group Welcome carries the group's tree: about 600 members fit). */
+  maxControlBytes: 192 * 1024,
+  /** Longest control topic, in bytes. */
+  maxControlTopicBytes: 64,
   /** Longest invite code, in characters. */
   maxInviteChars: 8 * 1024,
   /** Longest display name or contact alias, in UTF-8 bytes. */

@@ -9,13 +9,13 @@ import type { PeerId, Stream } from '@libp2p/interface'
  * Catch-up for a member that was away (docs/groups.md, "Catching up"), on `/kith/sync/1.0.0`
  * between two members over a Noise-authenticated stream:
  *
- * 1. hello: the requester names the group and its epoch; the responder serves only a device
+ * 1. hello: the requester names the group, its epoch and the epoch it joined at; the responder serves only a device
  *    that is a member of its current group (a former member gets the commits up to its
  *    removal, then the stream ends);
  * 2. commits: the responder sends its chosen chain's commits since that epoch, which the
  *    requester applies by the usual rules;
- * 3. recon: range-based set reconciliation of the two histories' (time, id) sets, whose cost
- *    grows with their difference;
+ * 3. recon: range-based set reconciliation of the two histories' (time, id) sets (the
+ *    responder's from the requester's join on), whose cost grows with their difference;
  * 4. want / records: the requester fetches what it lacks and hands over what the responder
  *    lacks.
  */
@@ -45,7 +45,7 @@ export class CatchUpError extends InvalidGroupMessageError { static override nam
 /** Ask `peer`'s member (on `stream`) for what `replica` missed, and hand over what it lacks. */
 export async function catchUp (stream: Stream, replica: GroupReplica): Promise<CatchUpResult> {
   const frames = framesOf(stream)
-  await frames.write({ kind: HELLO, group: Buffer.from(replica.head.id, 'hex'), epoch: Number(replica.head.epoch) })
+  await frames.write({ kind: HELLO, group: Buffer.from(replica.head.id, 'hex'), epoch: Number(replica.head.epoch), joined: Number(replica.joined) })
   const commits = await frames.read(COMMITS)
   for (const commit of commits.parts.slice(0, MAX_ROUNDS * 8)) {
     try {
@@ -59,7 +59,7 @@ export async function catchUp (stream: Stream, replica: GroupReplica): Promise<C
     return { commits: commits.parts.length, fetched: 0, pushed: 0 }
   }
 
-  const reconciler = new Reconciler(storageOf(replica))
+  const reconciler = new Reconciler(storageOf(replica.history()))
   const need: Uint8Array[] = []
   const have: Uint8Array[] = []
   let message: Uint8Array | undefined = reconciler.initiate()
@@ -73,7 +73,7 @@ export async function catchUp (stream: Stream, replica: GroupReplica): Promise<C
   }
   await frames.write({ kind: WANT, parts: need.slice(0, MAX_RECORDS) })
   const members = new Set(replica.head.members().map(m => m.device))
-  const fetched = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, members))
+  const fetched = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, members, replica.joined))
   const mine = new Map(replica.history().map(m => [m.id, m]))
   const pushed = have.map(id => mine.get(Buffer.from(id).toString('hex'))).filter(m => m != null).slice(0, MAX_RECORDS)
   await frames.write({ kind: RECORDS, parts: pushed.map(encodeRecord) })
@@ -83,23 +83,28 @@ export async function catchUp (stream: Stream, replica: GroupReplica): Promise<C
 
 /**
  * Serve a catch-up to `remote`, for the group `find` returns (if we are in it and `remote`'s
- * device is a member). Returns the texts the requester handed over that were new to us.
+ * device is a member). Returns the group (id, hex) and the texts the requester handed over
+ * that were new to us.
  */
-export async function serveCatchUp (stream: Stream, remote: PeerId, find: (groupId: string) => GroupReplica | undefined): Promise<GroupMessage[]> {
+export async function serveCatchUp (stream: Stream, remote: PeerId, find: (groupId: string) => GroupReplica | undefined): Promise<{ group: string, added: GroupMessage[] }> {
   const frames = framesOf(stream)
   try {
     const hello = await frames.read(HELLO)
-    const replica = find(Buffer.from(hello.group).toString('hex'))
+    const group = Buffer.from(hello.group).toString('hex')
+    const replica = find(group)
     const members = new Set(replica?.head.members().map(m => m.device) ?? [])
     if (replica == null || replica.removed || !members.has(remote.toString())) {
       // A former member gets the commits up to its removal, so it learns it is out; nothing else.
       const removal = replica?.removed === false ? replica.commitsUntilRemoved(BigInt(hello.epoch), remote.toString()) : []
       await frames.write(removal.length > 0 ? { kind: COMMITS, parts: removal } : { kind: REFUSED })
       await stream.close()
-      return []
+      return { group, added: [] }
     }
     await frames.write({ kind: COMMITS, parts: replica.commitsSince(BigInt(hello.epoch)) })
-    const reconciler = new Reconciler(storageOf(replica))
+    // Texts from before the requester joined are not its to read (a courtesy of honest members:
+    // MLS kept it from reading them when they were sent).
+    const visible = replica.history().filter(m => m.epoch >= BigInt(hello.joined))
+    const reconciler = new Reconciler(storageOf(visible))
     let frame = await frames.read()
     for (let round = 0; frame.kind === RECON; round++) {
       if (round >= MAX_ROUNDS) throw new CatchUpError('reconciliation did not finish')
@@ -108,12 +113,12 @@ export async function serveCatchUp (stream: Stream, remote: PeerId, find: (group
       frame = await frames.read()
     }
     if (frame.kind !== WANT) throw new CatchUpError('expected a want frame')
-    const mine = new Map(replica.history().map(m => [m.id, m]))
+    const mine = new Map(visible.map(m => [m.id, m]))
     const wanted = frame.parts.slice(0, MAX_RECORDS).map(id => mine.get(Buffer.from(id).toString('hex'))).filter(m => m != null)
     await frames.write({ kind: RECORDS, parts: wanted.map(encodeRecord) })
-    const added = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, members))
+    const added = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, members, replica.joined))
     await stream.close()
-    return added
+    return { group, added }
   } catch (err: any) {
     stream.abort(err)
     throw err
@@ -121,7 +126,7 @@ export async function serveCatchUp (stream: Stream, remote: PeerId, find: (group
 }
 
 /** A frame to send: parts of any byte arrays. */
-interface OutFrame { kind: number, group?: Uint8Array, epoch?: number, parts?: Uint8Array[] }
+interface OutFrame { kind: number, group?: Uint8Array, epoch?: number, joined?: number, parts?: Uint8Array[] }
 
 function framesOf (stream: Stream): { read: (kind?: number) => Promise<SyncFrame>, write: (frame: OutFrame) => Promise<void> } {
   const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
@@ -147,8 +152,8 @@ function only (parts: Uint8Array[]): Uint8Array {
   return parts[0] as Uint8Array
 }
 
-function storageOf (replica: GroupReplica): MemorySyncStorage {
-  return new MemorySyncStorage(replica.history().map(m => ({ ts: m.ts, id: Buffer.from(m.id, 'hex') })))
+function storageOf (messages: GroupMessage[]): MemorySyncStorage {
+  return new MemorySyncStorage(messages.map(m => ({ ts: m.ts, id: Buffer.from(m.id, 'hex') })))
 }
 
 function encodeRecord (m: GroupMessage): Uint8Array {
@@ -156,10 +161,11 @@ function encodeRecord (m: GroupMessage): Uint8Array {
 }
 
 /**
- * Texts handed over, checked: well-formed, of sane size, and from a device that is a member
- * now (a member vouches for the others' texts it hands over; see docs/groups.md).
+ * Texts handed over, checked: well-formed, of sane size, from a device that is a member now
+ * (a member vouches for the others' texts it hands over; see docs/groups.md), and from no
+ * earlier than the epoch we joined at (`joined`).
  */
-function decodeRecords (parts: Uint8Array[], members: Set<string>): GroupMessage[] {
+function decodeRecords (parts: Uint8Array[], members: Set<string>, joined: bigint): GroupMessage[] {
   const messages: GroupMessage[] = []
   for (const part of parts.slice(0, MAX_RECORDS)) {
     if (part.length > MAX_TEXT_BYTES + 256) continue
@@ -169,7 +175,7 @@ function decodeRecords (parts: Uint8Array[], members: Set<string>): GroupMessage
     } catch {
       continue
     }
-    if (record.id.length !== 16 || !members.has(record.sender) || !Number.isSafeInteger(record.ts) || record.ts < 0) continue
+    if (record.id.length !== 16 || !members.has(record.sender) || !Number.isSafeInteger(record.ts) || record.ts < 0 || BigInt(record.epoch) < joined) continue
     messages.push({ id: Buffer.from(record.id).toString('hex'), sender: record.sender, ts: record.ts, text: record.text, epoch: BigInt(record.epoch) })
   }
   return messages

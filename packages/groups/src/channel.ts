@@ -48,6 +48,7 @@ export interface GroupPubSub {
   subscribe(topic: string): void
   unsubscribe(topic: string): void
   publish(topic: string, data: Uint8Array): Promise<unknown>
+  getSubscribers(topic: string): PeerId[]
   addEventListener(type: 'message', listener: (evt: CustomEvent<{ topic: string, data: Uint8Array }>) => void): void
   removeEventListener(type: 'message', listener: (evt: CustomEvent<{ topic: string, data: Uint8Array }>) => void): void
   addEventListener(type: 'subscription-change', listener: (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>) => void): void
@@ -98,6 +99,8 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
     this.pubsub.addEventListener('message', this.onMessage)
     this.pubsub.addEventListener('subscription-change', this.onSubscription)
     this.pubsub.subscribe(this.topic)
+    // Peers already on the topic announced themselves before we listened.
+    for (const peer of this.pubsub.getSubscribers(this.topic)) this.safeDispatchEvent('peer', { detail: peer })
   }
 
   stop (): void {

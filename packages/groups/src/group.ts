@@ -290,6 +290,19 @@ export function decodeKeyPackage (bytes: Uint8Array): KeyPackage {
   return message.keyPackage
 }
 
+/**
+ * The device (peer id) a key package is for, from its credential, checked.
+ *
+ * @throws {InvalidGroupMessageError} when the credential is not a valid Kith device certificate for its key
+ */
+export function keyPackageDevice (keyPackage: KeyPackage): string {
+  try {
+    return credentialCertificate(keyPackage.leafNode.credential, keyPackage.leafNode.signaturePublicKey).device.toString()
+  } catch (err: any) {
+    throw new InvalidGroupMessageError(`the key package's credential is not valid: ${err?.message ?? err}`)
+  }
+}
+
 /** What the outside of a group message tells: its group (hex), its epoch, and whether it is a commit, a proposal or content. */
 export function peekMls (bytes: Uint8Array): { groupId: string, epoch: bigint, contentType: 'commit' | 'proposal' | 'application' } {
   const message = decodeMls(bytes)

@@ -72,7 +72,11 @@ export class GroupReplica {
   /** The commit that removed us, if the chosen chain has one (a better commit can still undo it). */
   private removal: { epoch: bigint, id: string } | undefined
 
-  constructor (group: KithGroup) {
+  /**
+   * @param joined - the epoch this member joined the group at (it was created or welcomed
+   * there): catch-up hands it no texts from before
+   */
+  constructor (group: KithGroup, readonly joined = group.epoch) {
     this.headEpoch = group.epoch
     this.states.set(group.epoch, group)
     this.origins.set(group.epoch, 'start')

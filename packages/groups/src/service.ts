@@ -5,7 +5,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { SYNC_PROTOCOL, catchUp, serveCatchUp } from './catch-up.js'
 import { GroupChannel } from './channel.js'
-import { GroupPermissionError, KithGroup, decodeKeyPackage, encodeKeyPackage, InvalidGroupMessageError } from './group.js'
+import { GroupPermissionError, KithGroup, decodeKeyPackage, encodeKeyPackage, InvalidGroupMessageError, keyPackageDevice } from './group.js'
 import { checkGroupName } from './group-meta.js'
 import { deviceKeyPackage } from './mls.js'
 import { GroupInvite } from './proto/group.js'
@@ -14,16 +14,27 @@ import type { GroupPubSub } from './channel.js'
 import type { GroupMessage } from './replica.js'
 import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import type { KithStore, MessageRecord, StoreOp } from '@kith/store'
+import type { KeyPackage } from 'ts-mls'
 
-/** Contacts fetch a fresh key package of this device here, to add it to a group. */
+/** A contact that is online fetches a fresh key package of this device here, when it holds none of ours. */
 export const KEY_PACKAGE_PROTOCOL = '/kith/keypackage/1.0.0'
-/** An admin hands a new member its Welcome and the group's topic secret here. */
-export const GROUP_INVITE_PROTOCOL = '/kith/group-invite/1.0.0'
+/** Control topic (over the 1:1 E2EE channel) on which a device hands each contact a key package of its own. */
+export const KEY_PACKAGE_TOPIC = 'groups/key-package'
+/** Control topic on which an admin hands a new member its Welcome and the group's topic secret. */
+export const INVITE_TOPIC = 'groups/invite'
 
-const MAX_FRAME_BYTES = 1024 * 1024
+const MAX_FRAME_BYTES = 64 * 1024
 const TIMEOUT_MS = 10_000
 const GROUPS = 'groups/'
+/** Our key packages' private parts, by init key (hex), until a Welcome uses one. */
 const KEY_PACKAGES = 'mls/key-package/'
+/** Which of our key packages (init key, hex) each contact holds. */
+const OFFERED = 'mls/offered/'
+/** The key package each contact gave us (to add it with, even while it is offline). */
+const HELD = 'mls/held/'
+
+/** We hold no key package of that contact and could not fetch one. */
+export class NoKeyPackageError extends KithError { static override name = 'NoKeyPackageError' }
 
 /** No group has that id or name. */
 export class UnknownGroupError extends KithError { static override name = 'UnknownGroupError' }
@@ -50,6 +61,11 @@ export interface GroupServiceInit {
   dial: (peer: PeerId, protocol: string) => Promise<Stream>
   /** Whether a peer (id string) is one of our contacts: only contacts get key packages and invites. */
   isContact: (peer: string) => Promise<boolean>
+  /** Our contacts' peer ids. */
+  contacts: () => Promise<string[]>
+  /** The 1:1 E2EE channel's durable control messages (see Messaging.sendControl). */
+  sendControl: (peer: string, topic: string, payload: Uint8Array, extra: StoreOp[]) => Promise<void>
+  handleControl: (topic: string, handler: (from: string, payload: Uint8Array) => Promise<{ ops: StoreOp[], after?: () => void }>) => void
 }
 
 export interface GroupServiceEvents {
@@ -57,8 +73,10 @@ export interface GroupServiceEvents {
   'group:message': CustomEvent<MessageRecord>
 }
 
-interface Entry { channel: GroupChannel, topicSecret: Uint8Array, leaving: boolean, removed: boolean }
-interface StoredGroup { name: string, topicSecret: Uint8Array, state: Uint8Array, leaving?: boolean, removed?: boolean }
+interface Entry { channel: GroupChannel, topicSecret: Uint8Array, joined: number, leaving: boolean, removed: boolean }
+/** A group as stored (sealed at rest). `joined`: the epoch we joined at (absent: 0). */
+interface StoredGroup { name: string, topicSecret: Uint8Array, state: Uint8Array, joined?: number, leaving?: boolean, removed?: boolean }
+type GroupSettings = Omit<StoredGroup, 'name' | 'state'>
 
 /**
  * The groups this device is in: each a replica on its gossipsub channel, stored (state sealed
@@ -70,31 +88,42 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   /** One change per group at a time, in order: a replica is not re-entrant. */
   private readonly queues = new Map<string, Promise<unknown>>()
 
-  constructor (private readonly init: GroupServiceInit) { super() }
+  /** Resolves once the stored groups are open: control messages that arrive before wait for it. */
+  private readonly ready = Promise.withResolvers<void>()
+
+  constructor (private readonly init: GroupServiceInit) {
+    super()
+    // Taken from the moment messaging runs, so a Welcome queued for us is never refused.
+    init.handleControl(KEY_PACKAGE_TOPIC, async (from, payload) => await this.takeKeyPackage(from, payload))
+    init.handleControl(INVITE_TOPIC, async (from, payload) => { await this.ready.promise; return await this.takeInvite(from, payload) })
+  }
 
   async start (): Promise<void> {
     for (const [name, stored] of await this.init.store.listSecrets<StoredGroup>(GROUPS)) {
       this.open(name.slice(GROUPS.length), KithGroup.fromBytes(stored.state), stored)
     }
     await this.init.handle(KEY_PACKAGE_PROTOCOL, (stream, connection) => { void this.serveKeyPackage(stream, connection) })
-    await this.init.handle(GROUP_INVITE_PROTOCOL, (stream, connection) => { void this.serveInvite(stream, connection) })
     await this.init.handle(SYNC_PROTOCOL, (stream, connection) => {
-      void serveCatchUp(stream, connection.remotePeer, id => this.groups.get(id)?.channel.replica).catch(() => {})
+      // Texts the requester handed over are stored like any others.
+      void serveCatchUp(stream, connection.remotePeer, id => this.groups.get(id)?.channel.replica)
+        .then(async ({ group, added }) => await this.persist(group, added)).catch(() => {})
     })
+    this.ready.resolve()
+    void this.offerKeyPackages().catch(() => {})
   }
 
   async stop (): Promise<void> {
     for (const { channel } of this.groups.values()) channel.stop()
     this.groups.clear()
-    for (const protocol of [KEY_PACKAGE_PROTOCOL, GROUP_INVITE_PROTOCOL, SYNC_PROTOCOL]) await this.init.unhandle(protocol)
+    for (const protocol of [KEY_PACKAGE_PROTOCOL, SYNC_PROTOCOL]) await this.init.unhandle(protocol)
   }
 
   /** Create a group with this device as its only member and admin. */
   async create (name: string): Promise<GroupView> {
     const own = await deviceKeyPackage(this.init.deviceKey, this.init.certificate)
     const group = await KithGroup.create(checkGroupName(name), own.publicPackage, own.privatePackage)
-    const stored = { topicSecret: randomBytes(32) }
-    await this.save(group, stored, [])
+    const stored = { topicSecret: randomBytes(32), joined: Number(group.epoch) }
+    await this.init.store.commit([this.stateOp(group, stored)])
     this.open(group.id, group, stored)
     return this.view(group.id)
   }
@@ -119,25 +148,47 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   }
 
   /**
-   * Add a contact's device: fetch a key package from it (it must be online), commit the add
-   * for the group, and hand it the Welcome.
+   * Add a contact's device, with the key package it gave us (or, when we hold none, one it
+   * hands over now, online): commit the add, and queue the Welcome for it over the 1:1 E2EE
+   * channel, so it joins when it is next online.
+   *
+   * @throws {NoKeyPackageError} when we hold no key package of the contact and it is offline
    */
   async add (idOrName: string, contactPeerId: string): Promise<GroupView> {
     const id = this.resolve(idOrName)
     if (!await this.init.isContact(contactPeerId)) throw new UnknownContactError(`${contactPeerId} is not a contact`)
-    const contact = peerIdFromString(contactPeerId)
     this.requireAdmin(id, 'add members')
     if (this.entry(id).channel.replica.head.members().some(m => m.device === contactPeerId)) return this.view(id)
-    const { keyPackage, keyPackageId } = await this.fetchKeyPackage(contact)
+    const held = await this.init.store.getSecret<Uint8Array>(`${HELD}${contactPeerId}`)
+    const keyPackage = held != null ? decodeKeyPackage(held) : await this.fetchKeyPackage(peerIdFromString(contactPeerId))
     const entry = this.entry(id)
     await this.serially(id, async () => {
       const { group, commit, welcome } = await entry.channel.replica.head.add([keyPackage])
-      // The new state first, then the commit for the others, then the Welcome for the new member.
       await entry.channel.adopt(group, [commit])
-      await this.save(group, entry, [])
-      await this.invite(contact, { name: group.meta().name, topicSecret: entry.topicSecret, welcome, keyPackageId })
+      // The group's new state, the Welcome queued for the new member, and its key package spent: one batch.
+      const invite = GroupInvite.encode({ name: group.meta().name, topicSecret: entry.topicSecret as Uint8Array<ArrayBuffer>, welcome: welcome as Uint8Array<ArrayBuffer>, keyPackageId: keyPackage.initKey as Uint8Array<ArrayBuffer> })
+      await this.init.sendControl(contactPeerId, INVITE_TOPIC, invite, [this.stateOp(group, entry), ...(held != null ? [this.init.store.delSecret(`${HELD}${contactPeerId}`)] : [])])
     })
     return this.view(id)
+  }
+
+  /**
+   * Hand every contact that holds no key package of ours a fresh one (over the 1:1 E2EE
+   * channel, queued while it is offline), so it can add us to groups whenever it likes.
+   * Called at start, for each new contact, and after a Welcome spent one.
+   */
+  async offerKeyPackages (): Promise<void> {
+    await this.serially('offer', async () => {
+      for (const peer of await this.init.contacts()) {
+        if (await this.init.store.getSecret(`${OFFERED}${peer}`) != null) continue
+        const { publicPackage, privatePackage } = await deviceKeyPackage(this.init.deviceKey, this.init.certificate)
+        const initKey = Buffer.from(publicPackage.initKey).toString('hex')
+        await this.init.sendControl(peer, KEY_PACKAGE_TOPIC, encodeKeyPackage(publicPackage), [
+          this.init.store.putSecret(`${KEY_PACKAGES}${initKey}`, { publicPackage: encodeKeyPackage(publicPackage), privatePackage }),
+          this.init.store.putSecret(`${OFFERED}${peer}`, initKey)
+        ])
+      }
+    })
   }
 
   /**
@@ -213,9 +264,10 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     await this.persist(id, entry.channel.replica.history())
   }
 
-  private open (id: string, group: KithGroup, stored: { topicSecret: Uint8Array, leaving?: boolean, removed?: boolean }): void {
-    const channel = new GroupChannel(this.init.pubsub, new GroupReplica(group), stored.topicSecret)
-    const entry: Entry = { channel, topicSecret: stored.topicSecret, leaving: stored.leaving === true, removed: stored.removed === true }
+  private open (id: string, group: KithGroup, stored: GroupSettings): void {
+    const joined = stored.joined ?? 0
+    const channel = new GroupChannel(this.init.pubsub, new GroupReplica(group, BigInt(joined)), stored.topicSecret)
+    const entry: Entry = { channel, topicSecret: stored.topicSecret, joined, leaving: stored.leaving === true, removed: stored.removed === true }
     this.groups.set(id, entry)
     // Once out of a group (left or removed), a device stays out: it no longer listens.
     if (entry.removed || (entry.leaving && group.members().length === 1)) return
@@ -257,12 +309,8 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     })
   }
 
-  private async save (group: KithGroup, stored: { topicSecret: Uint8Array }, ops: StoreOp[]): Promise<void> {
-    await this.init.store.commit([this.stateOp(group, stored), ...ops])
-  }
-
-  private stateOp (group: KithGroup, { topicSecret, leaving, removed }: { topicSecret: Uint8Array, leaving?: boolean, removed?: boolean }): StoreOp {
-    return this.init.store.putLatestSecret(`${GROUPS}${group.id}`, { name: group.meta().name, topicSecret, state: group.toBytes(), leaving: leaving === true, removed: removed === true } satisfies StoredGroup)
+  private stateOp (group: KithGroup, { topicSecret, joined, leaving, removed }: GroupSettings): StoreOp {
+    return this.init.store.putLatestSecret(`${GROUPS}${group.id}`, { name: group.meta().name, topicSecret, state: group.toBytes(), joined: joined ?? 0, leaving: leaving === true, removed: removed === true } satisfies StoredGroup)
   }
 
   private newRecord (id: string, m: GroupMessage): { id: string, conversation: string, from: string, text: string, ts: number, status: MessageRecord['status'] } {
@@ -315,12 +363,57 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
 
   // ---- key packages and invites, between contacts ----
 
-  private async fetchKeyPackage (peer: PeerId): Promise<{ keyPackage: ReturnType<typeof decodeKeyPackage>, keyPackageId: Uint8Array }> {
-    const stream = await this.init.dial(peer, KEY_PACKAGE_PROTOCOL)
-    const bytes = (await lpStream(stream, { maxDataLength: MAX_FRAME_BYTES }).read({ signal: AbortSignal.timeout(TIMEOUT_MS) })).subarray()
-    await stream.close().catch(() => {})
+  /** A contact's key package, kept to add it with (the latest replaces an older one). */
+  private async takeKeyPackage (from: string, payload: Uint8Array): Promise<{ ops: StoreOp[] }> {
+    if (keyPackageDevice(decodeKeyPackage(payload)) !== from) throw new InvalidGroupMessageError('a key package for another device')
+    return { ops: [this.init.store.putSecret(`${HELD}${from}`, payload)] }
+  }
+
+  /**
+   * A Welcome from a contact: join the group (the state saved in the batch that takes the
+   * message in), unless we are in it already. The key package it names is spent; the contact
+   * gets a fresh one.
+   */
+  private async takeInvite (from: string, payload: Uint8Array): Promise<{ ops: StoreOp[], after?: () => void }> {
+    const invite = GroupInvite.decode(payload)
+    const initKey = Buffer.from(invite.keyPackageId).toString('hex')
+    const stored = await this.init.store.getSecret<{ publicPackage: Uint8Array, privatePackage: any }>(`${KEY_PACKAGES}${initKey}`)
+    if (stored == null) throw new InvalidGroupMessageError('the Welcome names no key package of ours')
+    const group = await KithGroup.join(invite.welcome, decodeKeyPackage(stored.publicPackage), stored.privatePackage)
+    const inviter = group.members().find(m => m.device === from)
+    if (inviter == null || !group.isAdmin(inviter.leaf)) throw new GroupPermissionError('a Welcome from someone who is no admin of the group')
+    const spent = [this.init.store.delSecret(`${KEY_PACKAGES}${initKey}`)]
+    if (await this.init.store.getSecret(`${OFFERED}${from}`) === initKey) spent.push(this.init.store.delSecret(`${OFFERED}${from}`))
+    const refill = (): void => { void this.offerKeyPackages().catch(() => {}) }
+    // New to us, or one we had left or been removed from: added (back) now.
+    const known = this.groups.get(group.id)
+    if (known != null && !known.removed && this.state(known) !== 'left') return { ops: spent, after: refill }
+    const joined = { topicSecret: invite.topicSecret, joined: Number(group.epoch) }
+    return {
+      ops: [this.stateOp(group, joined), ...spent],
+      after: () => {
+        known?.channel.stop()
+        this.open(group.id, group, joined)
+        refill()
+        // What was said since the Welcome, from whoever sent it.
+        void this.catchUp(group.id, peerIdFromString(from)).catch(() => {})
+      }
+    }
+  }
+
+  /** A key package from a contact that is online (when it gave us none over the E2EE channel). */
+  private async fetchKeyPackage (peer: PeerId): Promise<KeyPackage> {
+    let bytes: Uint8Array
+    try {
+      const stream = await this.init.dial(peer, KEY_PACKAGE_PROTOCOL)
+      bytes = (await lpStream(stream, { maxDataLength: MAX_FRAME_BYTES }).read({ signal: AbortSignal.timeout(TIMEOUT_MS) })).subarray()
+      await stream.close().catch(() => {})
+    } catch {
+      throw new NoKeyPackageError('this contact has not sent us a key package yet and is not online: add them once they have been online')
+    }
     const keyPackage = decodeKeyPackage(bytes)
-    return { keyPackage, keyPackageId: keyPackage.initKey }
+    if (keyPackageDevice(keyPackage) !== peer.toString()) throw new InvalidGroupMessageError('a key package for another device')
+    return keyPackage
   }
 
   private async serveKeyPackage (stream: Stream, connection: Connection): Promise<void> {
@@ -332,39 +425,6 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
       await lpStream(stream, { maxDataLength: MAX_FRAME_BYTES }).write(encodeKeyPackage(publicPackage))
       await stream.close()
     } catch (err: any) {
-      stream.abort(err)
-    }
-  }
-
-  private async invite (peer: PeerId, invite: { name: string, topicSecret: Uint8Array, welcome: Uint8Array, keyPackageId: Uint8Array }): Promise<void> {
-    const stream = await this.init.dial(peer, GROUP_INVITE_PROTOCOL)
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
-    await lp.write(GroupInvite.encode(invite as GroupInvite))
-    const answer = (await lp.read({ signal: AbortSignal.timeout(TIMEOUT_MS) })).subarray()
-    await stream.close().catch(() => {})
-    if (answer[0] !== 1) throw new InvalidGroupMessageError('the new member could not join')
-  }
-
-  private async serveInvite (stream: Stream, connection: Connection): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
-    try {
-      if (!await this.init.isContact(connection.remotePeer.toString())) throw new UnknownContactError('invites come from contacts')
-      const invite = GroupInvite.decode((await lp.read({ signal: AbortSignal.timeout(TIMEOUT_MS) })).subarray())
-      const key = `${KEY_PACKAGES}${Buffer.from(invite.keyPackageId).toString('hex')}`
-      const stored = await this.init.store.getSecret<{ publicPackage: Uint8Array, privatePackage: any }>(key)
-      if (stored == null) throw new InvalidGroupMessageError('the Welcome names no key package of ours')
-      const group = await KithGroup.join(invite.welcome, decodeKeyPackage(stored.publicPackage), stored.privatePackage)
-      // New to us, or one we had left or been removed from: added (back) now.
-      const known = this.groups.get(group.id)
-      if (known == null || known.removed || (known.leaving && this.state(known) === 'left')) {
-        known?.channel.stop()
-        await this.save(group, invite, [this.init.store.delSecret(key)])
-        this.open(group.id, group, invite)
-      }
-      await lp.write(Uint8Array.of(1))
-      await stream.close()
-    } catch (err: any) {
-      await lp.write(Uint8Array.of(0)).catch(() => {})
       stream.abort(err)
     }
   }

@@ -50,11 +50,13 @@ export async function openEnvelope (envelope: Envelope, from?: PeerId): Promise<
   return validMessage(opened.message) ? opened : 'invalid'
 }
 
-/** A message's own limits: non-empty text within the size limit, or a well-formed introduction. */
+/** A message's own limits: non-empty text within the size limit, a well-formed introduction, or a control message within its limits. */
 export function validMessage (message: Message): boolean {
   switch (message.kind) {
     case MessageKind.TEXT:
       return message.text.length > 0 && utf8Length(message.text) <= LIMITS.maxTextBytes
+    case MessageKind.CONTROL:
+      return message.topic.length > 0 && utf8Length(message.topic) <= LIMITS.maxControlTopicBytes && message.payload.length <= LIMITS.maxControlBytes
     case MessageKind.INTRO:
       return utf8Length(message.name) <= LIMITS.maxNameBytes && message.addrs.every(a => a.length <= LIMITS.maxAddrBytes) && message.certificate.length <= LIMITS.maxCertificateBytes
     default:

@@ -18,7 +18,7 @@
  */
 import { DefaultMessaging } from './messaging.js'
 import type { MessagingMetrics } from './metrics.js'
-import type { ContactRecord, KithStore, MessageRecord } from '@kith/store'
+import type { ContactRecord, KithStore, MessageRecord, StoreOp } from '@kith/store'
 import type { ComponentLogger, Libp2pEvents, PeerId, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -37,10 +37,27 @@ export interface MessagingEvents {
   'contact:identity-changed': CustomEvent<ContactRecord>
 }
 
+/**
+ * Takes a control message from a contact (peer id `from`): returns store ops to write in the
+ * batch that takes the message in (so accepting it and its effects are one change), and what
+ * to do once that batch is written. Throwing refuses it (counted as invalid; the sender's
+ * outbox drops it).
+ */
+export type ControlHandler = (from: string, payload: Uint8Array) => Promise<{ ops: StoreOp[], after?: () => void }>
+
 /** The messaging service. */
 export interface Messaging extends TypedEventTarget<MessagingEvents> {
   /** Queue `text` for a contact (by peer id); resolves once it is durable, with status `queued`. */
   send(peer: string, text: string): Promise<MessageRecord>
+  /**
+   * Queue a control message for a contact's device, for the service that handles `topic`
+   * there (groups hand over key packages and Welcomes this way): end-to-end encrypted like a
+   * text and kept in the outbox until acked, across restarts and while the contact is offline,
+   * but not part of history. `extra` is written in the same batch.
+   */
+  sendControl(peer: string, topic: string, payload: Uint8Array, extra?: StoreOp[]): Promise<void>
+  /** Take the control messages sent on `topic` (one handler per topic). */
+  handleControl(topic: string, handler: ControlHandler): void
   /** Issue a single-use invite code that lets its holder become a contact. */
   createInvite(): Promise<string>
   /** Add the inviter as a contact named `alias` and queue our introduction to it. */

@@ -19,7 +19,7 @@ import type { DecodedFrame } from './inbound.js'
 import { serveInbound } from './inbound-stream.js'
 import { emptyMetrics } from './metrics.js'
 import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, RATE_BURST, RATE_PER_SECOND } from './constants.js'
-import type { Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
+import type { ControlHandler, Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
 import type { MessagingMetrics } from './metrics.js'
 import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, StoreOp } from '@kith/store'
 import type { Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
@@ -33,6 +33,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private readonly senders = new Map<string, PeerSender>()
   private readonly limiter: RateLimiter
   private readonly banned = new Map<string, number>()
+  private readonly controlHandlers = new Map<string, ControlHandler>()
   private readonly recipients = new Map<string, Uint8Array>()
   private readonly self: Uint8Array
   /** End-to-end encryption; absent when the node runs in the clear (benchmarks, tests). */
@@ -111,7 +112,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const contact = await this.init.store.getContact(peer)
     if (contact == null) throw new UnknownContactError(`no contact ${peer}`)
     if (contact.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key (kith verify ${contact.name} --accept) before sending`)
-    const message: Message = { kind: MessageKind.TEXT, text, name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array() }
+    const message = messageOf({ kind: MessageKind.TEXT, text })
     const { written } = await this.withSession(peer, undefined, async (session) => {
       const { id, envelope, ts, next } = await this.seal(peer, message, session)
       // Issued under the session lock, so writes land in the order the ratchet advanced, but not
@@ -122,6 +123,40 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const { record, entry } = await written
     this.sender(peer).enqueue(entry)
     return record
+  }
+
+  async sendControl (peer: string, topic: string, payload: Uint8Array, extra: StoreOp[] = []): Promise<void> {
+    if (utf8Length(topic) === 0 || utf8Length(topic) > LIMITS.maxControlTopicBytes) throw new InvalidMessageError(`a control topic is 1 to ${LIMITS.maxControlTopicBytes} bytes`)
+    if (payload.length > LIMITS.maxControlBytes) throw new MessageTooLargeError(`a control message is at most ${LIMITS.maxControlBytes} bytes`)
+    if (await this.init.store.getContact(peer) == null) throw new UnknownContactError(`no contact ${peer}`)
+    const message = messageOf({ kind: MessageKind.CONTROL, topic, payload: new Uint8Array(payload) })
+    const entry = await this.withSession(peer, undefined, async (session) => {
+      const { id, envelope, next } = await this.seal(peer, message, session)
+      const queued = await this.init.store.queueControl(peer, { id, envelope }, [...this.sessionOps(peer, next), ...extra])
+      return { result: queued, session: next }
+    })
+    this.sender(peer).enqueue(entry)
+  }
+
+  handleControl (topic: string, handler: ControlHandler): void {
+    this.controlHandlers.set(topic, handler)
+  }
+
+  /**
+   * A control message from a contact, for the service that handles its topic: the store ops
+   * that service returns join the batch that takes the message in. Refused (and counted) when
+   * no service handles it or the service rejects it.
+   */
+  private async acceptControl (from: string, message: Message): Promise<{ status: AckStatus, ops: StoreOp[], after?: () => void }> {
+    const handler = this.controlHandlers.get(message.topic)
+    if (handler == null) { this.metrics.invalid++; return { status: AckStatus.INVALID, ops: [] } }
+    try {
+      return { status: AckStatus.OK, ...await handler(from, message.payload) }
+    } catch (err: any) {
+      this.log('refused a %s control message from %s: %s', message.topic, from, err?.message)
+      this.metrics.invalid++
+      return { status: AckStatus.INVALID, ops: [] }
+    }
   }
 
   /**
@@ -186,7 +221,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const known = await this.init.store.getContact(peerId.toString())
     const contact: ContactRecord = { ...known, peerId: peerId.toString(), name, addrs: decodeAddrs(invite.addrs), addedAt: known?.addedAt ?? Date.now(), identity: known?.identity ?? identity }
     if (contact.identity !== identity) contact.changedIdentity = identity
-    const introMessage: Message = { kind: MessageKind.INTRO, text: '', name: this.init.name, inviteToken: new Uint8Array(invite.token), addrs: this.ownAddrs(), certificate: this.init.certificate as Uint8Array<ArrayBuffer> }
+    const introMessage = messageOf({ kind: MessageKind.INTRO, name: this.init.name, inviteToken: new Uint8Array(invite.token), addrs: this.ownAddrs(), certificate: this.init.certificate as Uint8Array<ArrayBuffer> })
     const entry = await this.withSession(contact.peerId, this.e2e != null ? invite.bundle : undefined, async (session) => {
       const intro = await this.seal(contact.peerId, introMessage, session)
       const queued = await this.init.store.addContactWithIntro(contact, { id: intro.id, envelope: intro.envelope }, this.sessionOps(contact.peerId, intro.next))
@@ -351,8 +386,13 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         statuses.push(AckStatus.OK)
         pending.push({ at: statuses.length - 1, frame: d })
       }
-      if (this.e2e != null) await this.receiveSealed(this.e2e, pending, statuses, claim)
-      else await this.storeAccepted(await this.openSigned(pending, statuses, remote), statuses, claim, [])
+      if (this.e2e != null) {
+        await this.receiveSealed(this.e2e, pending, statuses, claim)
+      } else {
+        const { accepted, ops, afters } = await this.openSigned(pending, statuses, remote)
+        await this.storeAccepted(accepted, statuses, claim, ops)
+        for (const after of afters) after()
+      }
       return { acks: this.acks(ids, statuses), drop }
     } finally {
       claim.release()
@@ -360,8 +400,10 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   /** Signed envelopes in the clear: verify, check contacts. */
-  private async openSigned (pending: Pending[], statuses: AckStatus[], remote: PeerId): Promise<Accepted[]> {
+  private async openSigned (pending: Pending[], statuses: AckStatus[], remote: PeerId): Promise<{ accepted: Accepted[], ops: StoreOp[], afters: Array<() => void> }> {
     const accepted: Accepted[] = []
+    const ops: StoreOp[] = []
+    const afters: Array<() => void> = []
     for (const { at, frame } of pending) {
       const opened = await openEnvelope(frame.envelope, remote)
       if (typeof opened === 'string') { this.metrics[opened]++; statuses[at] = AckStatus.INVALID; continue }
@@ -379,9 +421,16 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         continue
       }
       if (await this.init.store.getContact(from) == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
+      if (opened.message.kind === MessageKind.CONTROL) {
+        const control = await this.acceptControl(from, opened.message)
+        statuses[at] = control.status
+        if (control.status === AckStatus.OK) ops.push(...control.ops, this.init.store.seenIdOp(frame.hexId, from))
+        if (control.after != null) afters.push(control.after)
+        continue
+      }
       accepted.push({ at, message: { id: frame.hexId, conversation: from, from, text: opened.message.text, ts: Number(frame.envelope.timestamp) } })
     }
-    return accepted
+    return { accepted, ops, afters }
   }
 
   /**
@@ -399,6 +448,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         statuses[at] = AckStatus.INVALID
       }
     }
+    const afters: Array<() => void> = []
     await e2e.locks.run(opened.map(o => o.sealed.sender.toString()), async () => {
       const sessions = new Map<string, Session>()
       const ops: StoreOp[] = []
@@ -424,7 +474,15 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           const contact = await this.init.store.getContact(from)
           if (contact == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
           await this.contacts.checkIdentity(contact, sealed.identity)
-          accepted.push({ at, message: { id: frame.hexId, conversation: from, from, text: message.text, ts: Number(frame.envelope.timestamp) } })
+          if (message.kind === MessageKind.CONTROL) {
+            // Its keys are spent whatever the service makes of it: the session moves on.
+            const control = await this.acceptControl(from, message)
+            statuses[at] = control.status
+            if (control.status === AckStatus.OK) ops.push(...control.ops, this.init.store.seenIdOp(frame.hexId, from))
+            if (control.after != null) afters.push(control.after)
+          } else {
+            accepted.push({ at, message: { id: frame.hexId, conversation: from, from, text: message.text, ts: Number(frame.envelope.timestamp) } })
+          }
         }
         sessions.set(from, result.session)
         ops.push(...result.ops)
@@ -432,6 +490,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       await this.storeAccepted(accepted, statuses, claim, [...ops, ...[...sessions].map(([peer, session]) => e2e.saveOp(peer, session))])
       for (const [peer, session] of sessions) e2e.remember(peer, session)
     })
+    for (const after of afters) after()
   }
 
   /** Write accepted messages (and `ops`) in one batch; a copy that raced in is a duplicate. */
@@ -484,3 +543,8 @@ function envelopeAad (id: Uint8Array, recipient: Uint8Array, timestamp: bigint):
 }
 
 
+
+/** A Message with every field it does not set empty. */
+function messageOf (fields: Partial<Message> & Pick<Message, 'kind'>): Message {
+  return { text: '', name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array(), topic: '', payload: new Uint8Array(), ...fields }
+}

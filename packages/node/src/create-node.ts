@@ -60,8 +60,13 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       handle: async (protocol, handler) => { await libp2p.handle(protocol, handler) },
       unhandle: async (protocol) => { await libp2p.unhandle(protocol) },
       dial: async (peer, protocol) => await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(10_000) }),
-      isContact: async (peer) => await store.getContact(peer) != null
+      isContact: async (peer) => await store.getContact(peer) != null,
+      contacts: async () => (await store.listContacts()).map(c => c.peerId),
+      sendControl: async (peer, topic, payload, extra) => { await this.messaging.sendControl(peer, topic, payload, extra) },
+      handleControl: (topic, handler) => { this.messaging.handleControl(topic, handler) }
     })
+    // Each new contact gets a key package of ours, to add us to groups with.
+    this.messaging.addEventListener('contact', () => { void this.groups.offerKeyPackages().catch(() => {}) })
     // Group texts are messages too: `kith watch` and the API's event stream show them.
     this.groups.addEventListener('group:message', (evt) => { this.safeDispatchEvent('message', { detail: evt.detail }) })
   }

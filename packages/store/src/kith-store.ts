@@ -109,16 +109,24 @@ export class KithStore {
    * that is not part of history. Returns the queued outbox entry.
    */
   async addContactWithIntro (contact: ContactRecord, intro: { id: string, envelope: Uint8Array }, extra: StoreOp[] = []): Promise<OutboxEntry> {
-    const seq = await this.nextSeq(contact.peerId)
+    const entry = await this.queueControl(contact.peerId, intro, [this.contactsDb.put(contact.peerId, contact), ...extra])
+    this.contacts.set(contact.peerId, contact)
+    return entry
+  }
+
+  /**
+   * Queue an envelope for a peer that is not part of history (an introduction, a control
+   * message for another service), with `extra` in the same batch. Returns the outbox entry.
+   */
+  async queueControl (peer: string, control: { id: string, envelope: Uint8Array }, extra: StoreOp[] = []): Promise<OutboxEntry> {
+    const seq = await this.nextSeq(peer)
     await this.writer.commit([
-      this.contactsDb.put(contact.peerId, contact),
-      this.seqs.put(contact.peerId, seq),
-      this.index.put(intro.id, { conversation: contact.peerId, seq }),
-      this.outbox.put(seqKey(contact.peerId, seq), outboxValue(intro.id, intro.envelope)),
+      this.seqs.put(peer, seq),
+      this.index.put(control.id, { conversation: peer, seq }),
+      this.outbox.put(seqKey(peer, seq), outboxValue(control.id, control.envelope)),
       ...extra
     ])
-    this.contacts.set(contact.peerId, contact)
-    return { id: intro.id, peer: contact.peerId, seq, envelope: intro.envelope }
+    return { id: control.id, peer, seq, envelope: control.envelope }
   }
 
   async getContact (peerId: string): Promise<ContactRecord | undefined> {

@@ -344,12 +344,14 @@ export namespace SignedMessage {
 
 export enum MessageKind {
   TEXT = 'TEXT',
-  INTRO = 'INTRO'
+  INTRO = 'INTRO',
+  CONTROL = 'CONTROL'
 }
 
 enum __MessageKindValues {
   TEXT = 0,
-  INTRO = 1
+  INTRO = 1,
+  CONTROL = 2
 }
 
 export namespace MessageKind {
@@ -365,6 +367,8 @@ export interface Message {
   name: string
   addrs: Uint8Array<ArrayBuffer>[]
   certificate: Uint8Array<ArrayBuffer>
+  topic: string
+  payload: Uint8Array<ArrayBuffer>
 }
 
 export namespace Message {
@@ -409,6 +413,16 @@ export namespace Message {
           w.bytes(obj.certificate)
         }
 
+        if ((obj.topic != null && obj.topic !== '')) {
+          w.uint32(58)
+          w.string(obj.topic)
+        }
+
+        if ((obj.payload != null && obj.payload.byteLength > 0)) {
+          w.uint32(66)
+          w.bytes(obj.payload)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -419,7 +433,9 @@ export namespace Message {
           inviteToken: uint8ArrayAlloc(0),
           name: '',
           addrs: [],
-          certificate: uint8ArrayAlloc(0)
+          certificate: uint8ArrayAlloc(0),
+          topic: '',
+          payload: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -454,6 +470,14 @@ export namespace Message {
             }
             case 6: {
               obj.certificate = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.topic = reader.string()
+              break
+            }
+            case 8: {
+              obj.payload = reader.bytes()
               break
             }
             default: {
@@ -525,6 +549,20 @@ export namespace Message {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.topic`,
+                value: reader.string()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.payload`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -568,6 +606,16 @@ export namespace Message {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MessageTopicFieldEvent {
+    field: '$.topic'
+    value: string
+  }
+
+  export interface MessagePayloadFieldEvent {
+    field: '$.payload'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Message>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Message.codec())
   }
@@ -576,7 +624,7 @@ export namespace Message {
     return decodeMessage(buf, Message.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageKindFieldEvent | MessageTextFieldEvent | MessageInviteTokenFieldEvent | MessageNameFieldEvent | MessageAddrsFieldEvent | MessageCertificateFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageKindFieldEvent | MessageTextFieldEvent | MessageInviteTokenFieldEvent | MessageNameFieldEvent | MessageAddrsFieldEvent | MessageCertificateFieldEvent | MessageTopicFieldEvent | MessagePayloadFieldEvent> {
     return streamMessage(buf, Message.codec(), opts)
   }
 }

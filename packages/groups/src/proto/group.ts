@@ -143,6 +143,7 @@ export interface SyncFrame {
   group: Uint8Array<ArrayBuffer>
   epoch: number
   parts: Uint8Array<ArrayBuffer>[]
+  joined: number
 }
 
 export namespace SyncFrame {
@@ -177,6 +178,11 @@ export namespace SyncFrame {
           }
         }
 
+        if ((obj.joined != null && obj.joined !== 0)) {
+          w.uint32(40)
+          w.uint64Number(obj.joined)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -185,7 +191,8 @@ export namespace SyncFrame {
           kind: 0,
           group: uint8ArrayAlloc(0),
           epoch: 0,
-          parts: []
+          parts: [],
+          joined: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -212,6 +219,10 @@ export namespace SyncFrame {
               }
 
               obj.parts.push(reader.bytes())
+              break
+            }
+            case 5: {
+              obj.joined = reader.uint64Number()
               break
             }
             default: {
@@ -269,6 +280,13 @@ export namespace SyncFrame {
 
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.joined`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -302,6 +320,11 @@ export namespace SyncFrame {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SyncFrameJoinedFieldEvent {
+    field: '$.joined'
+    value: number
+  }
+
   export function encode (obj: Partial<SyncFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SyncFrame.codec())
   }
@@ -310,7 +333,7 @@ export namespace SyncFrame {
     return decodeMessage(buf, SyncFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncFrame>): Generator<SyncFrameKindFieldEvent | SyncFrameGroupFieldEvent | SyncFrameEpochFieldEvent | SyncFramePartsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncFrame>): Generator<SyncFrameKindFieldEvent | SyncFrameGroupFieldEvent | SyncFrameEpochFieldEvent | SyncFramePartsFieldEvent | SyncFrameJoinedFieldEvent> {
     return streamMessage(buf, SyncFrame.codec(), opts)
   }
 }
