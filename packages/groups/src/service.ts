@@ -99,8 +99,14 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   }
 
   async start (): Promise<void> {
-    for (const [name, stored] of await this.init.store.listSecrets<StoredGroup>(GROUPS)) {
-      this.open(name.slice(GROUPS.length), KithGroup.fromBytes(stored.state), stored)
+    try {
+      for (const [name, stored] of await this.init.store.listSecrets<StoredGroup>(GROUPS)) {
+        this.open(name.slice(GROUPS.length), KithGroup.fromBytes(stored.state), stored)
+      }
+    } catch (err) {
+      // Invites must not wait forever (holding their sender's session) for a start that failed.
+      this.ready.resolve()
+      throw err
     }
     await this.init.handle(KEY_PACKAGE_PROTOCOL, (stream, connection) => { void this.serveKeyPackage(stream, connection) })
     await this.init.handle(SYNC_PROTOCOL, (stream, connection) => {
