@@ -149,6 +149,11 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
   private readonly onMessage = (evt: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
     if (evt.detail.topic !== this.topic) return
     const { data } = evt.detail
+    // After gossipsub has forwarded it: reading (decrypting) it can wait a turn of the event loop, forwarding can't.
+    setImmediate(() => { this.take(data) })
+  }
+
+  private take (data: Uint8Array): void {
     this.serially(async () => {
       this.metrics.received++
       let outgoing: Uint8Array[]

@@ -23,5 +23,6 @@ export { GroupChannel, groupTopic, encodeGroupEnvelope, decodeGroupEnvelope, GRO
 export type { GroupPubSub, GroupChannelEvents, GroupChannelMetrics } from './channel.js'
 export { SYNC_PROTOCOL, catchUp, serveCatchUp, CatchUpError } from './catch-up.js'
 export type { CatchUpResult } from './catch-up.js'
-export { GroupService, UnknownGroupError, NoKeyPackageError, KEY_PACKAGE_PROTOCOL, KEY_PACKAGE_TOPIC, INVITE_TOPIC } from './service.js'
+export { GroupService, UnknownGroupError, INVITE_TOPIC } from './service.js'
+export { KeyPackages, NoKeyPackageError, KEY_PACKAGE_PROTOCOL, KEY_PACKAGE_TOPIC } from './key-packages.js'
 export type { GroupServiceInit, GroupServiceEvents, GroupView, GroupState } from './service.js'

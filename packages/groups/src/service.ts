@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { EmptyMessageError, KithError, LIMITS, MessageTooLargeError, UnknownContactError } from '@kith/core'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import { SYNC_PROTOCOL, catchUp, serveCatchUp } from './catch-up.js'
 import { GroupChannel } from './channel.js'
-import { GroupPermissionError, KithGroup, decodeKeyPackage, encodeKeyPackage, InvalidGroupMessageError, keyPackageDevice } from './group.js'
+import { KEY_PACKAGE_PROTOCOL, KEY_PACKAGE_TOPIC, KeyPackages } from './key-packages.js'
+import { GroupPermissionError, KithGroup, InvalidGroupMessageError } from './group.js'
 import { checkGroupName } from './group-meta.js'
 import { deviceKeyPackage } from './mls.js'
 import { GroupInvite } from './proto/group.js'
@@ -14,27 +14,11 @@ import type { GroupPubSub } from './channel.js'
 import type { GroupMessage } from './replica.js'
 import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import type { KithStore, MessageRecord, StoreOp } from '@kith/store'
-import type { KeyPackage } from 'ts-mls'
 
-/** A contact that is online fetches a fresh key package of this device here, when it holds none of ours. */
-export const KEY_PACKAGE_PROTOCOL = '/kith/keypackage/1.0.0'
-/** Control topic (over the 1:1 E2EE channel) on which a device hands each contact a key package of its own. */
-export const KEY_PACKAGE_TOPIC = 'groups/key-package'
-/** Control topic on which an admin hands a new member its Welcome and the group's topic secret. */
+/** Control topic (over the 1:1 E2EE channel) on which an admin hands a new member its Welcome and the group's topic secret. */
 export const INVITE_TOPIC = 'groups/invite'
 
-const MAX_FRAME_BYTES = 64 * 1024
-const TIMEOUT_MS = 10_000
 const GROUPS = 'groups/'
-/** Our key packages' private parts, by init key (hex), until a Welcome uses one. */
-const KEY_PACKAGES = 'mls/key-package/'
-/** Which of our key packages (init key, hex) each contact holds. */
-const OFFERED = 'mls/offered/'
-/** The key package each contact gave us (to add it with, even while it is offline). */
-const HELD = 'mls/held/'
-
-/** We hold no key package of that contact and could not fetch one. */
-export class NoKeyPackageError extends KithError { static override name = 'NoKeyPackageError' }
 
 /** No group has that id or name. */
 export class UnknownGroupError extends KithError { static override name = 'UnknownGroupError' }
@@ -90,11 +74,13 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
 
   /** Resolves once the stored groups are open: control messages that arrive before wait for it. */
   private readonly ready = Promise.withResolvers<void>()
+  private readonly keyPackages: KeyPackages
 
   constructor (private readonly init: GroupServiceInit) {
     super()
+    this.keyPackages = new KeyPackages(init)
     // Taken from the moment messaging runs, so a Welcome queued for us is never refused.
-    init.handleControl(KEY_PACKAGE_TOPIC, async (from, payload) => await this.takeKeyPackage(from, payload))
+    init.handleControl(KEY_PACKAGE_TOPIC, async (from, payload) => this.keyPackages.take(from, payload))
     init.handleControl(INVITE_TOPIC, async (from, payload) => { await this.ready.promise; return await this.takeInvite(from, payload) })
   }
 
@@ -108,7 +94,7 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
       this.ready.resolve()
       throw err
     }
-    await this.init.handle(KEY_PACKAGE_PROTOCOL, (stream, connection) => { void this.serveKeyPackage(stream, connection) })
+    await this.init.handle(KEY_PACKAGE_PROTOCOL, (stream, connection) => { void this.keyPackages.serve(stream, connection) })
     await this.init.handle(SYNC_PROTOCOL, (stream, connection) => {
       // Texts the requester handed over are stored like any others.
       void serveCatchUp(stream, connection.remotePeer, id => this.groups.get(id)?.channel.replica)
@@ -165,37 +151,20 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     if (!await this.init.isContact(contactPeerId)) throw new UnknownContactError(`${contactPeerId} is not a contact`)
     this.requireAdmin(id, 'add members')
     if (this.entry(id).channel.replica.head.members().some(m => m.device === contactPeerId)) return this.view(id)
-    const held = await this.init.store.getSecret<Uint8Array>(`${HELD}${contactPeerId}`)
-    const keyPackage = held != null ? decodeKeyPackage(held) : await this.fetchKeyPackage(peerIdFromString(contactPeerId))
+    const { keyPackage, spent } = await this.keyPackages.of(peerIdFromString(contactPeerId))
     const entry = this.entry(id)
     await this.serially(id, async () => {
       const { group, commit, welcome } = await entry.channel.replica.head.add([keyPackage])
       await entry.channel.adopt(group, [commit])
       // The group's new state, the Welcome queued for the new member, and its key package spent: one batch.
       const invite = GroupInvite.encode({ name: group.meta().name, topicSecret: entry.topicSecret as Uint8Array<ArrayBuffer>, welcome: welcome as Uint8Array<ArrayBuffer>, keyPackageId: keyPackage.initKey as Uint8Array<ArrayBuffer> })
-      await this.init.sendControl(contactPeerId, INVITE_TOPIC, invite, [this.stateOp(group, entry), ...(held != null ? [this.init.store.delSecret(`${HELD}${contactPeerId}`)] : [])])
+      await this.init.sendControl(contactPeerId, INVITE_TOPIC, invite, [this.stateOp(group, entry), ...spent])
     })
     return this.view(id)
   }
 
-  /**
-   * Hand every contact that holds no key package of ours a fresh one (over the 1:1 E2EE
-   * channel, queued while it is offline), so it can add us to groups whenever it likes.
-   * Called at start, for each new contact, and after a Welcome spent one.
-   */
-  async offerKeyPackages (): Promise<void> {
-    await this.serially('offer', async () => {
-      for (const peer of await this.init.contacts()) {
-        if (await this.init.store.getSecret(`${OFFERED}${peer}`) != null) continue
-        const { publicPackage, privatePackage } = await deviceKeyPackage(this.init.deviceKey, this.init.certificate)
-        const initKey = Buffer.from(publicPackage.initKey).toString('hex')
-        await this.init.sendControl(peer, KEY_PACKAGE_TOPIC, encodeKeyPackage(publicPackage), [
-          this.init.store.putSecret(`${KEY_PACKAGES}${initKey}`, { publicPackage: encodeKeyPackage(publicPackage), privatePackage }),
-          this.init.store.putSecret(`${OFFERED}${peer}`, initKey)
-        ])
-      }
-    })
-  }
+  /** Hand every contact that holds no key package of ours a fresh one (see {@link KeyPackages.offer}). */
+  async offerKeyPackages (): Promise<void> { await this.keyPackages.offer() }
 
   /**
    * Remove a member (every device of its user). Admins only; committed at once, or as soon as
@@ -367,14 +336,6 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     return await run
   }
 
-  // ---- key packages and invites, between contacts ----
-
-  /** A contact's key package, kept to add it with (the latest replaces an older one). */
-  private async takeKeyPackage (from: string, payload: Uint8Array): Promise<{ ops: StoreOp[] }> {
-    if (keyPackageDevice(decodeKeyPackage(payload)) !== from) throw new InvalidGroupMessageError('a key package for another device')
-    return { ops: [this.init.store.putSecret(`${HELD}${from}`, payload)] }
-  }
-
   /**
    * A Welcome from a contact: join the group (the state saved in the batch that takes the
    * message in), unless we are in it already. The key package it names is spent; the contact
@@ -382,15 +343,11 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
    */
   private async takeInvite (from: string, payload: Uint8Array): Promise<{ ops: StoreOp[], after?: () => void }> {
     const invite = GroupInvite.decode(payload)
-    const initKey = Buffer.from(invite.keyPackageId).toString('hex')
-    const stored = await this.init.store.getSecret<{ publicPackage: Uint8Array, privatePackage: any }>(`${KEY_PACKAGES}${initKey}`)
-    if (stored == null) throw new InvalidGroupMessageError('the Welcome names no key package of ours')
-    const group = await KithGroup.join(invite.welcome, decodeKeyPackage(stored.publicPackage), stored.privatePackage)
+    const { publicPackage, privatePackage, spent } = await this.keyPackages.own(invite.keyPackageId, from)
+    const group = await KithGroup.join(invite.welcome, publicPackage, privatePackage)
     const inviter = group.members().find(m => m.device === from)
     if (inviter == null || !group.isAdmin(inviter.leaf)) throw new GroupPermissionError('a Welcome from someone who is no admin of the group')
-    const spent = [this.init.store.delSecret(`${KEY_PACKAGES}${initKey}`)]
-    if (await this.init.store.getSecret(`${OFFERED}${from}`) === initKey) spent.push(this.init.store.delSecret(`${OFFERED}${from}`))
-    const refill = (): void => { void this.offerKeyPackages().catch(() => {}) }
+    const refill = (): void => { void this.keyPackages.offer().catch(() => {}) }
     // New to us, or one we had left or been removed from: added (back) now.
     const known = this.groups.get(group.id)
     if (known != null && !known.removed && this.state(known) !== 'left') return { ops: spent, after: refill }
@@ -404,34 +361,6 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
         // What was said since the Welcome, from whoever sent it.
         void this.catchUp(group.id, peerIdFromString(from)).catch(() => {})
       }
-    }
-  }
-
-  /** A key package from a contact that is online (when it gave us none over the E2EE channel). */
-  private async fetchKeyPackage (peer: PeerId): Promise<KeyPackage> {
-    let bytes: Uint8Array
-    try {
-      const stream = await this.init.dial(peer, KEY_PACKAGE_PROTOCOL)
-      bytes = (await lpStream(stream, { maxDataLength: MAX_FRAME_BYTES }).read({ signal: AbortSignal.timeout(TIMEOUT_MS) })).subarray()
-      await stream.close().catch(() => {})
-    } catch {
-      throw new NoKeyPackageError('this contact has not sent us a key package yet and is not online: add them once they have been online')
-    }
-    const keyPackage = decodeKeyPackage(bytes)
-    if (keyPackageDevice(keyPackage) !== peer.toString()) throw new InvalidGroupMessageError('a key package for another device')
-    return keyPackage
-  }
-
-  private async serveKeyPackage (stream: Stream, connection: Connection): Promise<void> {
-    try {
-      if (!await this.init.isContact(connection.remotePeer.toString())) throw new UnknownContactError('key packages are for contacts')
-      const { publicPackage, privatePackage } = await deviceKeyPackage(this.init.deviceKey, this.init.certificate)
-      // Kept (sealed) until a Welcome names it.
-      await this.init.store.commit([this.init.store.putSecret(`${KEY_PACKAGES}${Buffer.from(publicPackage.initKey).toString('hex')}`, { publicPackage: encodeKeyPackage(publicPackage), privatePackage })])
-      await lpStream(stream, { maxDataLength: MAX_FRAME_BYTES }).write(encodeKeyPackage(publicPackage))
-      await stream.close()
-    } catch (err: any) {
-      stream.abort(err)
     }
   }
 }
