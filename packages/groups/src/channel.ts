@@ -6,7 +6,9 @@ import { InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES, peekMls } from './grou
 import { GroupEnvelope } from './proto/group.js'
 import type { GroupReplica, GroupMessage, Intent } from './replica.js'
 import type { KithGroup } from './group.js'
-import type { PeerId } from '@libp2p/interface'
+import { catchUp } from './catch-up.js'
+import type { CatchUpResult } from './catch-up.js'
+import type { PeerId, Stream } from '@libp2p/interface'
 
 /** Version of the GroupEnvelope format this build publishes and accepts. */
 export const GROUP_ENVELOPE_VERSION = 1
@@ -87,7 +89,7 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
     super()
     this.topic = groupTopic(topicSecret)
     this.groupId = replica.head.id
-    for (const m of replica.history()) this.announced.add(m.id)
+    for (const m of replica.takeFresh()) this.announced.add(m.id)
   }
 
   private started = false
@@ -112,9 +114,16 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
     this.pubsub.topicValidators.delete(this.topic)
   }
 
-  /** Send a text to the group. */
-  async send (text: string): Promise<void> {
-    await this.serially(async () => await this.publish(await this.replica.send(text)))
+  /** Send a text to the group (see {@link GroupReplica.send}). */
+  async send (text: string, id?: string): Promise<void> {
+    await this.serially(async () => await this.publish(await this.replica.send(text, id)))
+  }
+
+  /** Catch up from a member over `stream` (see {@link catchUp}), in turn with what arrives on the topic. */
+  async catchUp (stream: Stream): Promise<CatchUpResult> {
+    let result: CatchUpResult | undefined
+    await this.serially(async () => { result = await catchUp(stream, this.replica) })
+    return result as CatchUpResult
   }
 
   /** Ask for a change to the group (see {@link GroupReplica.intend}). */
@@ -183,7 +192,7 @@ export class GroupChannel extends TypedEventEmitter<GroupChannelEvents> {
 
   /** Emit texts that are new to the history (a re-sent copy keeps its id, so it is not new). */
   private announce (): void {
-    for (const message of this.replica.history()) {
+    for (const message of this.replica.takeFresh()) {
       if (this.announced.has(message.id)) continue
       this.announced.add(message.id)
       this.safeDispatchEvent('message', { detail: message })

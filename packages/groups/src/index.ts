@@ -13,8 +13,8 @@
  */
 export { KithGroup, GroupPermissionError, InvalidGroupMessageError, MAX_MLS_MESSAGE_BYTES, decodeMls, peekMls, encodeKeyPackage, decodeKeyPackage } from './group.js'
 export type { GroupMember, Processed } from './group.js'
-export { GroupReplica, REORG_WINDOW } from './replica.js'
-export type { GroupMessage, Intent } from './replica.js'
+export { GroupReplica, REORG_WINDOW, KEPT_COMMITS } from './replica.js'
+export type { GroupMessage, Intent, KeptCommit } from './replica.js'
 export { checkGroupName, MAX_NAME_BYTES, MAX_ADMINS } from './group-meta.js'
 export type { GroupMeta } from './group-meta.js'
 export { commitId, committerRank, winner } from './fork-choice.js'

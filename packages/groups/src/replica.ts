@@ -17,6 +17,9 @@ export interface GroupMessage {
   epoch: bigint
 }
 
+/** A commit of the chosen chain, kept for members that fell behind, with the devices it removed. */
+export interface KeptCommit { bytes: Uint8Array, removed: string[] }
+
 /** Something this member wants done to the group; kept until the chosen chain shows it done. */
 export type Intent =
   | { kind: 'rename', name: string }
@@ -28,6 +31,8 @@ export type Intent =
 
 /** How many epochs back a competing commit can still win (the states kept to re-apply it). */
 export const REORG_WINDOW = 32
+/** How many of the chosen chain's commits are kept (and stored) for members that fell behind. */
+export const KEPT_COMMITS = 64
 
 const ID_BYTES = 16
 const TS_BYTES = 8
@@ -54,9 +59,15 @@ export class GroupReplica {
   private readonly origins = new Map<bigint, string>()
   /** Commits seen, by the epoch they build on. */
   private readonly known = new Map<bigint, Map<string, Uint8Array>>()
+  /** The chosen chain's commit at each epoch (the one building on it), the last KEPT_COMMITS: kept across restarts. */
+  private readonly chainCommits = new Map<bigint, KeptCommit>()
+  /** Changes to chainCommits not yet taken for storage (null: deleted). */
+  private commitChanges = new Map<bigint, KeptCommit | null>()
   /** Commits applied to a state: `${origin}/${commit}` → result, or null when invalid there. */
   private readonly outcomes = new Map<string, { rank: number, processed: Processed } | null>()
   private readonly messages = new Map<string, GroupMessage>()
+  /** Texts added to the history since the last {@link takeFresh}. */
+  private fresh: GroupMessage[] = []
   /** Our own texts, to send again if the epoch they went out in is replaced. */
   private readonly mine = new Map<string, { text: string, ts: number, epoch: bigint }>()
   /** Content that could not be read yet (an epoch not reached, or a branch not chosen yet), by hash. */
@@ -75,11 +86,20 @@ export class GroupReplica {
   /**
    * @param joined - the epoch this member joined the group at (it was created or welcomed
    * there): catch-up hands it no texts from before
+   * @param commits - the chain's commits kept from before (see {@link takeCommitChanges}), by epoch
    */
-  constructor (group: KithGroup, readonly joined = group.epoch) {
+  constructor (group: KithGroup, readonly joined = group.epoch, commits: Iterable<[bigint, KeptCommit]> = []) {
     this.headEpoch = group.epoch
     this.states.set(group.epoch, group)
     this.origins.set(group.epoch, 'start')
+    for (const [epoch, bytes] of commits) if (epoch < group.epoch) this.chainCommits.set(epoch, bytes)
+  }
+
+  /** What changed in the kept commits since the last call: to store (null: to delete), by epoch. */
+  takeCommitChanges (): Array<[bigint, KeptCommit | null]> {
+    const changes = [...this.commitChanges]
+    this.commitChanges = new Map()
+    return changes
   }
 
   get head (): KithGroup { return this.states.get(this.headEpoch) as KithGroup }
@@ -87,6 +107,15 @@ export class GroupReplica {
   /** The ids of the commits applied, oldest first (within the reorg window). */
   chain (): string[] { return [...this.origins.values()].filter(o => o !== 'start') }
   history (): GroupMessage[] { return [...this.messages.values()] }
+  /** A text of the history by id. */
+  message (id: string): GroupMessage | undefined { return this.messages.get(id) }
+
+  /** The texts added to the history since the last call that are still in it, oldest first. */
+  takeFresh (): GroupMessage[] {
+    const fresh = this.fresh.filter(m => this.messages.get(m.id) === m)
+    this.fresh = []
+    return fresh
+  }
 
   /**
    * The commits of the chosen chain from `epoch` to the head, oldest first, as far back as they
@@ -95,10 +124,9 @@ export class GroupReplica {
   commitsSince (epoch: bigint): Uint8Array[] {
     const commits: Uint8Array[] = []
     for (let e = epoch; e < this.headEpoch; e++) {
-      const id = this.origins.get(e + 1n)
-      const bytes = id != null ? this.known.get(e)?.get(id) : undefined
-      if (bytes == null) break
-      commits.push(bytes)
+      const kept = this.chainCommits.get(e)
+      if (kept == null) break
+      commits.push(kept.bytes)
     }
     return commits
   }
@@ -108,10 +136,12 @@ export class GroupReplica {
    * to the one that removed it (all it can read, and all it needs to learn it is out).
    */
   commitsUntilRemoved (epoch: bigint, device: string): Uint8Array[] {
-    if (!this.states.get(epoch)?.members().some(m => m.device === device)) return []
-    const commits = this.commitsSince(epoch)
-    for (let i = 0; i < commits.length; i++) {
-      if (!this.states.get(epoch + BigInt(i) + 1n)?.members().some(m => m.device === device)) return commits.slice(0, i + 1)
+    const commits: Uint8Array[] = []
+    for (let e = epoch; e < this.headEpoch; e++) {
+      const kept = this.chainCommits.get(e)
+      if (kept == null) return []
+      commits.push(kept.bytes)
+      if (kept.removed.includes(device)) return commits
     }
     return []
   }
@@ -133,14 +163,14 @@ export class GroupReplica {
   /** Texts another member handed over in catch-up, added when new; returns the new ones. */
   merge (messages: GroupMessage[]): GroupMessage[] {
     const added = messages.filter(m => !this.messages.has(m.id))
-    for (const m of added) this.messages.set(m.id, m)
+    for (const m of added) this.addMessage(m)
     return added
   }
 
-  /** Send a text to the group. */
-  async send (text: string): Promise<Uint8Array[]> {
+  /** Send a text to the group, under a new id (`id`: 16 random bytes, hex; made here when absent). */
+  async send (text: string, id = randomBytes(ID_BYTES).toString('hex')): Promise<Uint8Array[]> {
     if (this.removed) throw new InvalidGroupMessageError('no longer a member of this group')
-    const id = randomBytes(ID_BYTES).toString('hex')
+    if (!/^[0-9a-f]{32}$/.test(id) || this.messages.has(id)) throw new InvalidGroupMessageError('a text id is 16 new random bytes, hex')
     const sent = { text, ts: Date.now(), epoch: this.headEpoch }
     this.mine.set(id, sent)
     return [await this.encryptText(id, sent)]
@@ -210,7 +240,7 @@ export class GroupReplica {
       const id = Buffer.from(plaintext.subarray(1, 1 + ID_BYTES)).toString('hex')
       const ts = Number(Buffer.from(plaintext).readBigUInt64BE(1 + ID_BYTES))
       const text = Buffer.from(plaintext.subarray(1 + ID_BYTES + TS_BYTES)).toString()
-      if (!this.messages.has(id)) this.messages.set(id, { id, sender: processed.sender.device, ts, text, epoch })
+      if (!this.messages.has(id)) this.addMessage({ id, sender: processed.sender.device, ts, text, epoch })
     }
     return true
   }
@@ -220,8 +250,13 @@ export class GroupReplica {
     const stamp = Buffer.alloc(TS_BYTES)
     stamp.writeBigUInt64BE(BigInt(ts))
     const message = await this.encrypt(TEXT, Buffer.concat([Buffer.from(id, 'hex'), stamp, Buffer.from(text)]))
-    this.messages.set(id, { id, sender: this.ownDevice(), ts, text, epoch: this.headEpoch })
+    this.addMessage({ id, sender: this.ownDevice(), ts, text, epoch: this.headEpoch })
     return message
+  }
+
+  private addMessage (m: GroupMessage): void {
+    this.messages.set(m.id, m)
+    this.fresh.push(m)
   }
 
   private async encrypt (type: number, body: Uint8Array): Promise<Uint8Array> {
@@ -256,6 +291,7 @@ export class GroupReplica {
       // A different commit wins here: drop the states after this epoch and take the winner's.
       replacedFrom ??= epoch + 1n
       for (let e = epoch + 1n; e <= this.headEpoch; e++) { this.states.delete(e); this.origins.delete(e) }
+      for (const e of this.chainCommits.keys()) if (e >= epoch) this.keepCommit(e, null)
       this.removal = undefined
       this.headEpoch = epoch
       if (best.processed.kind === 'removed') {
@@ -264,6 +300,9 @@ export class GroupReplica {
       }
       this.states.set(epoch + 1n, best.processed.group)
       this.origins.set(epoch + 1n, best.id)
+      const bytes = this.known.get(epoch)?.get(best.id)
+      const after = new Set(best.processed.group.members().map(m => m.device))
+      this.keepCommit(epoch, bytes != null ? { bytes, removed: state.members().map(m => m.device).filter(d => !after.has(d)) } : null)
       this.headEpoch = epoch + 1n
     }
     this.trim()
@@ -285,6 +324,12 @@ export class GroupReplica {
     }
     out.push(...await this.act())
     return out
+  }
+
+  private keepCommit (epoch: bigint, kept: KeptCommit | null): void {
+    if (kept == null) this.chainCommits.delete(epoch)
+    else this.chainCommits.set(epoch, kept)
+    this.commitChanges.set(epoch, kept)
   }
 
   /** Note a commit that builds on `epoch`. */
@@ -310,7 +355,7 @@ export class GroupReplica {
     return valid
   }
 
-  /** Keep REORG_WINDOW states; forget commits and content older than the oldest. */
+  /** Keep REORG_WINDOW states, forget what is older (commits known, content parked); keep KEPT_COMMITS of the chain's commits. */
   private trim (): void {
     for (const epoch of [...this.states.keys()]) {
       if (epoch <= this.headEpoch - BigInt(REORG_WINDOW)) {
@@ -321,6 +366,7 @@ export class GroupReplica {
     }
     const oldest = this.headEpoch - BigInt(this.states.size - 1)
     for (const [hash, { epoch }] of this.parked) if (epoch < oldest) this.parked.delete(hash)
+    for (const epoch of this.chainCommits.keys()) if (epoch < this.headEpoch - BigInt(KEPT_COMMITS)) this.keepCommit(epoch, null)
   }
 
   /**

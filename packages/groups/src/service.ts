@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { EmptyMessageError, KithError, LIMITS, MessageTooLargeError, UnknownContactError } from '@kith/core'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from '@libp2p/interface'
-import { SYNC_PROTOCOL, catchUp, serveCatchUp } from './catch-up.js'
+import { SYNC_PROTOCOL, serveCatchUp } from './catch-up.js'
 import { GroupChannel } from './channel.js'
 import { KEY_PACKAGE_PROTOCOL, KEY_PACKAGE_TOPIC, KeyPackages } from './key-packages.js'
 import { GroupPermissionError, KithGroup, InvalidGroupMessageError } from './group.js'
@@ -11,7 +11,7 @@ import { deviceKeyPackage } from './mls.js'
 import { GroupInvite } from './proto/group.js'
 import { GroupReplica } from './replica.js'
 import type { GroupPubSub } from './channel.js'
-import type { GroupMessage } from './replica.js'
+import type { GroupMessage, KeptCommit } from './replica.js'
 import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import type { KithStore, MessageRecord, StoreOp } from '@kith/store'
 
@@ -19,6 +19,8 @@ import type { KithStore, MessageRecord, StoreOp } from '@kith/store'
 export const INVITE_TOPIC = 'groups/invite'
 
 const GROUPS = 'groups/'
+/** The chain's kept commits of a group, `group-commits/<group>/<epoch, 16 hex digits>`. */
+const COMMITS = 'group-commits/'
 
 /** No group has that id or name. */
 export class UnknownGroupError extends KithError { static override name = 'UnknownGroupError' }
@@ -87,7 +89,9 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   async start (): Promise<void> {
     try {
       for (const [name, stored] of await this.init.store.listSecrets<StoredGroup>(GROUPS)) {
-        this.open(name.slice(GROUPS.length), KithGroup.fromBytes(stored.state), stored)
+        const id = name.slice(GROUPS.length)
+        const commits = await this.init.store.listSecrets<KeptCommit>(`${COMMITS}${id}/`)
+        this.open(id, KithGroup.fromBytes(stored.state), stored, commits.map(([key, kept]) => [BigInt(`0x${key.slice(-16)}`), kept]))
       }
     } catch (err) {
       // Invites must not wait forever (holding their sender's session) for a start that failed.
@@ -223,9 +227,9 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     const entry = this.entry(id)
     const state = this.state(entry)
     if (state === 'left' || state === 'removed') throw new GroupPermissionError(`you ${state === 'left' ? 'left' : 'were removed from'} this group`)
-    const before = new Set(entry.channel.replica.history().map(m => m.id))
-    await this.serially(id, async () => await entry.channel.send(text))
-    const sent = entry.channel.replica.history().find(m => !before.has(m.id) && m.sender === this.init.peerId.toString())
+    const textId = randomBytes(16).toString('hex')
+    await this.serially(id, async () => { await entry.channel.send(text, textId) })
+    const sent = entry.channel.replica.message(textId)
     if (sent == null) throw new InvalidGroupMessageError('the text was not sent')
     const [record] = await this.persist(id, [sent])
     return record ?? await this.recordOf(id, sent)
@@ -235,13 +239,13 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   async catchUp (idOrName: string, from: PeerId): Promise<void> {
     const id = this.resolve(idOrName)
     const entry = this.entry(id)
-    await this.serially(id, async () => { await catchUp(await this.init.dial(from, SYNC_PROTOCOL), entry.channel.replica) })
-    await this.persist(id, entry.channel.replica.history())
+    // What it brings is announced by the channel, and stored from there like what arrives on the topic.
+    await this.serially(id, async () => { await entry.channel.catchUp(await this.init.dial(from, SYNC_PROTOCOL)) })
   }
 
-  private open (id: string, group: KithGroup, stored: GroupSettings): void {
+  private open (id: string, group: KithGroup, stored: GroupSettings, commits: Array<[bigint, KeptCommit]> = []): void {
     const joined = stored.joined ?? 0
-    const channel = new GroupChannel(this.init.pubsub, new GroupReplica(group, BigInt(joined)), stored.topicSecret)
+    const channel = new GroupChannel(this.init.pubsub, new GroupReplica(group, BigInt(joined), commits), stored.topicSecret)
     const entry: Entry = { channel, topicSecret: stored.topicSecret, joined, leaving: stored.leaving === true, removed: stored.removed === true }
     this.groups.set(id, entry)
     // Once out of a group (left or removed), a device stays out: it no longer listens.
@@ -265,7 +269,8 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   }
 
   /**
-   * Store the group's head state with these texts (the new ones), in one batch; announce them.
+   * Store the group's head state, with these texts (the new ones) and the changes to its kept
+   * commits, in one batch; announce the texts.
    * One save per group at a time, so a later state is never overwritten by an earlier one.
    */
   private async persist (id: string, messages: GroupMessage[]): Promise<MessageRecord[]> {
@@ -274,7 +279,11 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     return await this.serially(`save/${id}`, async () => {
       const claim = await this.init.store.claim(messages.map(m => m.id))
       try {
-        const records = await this.init.store.appendClaimed(messages.map(m => this.newRecord(id, m)), claim, [this.stateOp(entry.channel.replica.head, entry)])
+        const commits = entry.channel.replica.takeCommitChanges().map(([epoch, kept]) => {
+          const key = `${COMMITS}${id}/${epoch.toString(16).padStart(16, '0')}`
+          return kept == null ? this.init.store.delSecret(key) : this.init.store.putSecret(key, kept)
+        })
+        const records = await this.init.store.appendClaimed(messages.map(m => this.newRecord(id, m)), claim, [this.stateOp(entry.channel.replica.head, entry), ...commits])
         const stored = records.filter((r): r is MessageRecord => r != null)
         for (const record of stored) this.safeDispatchEvent('group:message', { detail: record })
         return stored

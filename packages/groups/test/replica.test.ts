@@ -4,6 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { KithGroup } from '../src/group.js'
 import { deviceKeyPackage } from '../src/mls.js'
 import { GroupReplica } from '../src/replica.js'
+import type { KeptCommit } from '../src/replica.js'
 
 interface Member { name: string, device: string, identity: string, replica: GroupReplica, online: boolean, inbox: Uint8Array[] }
 
@@ -66,6 +67,32 @@ describe('GroupReplica: committers, failover and leaving', () => {
     await deliver(members, bob, await bob.replica.send('after alice'))
     expect(carol.replica.history().map(h => h.text)).toContain('after alice')
     expect(alice.replica.history().map(h => h.text)).not.toContain('after alice')
+  })
+
+  it('keeps the chain commits across a restart, for members that fell behind and for one removed meanwhile', async () => {
+    const members = await groupOf(['alice'])
+    const [alice, bob, carol] = [byName(members, 'alice'), byName(members, 'bob'), byName(members, 'carol')]
+    const start = alice.replica.head.epoch
+    bob.online = false
+    carol.online = false
+    await deliver(members, alice, await alice.replica.intend({ kind: 'remove', who: carol.identity }))
+    await deliver(members, alice, await alice.replica.intend({ kind: 'rename', name: 'Club 2' }))
+    bob.inbox.length = 0
+    carol.inbox.length = 0
+
+    // Alice restarts with her head state and the commits she stored.
+    const stored = alice.replica.takeCommitChanges().filter((c): c is [bigint, KeptCommit] => c[1] != null)
+    expect(stored.map(([epoch]) => epoch)).toEqual([start, start + 1n])
+    const restarted = new GroupReplica(alice.replica.head, 0n, stored)
+    for (const commit of restarted.commitsSince(start)) await bob.replica.receive(commit)
+    expect(bob.replica.head.meta().name).toBe('Club 2')
+    expect(bob.replica.chain()).toEqual(alice.replica.chain())
+    // Carol gets the commits up to her removal, and nothing after it.
+    const toCarol = restarted.commitsUntilRemoved(start, carol.device)
+    expect(toCarol).toHaveLength(1)
+    for (const commit of toCarol) await carol.replica.receive(commit)
+    expect(carol.replica.removed).toBe(true)
+    expect(restarted.commitsUntilRemoved(start, bob.device)).toEqual([])
   })
 
   it('an admin never commits its own removal: it leaves instead', async () => {
