@@ -1,9 +1,9 @@
 // Group messaging over gossipsub: Kith (MLS group, padded unsigned envelopes, the replica's
 // rules) against raw gossipsub on the same nodes, topology and payload size, side by side.
-// Members are split over two processes (this one and a forked bench/groups-peer.js).
+// Members are split over processes (this one and forked bench/groups-peer.js; two by default).
 //
-//   npm run bench:gossip                                  # setup, then 30 members
-//   node --import @kith/core/polyfill bench/groups.js --members 30 --messages 200 --interval 25
+//   npm run bench:gossip                                  # setup, then 30 members in 2 processes
+//   node --import @kith/core/polyfill bench/groups.js --members 30 --processes 6 --messages 200 --interval 25
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,7 +19,8 @@ const { values: flags } = parseArgs({
     messages: { type: 'string', default: '200' },
     interval: { type: 'string', default: '25' },
     size: { type: 'string', default: '256' },
-    rounds: { type: 'string', default: '3' }
+    rounds: { type: 'string', default: '3' },
+    processes: { type: 'string', default: '2' }
   }
 })
 const N = Number(flags.members)
@@ -27,16 +28,21 @@ const M = Number(flags.messages)
 const INTERVAL = Number(flags.interval)
 const SIZE = Number(flags.size)
 const ROUNDS = Number(flags.rounds)
+const PROCESSES = Math.max(2, Number(flags.processes))
 const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms))
 
 const local = new Members()
-const peer = new ChildProcess(join(HERE, 'groups-peer.js'), 'peer')
+const peers = Array.from({ length: PROCESSES - 1 }, (_, i) => new ChildProcess(join(HERE, 'groups-peer.js'), `peer ${i + 1}`))
+/** Ask every peer process the same; their answers in order. */
+const everyPeer = async (command, args = {}) => await Promise.all(peers.map(async p => await p.call(command, args)))
 try {
-  const here = Math.ceil(N / 2)
-  console.log(`Kith groups vs raw gossipsub: ${N} members (${here} + ${N - here} in two processes), ${M} messages of ${SIZE}-byte text every ${INTERVAL} ms from one member, ${ROUNDS} rounds`)
-  await peer.start()
-  const [, remote] = await Promise.all([local.start(here, 0), peer.call('start', { count: N - here, firstIndex: here })])
-  const all = [...local.describe(), ...remote.members]
+  // Members 0.. in this process, the rest split evenly over the peers.
+  const shares = Array.from({ length: PROCESSES }, (_, i) => Math.floor(N / PROCESSES) + (i < N % PROCESSES ? 1 : 0))
+  const firsts = shares.map((_, i) => shares.slice(0, i).reduce((a, b) => a + b, 0))
+  console.log(`Kith groups vs raw gossipsub: ${N} members (${shares.join(' + ')} in ${PROCESSES} processes), ${M} messages of ${SIZE}-byte text every ${INTERVAL} ms from one member, ${ROUNDS} rounds`)
+  await Promise.all(peers.map(async p => await p.start()))
+  const [, ...remotes] = await Promise.all([local.start(shares[0], 0), ...peers.map(async (p, i) => await p.call('start', { count: shares[i + 1], firstIndex: firsts[i + 1] }))])
+  const all = [...local.describe(), ...remotes.flatMap(r => r.members)]
 
   // Member 0 creates the group and adds everyone in one commit.
   const creator = local.list[0]
@@ -45,14 +51,14 @@ try {
   const topicSecret = randomBytes(32)
   await Promise.all([
     local.join(added.welcome, topicSecret, { index: 0, group: added.group }),
-    peer.call('join', { welcome: Buffer.from(added.welcome).toString('base64'), topicSecret: topicSecret.toString('base64') })
+    everyPeer('join', { welcome: Buffer.from(added.welcome).toString('base64'), topicSecret: topicSecret.toString('base64') })
   ])
 
   // Each member dials three others: a ring plus chords, across the two processes.
   const targets = {}
   for (let i = 0; i < N; i++) targets[i] = [1, 2, 5].map(d => all[(i + d) % N].addrs[0])
-  await Promise.all([local.connect(targets), peer.call('connect', { targets })])
-  const meshed = async () => [...local.topicPeers(), ...(await peer.call('topicPeers')).peers].every(p => p >= 3)
+  await Promise.all([local.connect(targets), everyPeer('connect', { targets })])
+  const meshed = async () => [...local.topicPeers(), ...(await everyPeer('topicPeers')).flatMap(r => r.peers)].every(p => p >= 3)
   const t0 = Date.now()
   while (!await meshed()) {
     if (Date.now() - t0 > 30_000) throw new Error('the gossipsub mesh did not form in 30 s')
@@ -78,7 +84,7 @@ try {
     {
       local.stamping = side
       local.stamps[side] = new Map()
-      await peer.call('phase', { side })
+      await everyPeer('phase', { side })
       const cpuMark = process.cpuUsage()
       const sent = new Map()
       for (let seq = 0; seq < (measured ? M : 20); seq++) {
@@ -90,7 +96,7 @@ try {
       const deadline = Date.now() + 10_000
       let remoteResults
       while (true) {
-        remoteResults = await peer.call('results', { side })
+        remoteResults = merge(await everyPeer('results', { side }))
         const got = [...local.stamps[side].values(), ...Object.values(remoteResults.stamps)].reduce((a, t) => a + t.length, 0)
         if (got >= sent.size * (N - 1) || Date.now() > deadline) break
         await sleep(200)
@@ -119,5 +125,12 @@ try {
   const ratio = results.kith.latencyMs.p99 / results.raw.latencyMs.p99
   console.log(`\nkith p99 / raw p99 = ${ratio.toFixed(2)}x (target <= 1.5x: ${ratio <= 1.5 ? 'met' : 'MISSED'}); envelope ${payloadBytes} bytes`)
 } finally {
-  await withTimeout(Promise.allSettled([local.stop(), peer.stop()]), 20_000, 'stopping').catch(() => {})
+  await withTimeout(Promise.allSettled([local.stop(), ...peers.map(async p => await p.stop())]), 20_000, 'stopping').catch(() => {})
+}
+
+/** The peers' results as one: arrival stamps by sequence number, CPU summed. */
+function merge (results) {
+  const stamps = {}
+  for (const r of results) for (const [seq, times] of Object.entries(r.stamps)) (stamps[seq] ??= []).push(...times)
+  return { stamps, cpuMicros: results.reduce((a, r) => a + r.cpuMicros, 0) }
 }

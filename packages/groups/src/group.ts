@@ -41,6 +41,13 @@ export type Processed =
  * as what it belongs to, and go back to an earlier epoch when a competing commit wins (see
  * docs/groups.md).
  */
+/**
+ * What a state's tree and context say, worked out once: a text moves the state on but shares
+ * its tree and context (ts-mls states are immutable), and every member check needs them.
+ */
+const membersByTree = new WeakMap<RatchetTree, GroupMember[]>()
+const metaByExtensions = new WeakMap<object, GroupMeta>()
+
 export class KithGroup {
   private constructor (readonly state: ClientState) {}
 
@@ -86,14 +93,24 @@ export class KithGroup {
 
   get id (): string { return Buffer.from(this.state.groupContext.groupId).toString('hex') }
   get epoch (): bigint { return this.state.groupContext.epoch }
-  meta (): GroupMeta { return decodeGroupMeta(this.state.groupContext.extensions) }
+  meta (): GroupMeta {
+    const extensions = this.state.groupContext.extensions
+    let meta = metaByExtensions.get(extensions)
+    if (meta == null) metaByExtensions.set(extensions, meta = Object.freeze(decodeGroupMeta(extensions)))
+    return meta
+  }
   get ownLeaf (): number { return this.state.privatePath.leafIndex }
 
   /** Whether a commit removed this device from the group. */
   get removed (): boolean { return this.state.groupActiveState.kind === 'removedFromGroup' }
 
   /** Current members, in leaf order. */
-  members (): GroupMember[] { return membersOf(this.state.ratchetTree) }
+  members (): GroupMember[] {
+    const tree = this.state.ratchetTree
+    let members = membersByTree.get(tree)
+    if (members == null) membersByTree.set(tree, members = Object.freeze(membersOf(tree)) as GroupMember[])
+    return members
+  }
 
   member (leaf: number): GroupMember | undefined { return this.members().find(m => m.leaf === leaf) }
   isAdmin (leaf: number): boolean {
