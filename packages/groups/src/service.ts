@@ -91,7 +91,7 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
       for (const [name, stored] of await this.init.store.listSecrets<StoredGroup>(GROUPS)) {
         const id = name.slice(GROUPS.length)
         const commits = await this.init.store.listSecrets<KeptCommit>(`${COMMITS}${id}/`)
-        this.open(id, KithGroup.fromBytes(stored.state), stored, commits.map(([key, kept]) => [BigInt(`0x${key.slice(-16)}`), kept]))
+        this.open(id, KithGroup.fromBytes(stored.state), stored, commits.map(([key, kept]) => [BigInt(`0x${key.slice(-16)}`), kept]), await this.storedHistory(id))
       }
     } catch (err) {
       // Invites must not wait forever (holding their sender's session) for a start that failed.
@@ -243,9 +243,12 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     await this.serially(id, async () => { await entry.channel.catchUp(await this.init.dial(from, SYNC_PROTOCOL)) })
   }
 
-  private open (id: string, group: KithGroup, stored: GroupSettings, commits: Array<[bigint, KeptCommit]> = []): void {
+  private open (id: string, group: KithGroup, stored: GroupSettings, commits: Array<[bigint, KeptCommit]> = [], history: GroupMessage[] = []): void {
     const joined = stored.joined ?? 0
-    const channel = new GroupChannel(this.init.pubsub, new GroupReplica(group, BigInt(joined), commits), stored.topicSecret)
+    const replica = new GroupReplica(group, BigInt(joined), commits)
+    // The history we hold, to hand to members who missed some of it (not announced again).
+    replica.merge(history)
+    const channel = new GroupChannel(this.init.pubsub, replica, stored.topicSecret)
     const entry: Entry = { channel, topicSecret: stored.topicSecret, joined, leaving: stored.leaving === true, removed: stored.removed === true }
     this.groups.set(id, entry)
     // Once out of a group (left or removed), a device stays out: it no longer listens.
@@ -297,9 +300,18 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     return this.init.store.putLatestSecret(`${GROUPS}${group.id}`, { name: group.meta().name, topicSecret, state: group.toBytes(), joined: joined ?? 0, leaving: leaving === true, removed: removed === true } satisfies StoredGroup)
   }
 
-  private newRecord (id: string, m: GroupMessage): { id: string, conversation: string, from: string, text: string, ts: number, status: MessageRecord['status'] } {
+  private newRecord (id: string, m: GroupMessage): Omit<MessageRecord, 'seq'> {
     const mine = m.sender === this.init.peerId.toString()
-    return { id: m.id, conversation: id, from: m.sender, text: m.text, ts: m.ts, status: mine ? 'sent' : 'received' }
+    return { id: m.id, conversation: id, from: m.sender, text: m.text, ts: m.ts, status: mine ? 'sent' : 'received', epoch: Number(m.epoch) }
+  }
+
+  /** A group's whole stored history, as texts (records from before epochs were stored count as epoch 0). */
+  private async storedHistory (id: string): Promise<GroupMessage[]> {
+    const texts: GroupMessage[] = []
+    for (let page = await this.init.store.history(id, { limit: LIMITS.maxPageSize }); page.length > 0; page = await this.init.store.history(id, { limit: LIMITS.maxPageSize, before: (page[0] as MessageRecord).seq })) {
+      texts.unshift(...page.map(r => ({ id: r.id, sender: r.from, ts: r.ts, text: r.text, epoch: BigInt(r.epoch ?? 0) })))
+    }
+    return texts
   }
 
   private async recordOf (id: string, m: GroupMessage): Promise<MessageRecord> {

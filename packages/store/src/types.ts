@@ -17,6 +17,8 @@ export interface MessageRecord {
   /** Sender's clock when it was written, ms since the epoch. */
   ts: number
   status: MessageStatus
+  /** A group text's epoch (the group's state it was read in). */
+  epoch?: number
 }
 
 /** A person this node talks to. */
