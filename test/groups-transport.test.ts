@@ -106,6 +106,8 @@ describe('groups over gossipsub', () => {
     await eventually(() => b.replica.history().length === 2 && b.replica.head.meta().name === 'Away club', 20_000, 'bob has it all')
     expect(c.replica.history()).toHaveLength(0)
 
+    // Bob hands on a text in alice's name that alice did not sign: carol drops it.
+    b.replica.merge([{ id: 'ab'.repeat(16), sender: alice.node.peerId.toString(), ts: Date.now(), text: 'forged by bob', epoch: b.replica.head.epoch, signature: new Uint8Array(64) }])
     const result = await catchUp(await carol.node.libp2p.dialProtocol(bob.node.peerId, SYNC_PROTOCOL), c.replica)
     expect(result).toEqual({ commits: 1, fetched: 2, pushed: 0 })
     expect(c.replica.head.epoch).toBe(b.replica.head.epoch)

@@ -2,6 +2,7 @@ import { lpStream } from '@libp2p/utils'
 import { MemorySyncStorage, Reconciler } from '@kith/sync'
 import { InvalidGroupMessageError } from './group.js'
 import { SyncFrame, SyncRecord } from './proto/group.js'
+import { verifyText } from './text.js'
 import type { GroupMessage, GroupReplica } from './replica.js'
 import type { PeerId, Stream } from '@libp2p/interface'
 
@@ -73,7 +74,7 @@ export async function catchUp (stream: Stream, replica: GroupReplica): Promise<C
   }
   await frames.write({ kind: WANT, parts: need.slice(0, MAX_RECORDS) })
   const members = new Set(replica.head.members().map(m => m.device))
-  const fetched = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, members, replica.joined))
+  const fetched = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, replica.head.id, members, replica.joined))
   const mine = new Map(replica.history().map(m => [m.id, m]))
   const pushed = have.map(id => mine.get(Buffer.from(id).toString('hex'))).filter(m => m != null).slice(0, MAX_RECORDS)
   await frames.write({ kind: RECORDS, parts: pushed.map(encodeRecord) })
@@ -116,7 +117,7 @@ export async function serveCatchUp (stream: Stream, remote: PeerId, find: (group
     const mine = new Map(visible.map(m => [m.id, m]))
     const wanted = frame.parts.slice(0, MAX_RECORDS).map(id => mine.get(Buffer.from(id).toString('hex'))).filter(m => m != null)
     await frames.write({ kind: RECORDS, parts: wanted.map(encodeRecord) })
-    const added = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, members, replica.joined))
+    const added = replica.merge(decodeRecords((await frames.read(RECORDS)).parts, replica.head.id, members, replica.joined))
     await stream.close()
     return { group, added }
   } catch (err: any) {
@@ -157,15 +158,15 @@ function storageOf (messages: GroupMessage[]): MemorySyncStorage {
 }
 
 function encodeRecord (m: GroupMessage): Uint8Array {
-  return SyncRecord.encode({ id: Buffer.from(m.id, 'hex') as Uint8Array<ArrayBuffer>, sender: m.sender, ts: m.ts, text: m.text, epoch: Number(m.epoch) })
+  return SyncRecord.encode({ id: Buffer.from(m.id, 'hex') as Uint8Array<ArrayBuffer>, sender: m.sender, ts: m.ts, text: m.text, epoch: Number(m.epoch), signature: m.signature as Uint8Array<ArrayBuffer> })
 }
 
 /**
- * Texts handed over, checked: well-formed, of sane size, from a device that is a member now
- * (a member vouches for the others' texts it hands over; see docs/groups.md), and from no
- * earlier than the epoch we joined at (`joined`).
+ * Texts handed over, checked: well-formed, of sane size, signed by their sender for this group,
+ * from a device that is a member now, and from no earlier than the epoch we joined at
+ * (`joined`). What fails is dropped.
  */
-function decodeRecords (parts: Uint8Array[], members: Set<string>, joined: bigint): GroupMessage[] {
+function decodeRecords (parts: Uint8Array[], groupId: string, members: Set<string>, joined: bigint): GroupMessage[] {
   const messages: GroupMessage[] = []
   for (const part of parts.slice(0, MAX_RECORDS)) {
     if (part.length > MAX_TEXT_BYTES + 256) continue
@@ -176,7 +177,8 @@ function decodeRecords (parts: Uint8Array[], members: Set<string>, joined: bigin
       continue
     }
     if (record.id.length !== 16 || !members.has(record.sender) || !Number.isSafeInteger(record.ts) || record.ts < 0 || BigInt(record.epoch) < joined) continue
-    messages.push({ id: Buffer.from(record.id).toString('hex'), sender: record.sender, ts: record.ts, text: record.text, epoch: BigInt(record.epoch) })
+    const message = { id: Buffer.from(record.id).toString('hex'), sender: record.sender, ts: record.ts, text: record.text, epoch: BigInt(record.epoch), signature: record.signature }
+    if (verifyText(groupId, record.sender, message)) messages.push(message)
   }
   return messages
 }

@@ -2,17 +2,18 @@ import { randomBytes } from 'node:crypto'
 import { commitId, committerRank, winner } from './fork-choice.js'
 import { InvalidGroupMessageError, peekMls } from './group.js'
 import type { GroupMember, KithGroup, Processed } from './group.js'
+import { TEXT_ID_BYTES, decodeTextBody, encodeTextBody, signText } from './text.js'
+import type { SignedText } from './text.js'
 import type { Proposal } from 'ts-mls'
 
-/** A group message as members read it. */
-export interface GroupMessage {
-  /** Chosen by the sender; a re-send after a lost commit race keeps it, so copies collapse. */
-  id: string
+/**
+ * A group message as members read it. `id` is chosen by the sender: a re-send after a lost
+ * commit race keeps it, so copies collapse. `signature` lets members who get it in catch-up
+ * check the sender wrote it (see text.ts).
+ */
+export interface GroupMessage extends SignedText {
   /** The sender's device (peer id). */
   sender: string
-  /** The sender's clock when it wrote the text, ms since the epoch. */
-  ts: number
-  text: string
   /** The epoch it was read in. */
   epoch: bigint
 }
@@ -34,8 +35,7 @@ export const REORG_WINDOW = 32
 /** How many of the chosen chain's commits are kept (and stored) for members that fell behind. */
 export const KEPT_COMMITS = 64
 
-const ID_BYTES = 16
-const TS_BYTES = 8
+const ID_BYTES = TEXT_ID_BYTES
 /** The first byte of application content: what it is. */
 const TEXT = 0
 const LEAVE_REQUEST = 1
@@ -69,7 +69,7 @@ export class GroupReplica {
   /** Texts added to the history since the last {@link takeFresh}. */
   private fresh: GroupMessage[] = []
   /** Our own texts, to send again if the epoch they went out in is replaced. */
-  private readonly mine = new Map<string, { text: string, ts: number, epoch: bigint }>()
+  private readonly mine = new Map<string, { signed: SignedText, epoch: bigint }>()
   /** Content that could not be read yet (an epoch not reached, or a branch not chosen yet), by hash. */
   private readonly parked = new Map<string, { epoch: bigint, bytes: Uint8Array }>()
   /** Hashes of content read: copies are dropped at once. */
@@ -171,9 +171,9 @@ export class GroupReplica {
   async send (text: string, id = randomBytes(ID_BYTES).toString('hex')): Promise<Uint8Array[]> {
     if (this.removed) throw new InvalidGroupMessageError('no longer a member of this group')
     if (!/^[0-9a-f]{32}$/.test(id) || this.messages.has(id)) throw new InvalidGroupMessageError('a text id is 16 new random bytes, hex')
-    const sent = { text, ts: Date.now(), epoch: this.headEpoch }
-    this.mine.set(id, sent)
-    return [await this.encryptText(id, sent)]
+    const signed = signText(this.head.id, this.head.state.signaturePrivateKey, { id, ts: Date.now(), text })
+    this.mine.set(id, { signed, epoch: this.headEpoch })
+    return [await this.encryptText(signed)]
   }
 
   /**
@@ -236,21 +236,15 @@ export class GroupReplica {
     this.states.set(epoch, processed.group)
     const { plaintext } = processed
     if (plaintext[0] === LEAVE_REQUEST) this.leaving.add(processed.sender.device)
-    if (plaintext[0] === TEXT && plaintext.length >= 1 + ID_BYTES + TS_BYTES) {
-      const id = Buffer.from(plaintext.subarray(1, 1 + ID_BYTES)).toString('hex')
-      const ts = Number(Buffer.from(plaintext).readBigUInt64BE(1 + ID_BYTES))
-      const text = Buffer.from(plaintext.subarray(1 + ID_BYTES + TS_BYTES)).toString()
-      if (!this.messages.has(id)) this.addMessage({ id, sender: processed.sender.device, ts, text, epoch })
-    }
+    // MLS has authenticated the sender; the signature inside is kept for catch-up (checked there).
+    const signed = plaintext[0] === TEXT ? decodeTextBody(plaintext.subarray(1)) : undefined
+    if (signed != null && !this.messages.has(signed.id)) this.addMessage({ ...signed, sender: processed.sender.device, epoch })
     return true
   }
 
-  /** Content of a text: its id, the sender's time, then the UTF-8 text. */
-  private async encryptText (id: string, { text, ts }: { text: string, ts: number }): Promise<Uint8Array> {
-    const stamp = Buffer.alloc(TS_BYTES)
-    stamp.writeBigUInt64BE(BigInt(ts))
-    const message = await this.encrypt(TEXT, Buffer.concat([Buffer.from(id, 'hex'), stamp, Buffer.from(text)]))
-    this.addMessage({ id, sender: this.ownDevice(), ts, text, epoch: this.headEpoch })
+  private async encryptText (signed: SignedText): Promise<Uint8Array> {
+    const message = await this.encrypt(TEXT, encodeTextBody(signed))
+    this.addMessage({ ...signed, sender: this.ownDevice(), epoch: this.headEpoch })
     return message
   }
 
@@ -312,10 +306,10 @@ export class GroupReplica {
       // send it again on the chosen chain (same id), unless that chain removed them.
       for (const [id, message] of this.messages) if (message.epoch >= replacedFrom && !this.mine.has(id)) this.messages.delete(id)
       // Our texts sent in replaced epochs: nobody on the chosen chain can read them.
-      for (const [id, sent] of this.mine) {
+      for (const sent of this.mine.values()) {
         if (sent.epoch < replacedFrom) continue
         sent.epoch = this.headEpoch
-        out.push(await this.encryptText(id, sent))
+        out.push(await this.encryptText(sent.signed))
       }
     }
     // Content that waited for this chain.

@@ -302,14 +302,14 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
 
   private newRecord (id: string, m: GroupMessage): Omit<MessageRecord, 'seq'> {
     const mine = m.sender === this.init.peerId.toString()
-    return { id: m.id, conversation: id, from: m.sender, text: m.text, ts: m.ts, status: mine ? 'sent' : 'received', epoch: Number(m.epoch) }
+    return { id: m.id, conversation: id, from: m.sender, text: m.text, ts: m.ts, status: mine ? 'sent' : 'received', epoch: Number(m.epoch), signature: Buffer.from(m.signature).toString('hex') }
   }
 
-  /** A group's whole stored history, as texts (records from before epochs were stored count as epoch 0). */
+  /** A group's whole stored history, as texts (records from before epochs and signatures were stored count as epoch 0, and carry none: others drop them). */
   private async storedHistory (id: string): Promise<GroupMessage[]> {
     const texts: GroupMessage[] = []
     for (let page = await this.init.store.history(id, { limit: LIMITS.maxPageSize }); page.length > 0; page = await this.init.store.history(id, { limit: LIMITS.maxPageSize, before: (page[0] as MessageRecord).seq })) {
-      texts.unshift(...page.map(r => ({ id: r.id, sender: r.from, ts: r.ts, text: r.text, epoch: BigInt(r.epoch ?? 0) })))
+      texts.unshift(...page.map(r => ({ id: r.id, sender: r.from, ts: r.ts, text: r.text, epoch: BigInt(r.epoch ?? 0), signature: Buffer.from(r.signature ?? '', 'hex') })))
     }
     return texts
   }

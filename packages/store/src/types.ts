@@ -19,6 +19,8 @@ export interface MessageRecord {
   status: MessageStatus
   /** A group text's epoch (the group's state it was read in). */
   epoch?: number
+  /** A group text's signature by its sender (hex), handed on with it in catch-up. */
+  signature?: string
 }
 
 /** A person this node talks to. */

@@ -344,6 +344,7 @@ export interface SyncRecord {
   ts: number
   text: string
   epoch: number
+  signature: Uint8Array<ArrayBuffer>
 }
 
 export namespace SyncRecord {
@@ -381,6 +382,11 @@ export namespace SyncRecord {
           w.uint64Number(obj.epoch)
         }
 
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.signature)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -390,7 +396,8 @@ export namespace SyncRecord {
           sender: '',
           ts: 0,
           text: '',
-          epoch: 0
+          epoch: 0,
+          signature: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -417,6 +424,10 @@ export namespace SyncRecord {
             }
             case 5: {
               obj.epoch = reader.uint64Number()
+              break
+            }
+            case 6: {
+              obj.signature = reader.bytes()
               break
             }
             default: {
@@ -469,6 +480,13 @@ export namespace SyncRecord {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -506,6 +524,11 @@ export namespace SyncRecord {
     value: number
   }
 
+  export interface SyncRecordSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SyncRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SyncRecord.codec())
   }
@@ -514,7 +537,7 @@ export namespace SyncRecord {
     return decodeMessage(buf, SyncRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRecord>): Generator<SyncRecordIdFieldEvent | SyncRecordSenderFieldEvent | SyncRecordTsFieldEvent | SyncRecordTextFieldEvent | SyncRecordEpochFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRecord>): Generator<SyncRecordIdFieldEvent | SyncRecordSenderFieldEvent | SyncRecordTsFieldEvent | SyncRecordTextFieldEvent | SyncRecordEpochFieldEvent | SyncRecordSignatureFieldEvent> {
     return streamMessage(buf, SyncRecord.codec(), opts)
   }
 }
