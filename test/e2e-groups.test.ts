@@ -104,13 +104,18 @@ describe('kith groups end to end (separate processes, real TCP, real LevelDB)', 
     expect(notAdmin.stderr).toBe('kith: only admins may remove members\n')
   })
 
-  it('kith chat works on a group; a promoted admin leaves and the other admin commits it', async () => {
+  it('kith chat works on a group; an admin renames it; a promoted admin leaves and the other admin commits it', async () => {
     const chat = await kith(homes.bob!, ['chat', 'Book club'], 'typed in chat\n')
     expect(chat).toMatchObject({ code: 0, stderr: '' })
     expect(chat.stdout).toContain('chat with Book club (group, 2 members)')
     expect(chat.stdout).toContain('and after that')
     await eventually(async () => (await texts('alice')).includes('typed in chat'), 20_000, 'alice to read the chat line')
 
+    expect(await kithJson(homes.alice!, ['group', 'rename', 'Book club', 'Reading club'])).toMatchObject({ name: 'Reading club' })
+    await eventually(async () => (await kithJson(homes.bob!, ['groups']))[0].name === 'Reading club', 20_000, 'bob to see the new name')
+    expect(await kithJson(homes.alice!, ['group', 'rename', 'Reading club', 'Book club'])).toMatchObject({ name: 'Book club' })
+    await eventually(async () => (await kithJson(homes.bob!, ['groups']))[0].name === 'Book club', 20_000, 'bob to see the old name again')
+    expect((await kith(homes.bob!, ['group', 'rename', 'Book club', 'Bob club'])).stderr).toBe('kith: only admins may rename the group\n')
     expect(await kithJson(homes.alice!, ['group', 'promote', 'Book club', 'bob'])).toMatchObject({ admin: true })
     await eventually(async () => (await kithJson(homes.bob!, ['groups']))[0].admin === true, 20_000, 'bob to be an admin')
     expect(await kithJson(homes.bob!, ['group', 'leave', 'Book club'])).toMatchObject({ state: 'leaving' })

@@ -13,7 +13,7 @@ describe('kith command tree', () => {
     const commands = Object.fromEntries(program.commands.map(c => [c.name(), c.options.map(o => o.long)]))
     expect(Object.keys(commands).sort()).toEqual(['accept', 'chat', 'contacts', 'group', 'groups', 'history', 'init', 'invite', 'send', 'start', 'status', 'stop', 'verify', 'watch'])
     const group = program.commands.find(c => c.name() === 'group')
-    expect(Object.fromEntries(group?.commands.map(c => [c.name(), c.options.map(o => o.long)]) ?? [])).toEqual({ create: ['--json'], add: ['--json'], remove: ['--json'], promote: ['--json'], leave: ['--json'] })
+    expect(Object.fromEntries(group?.commands.map(c => [c.name(), c.options.map(o => o.long)]) ?? [])).toEqual({ create: ['--json'], add: ['--json'], remove: ['--json'], promote: ['--json'], rename: ['--json'], leave: ['--json'] })
     expect(commands.groups).toContain('--json')
     expect(commands.init).toEqual(expect.arrayContaining(['--name', '--json']))
     expect(commands.start).toEqual(expect.arrayContaining(['--listen', '--bootstrap', '--no-mdns']))

@@ -47,6 +47,7 @@ export class KithClient {
   async addToGroup (group: string, contact: string): Promise<GroupView> { return await this.request('POST', `/v1/groups/${encodeURIComponent(group)}/members`, { contact }) }
   async removeFromGroup (group: string, contact: string): Promise<GroupView> { return await this.request('DELETE', `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(contact)}`) }
   async promoteInGroup (group: string, contact: string): Promise<GroupView> { return await this.request('POST', `/v1/groups/${encodeURIComponent(group)}/admins`, { contact }) }
+  async renameGroup (group: string, name: string): Promise<GroupView> { return await this.request('POST', `/v1/groups/${encodeURIComponent(group)}/name`, { name }) }
   async leaveGroup (group: string): Promise<GroupView> { return await this.request('POST', `/v1/groups/${encodeURIComponent(group)}/leave`) }
   async send (to: string, text: string): Promise<MessageView> { return await this.request('POST', '/v1/messages', { to, text }) }
   async shutdown (): Promise<void> { await this.request('POST', '/v1/shutdown') }

@@ -89,6 +89,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
     ['POST', /^\/v1\/groups\/([^/]+)\/admins$/, async (n, body, _query, [group]) => {
       return await n.groups.promote(pathParam(group), (await n.resolveContact(requireString(body, 'contact'))).peerId)
     }],
+    ['POST', /^\/v1\/groups\/([^/]+)\/name$/, async (n, body, _query, [group]) => await n.groups.rename(pathParam(group), requireString(body, 'name'))],
     ['POST', /^\/v1\/groups\/([^/]+)\/leave$/, async (n, _body, _query, [group]) => await n.groups.leave(pathParam(group))],
     ['POST', /^\/v1\/shutdown$/, async () => { setImmediate(() => options.onShutdown?.()); return { stopping: true } }]
   ]

@@ -200,6 +200,21 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   }
 
   /**
+   * Rename a group. Admins only.
+   *
+   * @throws {GroupPermissionError} when we are no admin
+   * @throws {InvalidMessageError} when the name is empty or too long
+   */
+  async rename (idOrName: string, name: string): Promise<GroupView> {
+    const id = this.resolve(idOrName)
+    this.requireAdmin(id, 'rename the group')
+    const checked = checkGroupName(name)
+    await this.serially(id, async () => { await this.entry(id).channel.intend({ kind: 'rename', name: checked }) })
+    await this.persist(id, [])
+    return this.view(id)
+  }
+
+  /**
    * Leave a group: ask its admins to remove this device (the last admin first hands over to
    * another member). The request is kept and asked again whenever a member comes online,
    * until an admin commits it; the group then shows as `left`.
