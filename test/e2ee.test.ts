@@ -149,7 +149,7 @@ describe('end-to-end encryption', () => {
     expect(bob2.status().metrics).toMatchObject({ received: 1, duplicates: 1 })
   })
 
-  it('notices when a contact device speaks for another identity key, and holds sending', async () => {
+  it('notices when a contact device speaks for another identity key, and holds sending (texts, and group keys)', async () => {
     const dir = await tempDir()
     cleanups.push(dir.cleanup)
     const { generateDeviceKey, generateIdentityKey } = await import('@kith/crypto')
@@ -168,6 +168,11 @@ describe('end-to-end encryption', () => {
       throw new Error(`${err.message}; alice: ${JSON.stringify(alice.status().metrics)}, bob: ${JSON.stringify(bob2.status())}`)
     })
     await expect(alice.send('bob', 'who are you?')).rejects.toMatchObject({ name: 'IdentityChangedError' })
+    // Nor do group keys and Welcomes go to it.
+    await expect(alice.messaging.sendControl(bob.peerId.toString(), 'groups/invite', new Uint8Array(8))).rejects.toMatchObject({ name: 'IdentityChangedError' })
+    const group = await alice.groups.create('Club')
+    await expect(alice.groups.add(group.group, bob.peerId.toString())).rejects.toMatchObject({ name: 'IdentityChangedError' })
+    expect(alice.groups.list()[0]).toMatchObject({ members: 1, epoch: group.epoch })
     expect((await alice.verify('bob')).identityChanged).toBe(true)
   })
 

@@ -159,10 +159,11 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     const entry = this.entry(id)
     await this.serially(id, async () => {
       const { group, commit, welcome } = await entry.channel.replica.head.add([keyPackage])
-      await entry.channel.adopt(group, [commit])
-      // The group's new state, the Welcome queued for the new member, and its key package spent: one batch.
+      // The group's new state, the Welcome queued for the new member, and its key package spent:
+      // one batch, before the commit goes out (nothing goes out if it can't be queued).
       const invite = GroupInvite.encode({ name: group.meta().name, topicSecret: entry.topicSecret as Uint8Array<ArrayBuffer>, welcome: welcome as Uint8Array<ArrayBuffer>, keyPackageId: keyPackage.initKey as Uint8Array<ArrayBuffer> })
       await this.init.sendControl(contactPeerId, INVITE_TOPIC, invite, [this.stateOp(group, entry), ...spent])
+      await entry.channel.adopt(group, [commit])
     })
     return this.view(id)
   }

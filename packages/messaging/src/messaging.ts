@@ -128,7 +128,10 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   async sendControl (peer: string, topic: string, payload: Uint8Array, extra: StoreOp[] = []): Promise<void> {
     if (utf8Length(topic) === 0 || utf8Length(topic) > LIMITS.maxControlTopicBytes) throw new InvalidMessageError(`a control topic is 1 to ${LIMITS.maxControlTopicBytes} bytes`)
     if (payload.length > LIMITS.maxControlBytes) throw new MessageTooLargeError(`a control message is at most ${LIMITS.maxControlBytes} bytes`)
-    if (await this.init.store.getContact(peer) == null) throw new UnknownContactError(`no contact ${peer}`)
+    const contact = await this.init.store.getContact(peer)
+    if (contact == null) throw new UnknownContactError(`no contact ${peer}`)
+    // Control messages carry keys and group secrets: held, like texts, until a changed identity key is accepted.
+    if (contact.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key before this can go`)
     const message = messageOf({ kind: MessageKind.CONTROL, topic, payload: new Uint8Array(payload) })
     const entry = await this.withSession(peer, undefined, async (session) => {
       const { id, envelope, next } = await this.seal(peer, message, session)
