@@ -385,9 +385,10 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     const inviter = group.members().find(m => m.device === from)
     if (inviter == null || !group.isAdmin(inviter.leaf)) throw new GroupPermissionError('a Welcome from someone who is no admin of the group')
     const refill = (): void => { void this.keyPackages.offer().catch(() => {}) }
-    // New to us, or one we had left or been removed from: added (back) now.
+    // New to us, one we had left or been removed from, or one we hold an older state of (an add
+    // that lost a commit race, made again on the chosen chain): joined now.
     const known = this.groups.get(group.id)
-    if (known != null && !known.removed && this.state(known) !== 'left') return { ops: spent, after: refill }
+    if (known != null && !known.removed && this.state(known) !== 'left' && group.epoch <= known.channel.replica.head.epoch) return { ops: spent, after: refill }
     const joined = { topicSecret: invite.topicSecret, joined: Number(group.epoch) }
     return {
       ops: [this.stateOp(group, joined), ...spent],
