@@ -72,8 +72,8 @@ export class GroupReplica {
   private readonly mine = new Map<string, { signed: SignedText, epoch: bigint }>()
   /** Content that could not be read yet (an epoch not reached, or a branch not chosen yet), by hash. */
   private readonly parked = new Map<string, { epoch: bigint, bytes: Uint8Array }>()
-  /** Hashes of content read: copies are dropped at once. */
-  private readonly read = new Set<string>()
+  /** Hashes of content read, with their epochs (kept while the epoch's state is): copies are dropped at once. */
+  private readonly read = new Map<string, bigint>()
   /** Members who asked to leave, by device. */
   private readonly leaving = new Set<string>()
   private intents: Intent[] = []
@@ -232,7 +232,7 @@ export class GroupReplica {
       throw err
     }
     if (processed.kind !== 'application') return false
-    this.read.add(hash)
+    this.read.set(hash, epoch)
     this.states.set(epoch, processed.group)
     const { plaintext } = processed
     if (plaintext[0] === LEAVE_REQUEST) this.leaving.add(processed.sender.device)
@@ -360,6 +360,8 @@ export class GroupReplica {
     }
     const oldest = this.headEpoch - BigInt(this.states.size - 1)
     for (const [hash, { epoch }] of this.parked) if (epoch < oldest) this.parked.delete(hash)
+    // Content of epochs older than the states kept can't be read again anyway: no need to remember it.
+    for (const [hash, epoch] of this.read) if (epoch < oldest) this.read.delete(hash)
     for (const epoch of this.chainCommits.keys()) if (epoch < this.headEpoch - BigInt(KEPT_COMMITS)) this.keepCommit(epoch, null)
   }
 
