@@ -19,7 +19,8 @@ export class Members {
   list = []
   /** Arrival stamps: side → seq → [ms, …] (one per member that got it). */
   stamps = { raw: new Map(), kith: new Map() }
-  stamping = null
+  /** The sides whose arrivals are stamped now. */
+  stamping = new Set()
 
   async start (count, firstIndex) {
     for (let i = 0; i < count; i++) {
@@ -73,7 +74,7 @@ export class Members {
   }
 
   stamp (side, seq) {
-    if (this.stamping !== side) return
+    if (!this.stamping.has(side)) return
     const times = this.stamps[side].get(seq) ?? []
     times.push(now())
     this.stamps[side].set(seq, times)

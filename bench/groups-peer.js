@@ -28,15 +28,15 @@ const commands = {
   async topicPeers () {
     return { peers: members.topicPeers() }
   },
-  /** Start stamping one side's arrivals, and the CPU clock. */
-  async phase ({ side }) {
-    members.stamping = side
-    members.stamps[side] = new Map()
+  /** Start stamping these sides' arrivals, and the CPU clock. */
+  async phase ({ sides }) {
+    members.stamping = new Set(sides)
+    for (const side of sides) members.stamps[side] = new Map()
     cpuMark = process.cpuUsage()
     return {}
   },
-  async results ({ side }) {
-    return { stamps: Object.fromEntries(members.stamps[side]), cpuMicros: cpuSince(cpuMark), metrics: members.list.map(m => m.channel.metrics) }
+  async results ({ sides }) {
+    return { stamps: Object.fromEntries(sides.map(side => [side, Object.fromEntries(members.stamps[side])])), cpuMicros: cpuSince(cpuMark), metrics: members.list.map(m => m.channel.metrics) }
   },
   async stop () {
     await shutdown()

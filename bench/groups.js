@@ -3,7 +3,7 @@
 // Members are split over processes (this one and forked bench/groups-peer.js; two by default).
 //
 //   npm run bench:gossip                                  # setup, then 30 members in 2 processes
-//   node --import @kith/core/polyfill bench/groups.js --members 30 --processes 6 --messages 200 --interval 25
+//   node --import @kith/core/polyfill bench/groups.js --members 30 --processes 2 --messages 200 --interval 100
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,7 +17,7 @@ const { values: flags } = parseArgs({
   options: {
     members: { type: 'string', default: '30' },
     messages: { type: 'string', default: '200' },
-    interval: { type: 'string', default: '25' },
+    interval: { type: 'string', default: '100' },
     size: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '3' },
     processes: { type: 'string', default: '2' }
@@ -76,42 +76,57 @@ try {
     },
     kith: async (seq) => { await creator.channel.send(textFor(seq, SIZE)) }
   }
-  const pooled = { raw: { latencies: [], delivered: 0, cpu: 0 }, kith: { latencies: [], delivered: 0, cpu: 0 } }
-  // A warm-up pass of each (not counted), then rounds that alternate which side goes first.
-  const plan = [['raw', false], ['kith', false]]
-  for (let round = 1; round <= ROUNDS; round++) plan.push(...(round % 2 === 1 ? ['raw', 'kith'] : ['kith', 'raw']).map(side => [side, true]))
-  for (const [side, measured] of plan) {
-    {
-      local.stamping = side
-      local.stamps[side] = new Map()
-      await everyPeer('phase', { side })
-      const cpuMark = process.cpuUsage()
-      const sent = new Map()
-      for (let seq = 0; seq < (measured ? M : 20); seq++) {
-        sent.set(seq, now())
-        await sides[side](seq)
-        await sleep(INTERVAL)
-      }
-      // Wait for stragglers: until everyone has everything, or 10 s.
-      const deadline = Date.now() + 10_000
-      let remoteResults
-      while (true) {
-        remoteResults = merge(await everyPeer('results', { side }))
-        const got = [...local.stamps[side].values(), ...Object.values(remoteResults.stamps)].reduce((a, t) => a + t.length, 0)
-        if (got >= sent.size * (N - 1) || Date.now() > deadline) break
-        await sleep(200)
-      }
-      if (!measured) continue
-      const latencies = []
-      for (const [seq, start] of sent) {
-        for (const t of [...(local.stamps[side].get(seq) ?? []), ...(remoteResults.stamps[seq] ?? [])]) latencies.push(t - start)
-      }
-      const cpu = cpuSince(cpuMark) + remoteResults.cpuMicros
-      const round = summarize(latencies)
-      console.log(`  ${side.padEnd(4)} delivered ${(100 * latencies.length / (M * (N - 1))).toFixed(2)}%, p50 ${round.p50.toFixed(1)} ms, p99 ${round.p99.toFixed(1)} ms`)
-      pooled[side].latencies.push(...latencies)
-      pooled[side].cpu += cpu
+  const pooled = { raw: { latencies: [], cpu: 0 }, kith: { latencies: [], cpu: 0 } }
+  // Warm-up passes (not counted). Then each round: the two sides interleaved, message by message
+  // (the order swapped every message), for latency: both meet the same background work (heartbeats,
+  // garbage collection, the other process), which otherwise lands on one side's round by chance;
+  // then each side alone, in alternating order, for its CPU cost.
+  await phase(['raw'], 20)
+  await phase(['kith'], 20)
+  for (let round = 1; round <= ROUNDS; round++) {
+    const both = await phase(['raw', 'kith'], M)
+    const parts = []
+    for (const side of ['raw', 'kith']) {
+      const r = summarize(both.latencies[side])
+      pooled[side].latencies.push(...both.latencies[side])
+      parts.push(`${side} delivered ${(100 * both.latencies[side].length / (M * (N - 1))).toFixed(2)}%, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`)
     }
+    console.log(`  round ${round}, interleaved: ${parts.join('; ')}`)
+    for (const side of (round % 2 === 1 ? ['raw', 'kith'] : ['kith', 'raw'])) pooled[side].cpu += (await phase([side], M)).cpu
+  }
+
+  /** Send `count` messages of each side (interleaved when several), one every INTERVAL ms, and collect arrivals. */
+  async function phase (sideList, count) {
+    local.stamping = new Set(sideList)
+    for (const side of sideList) local.stamps[side] = new Map()
+    await everyPeer('phase', { sides: sideList })
+    const cpuMark = process.cpuUsage()
+    const sent = Object.fromEntries(sideList.map(side => [side, new Map()]))
+    for (let seq = 0; seq < count; seq++) {
+      for (const side of (seq % 2 === 0 ? sideList : [...sideList].reverse())) {
+        sent[side].set(seq, now())
+        await sides[side](seq)
+      }
+      await sleep(INTERVAL)
+    }
+    // Wait for stragglers: until everyone has everything, or 10 s.
+    const deadline = Date.now() + 10_000
+    let remote
+    while (true) {
+      remote = merge(await everyPeer('results', { sides: sideList }))
+      const got = sideList.flatMap(side => [...local.stamps[side].values(), ...Object.values(remote.stamps[side])]).reduce((a, t) => a + t.length, 0)
+      if (got >= sideList.length * count * (N - 1) || Date.now() > deadline) break
+      await sleep(200)
+    }
+    const cpu = cpuSince(cpuMark) + remote.cpuMicros
+    const latencies = {}
+    for (const side of sideList) {
+      latencies[side] = []
+      for (const [seq, start] of sent[side]) {
+        for (const t of [...(local.stamps[side].get(seq) ?? []), ...(remote.stamps[side][seq] ?? [])]) latencies[side].push(t - start)
+      }
+    }
+    return { latencies, cpu }
   }
   const results = {}
   for (const [side, p] of Object.entries(pooled)) {
@@ -128,9 +143,14 @@ try {
   await withTimeout(Promise.allSettled([local.stop(), ...peers.map(async p => await p.stop())]), 20_000, 'stopping').catch(() => {})
 }
 
-/** The peers' results as one: arrival stamps by sequence number, CPU summed. */
+/** The peers' results as one: arrival stamps by side and sequence number, CPU summed. */
 function merge (results) {
   const stamps = {}
-  for (const r of results) for (const [seq, times] of Object.entries(r.stamps)) (stamps[seq] ??= []).push(...times)
+  for (const r of results) {
+    for (const [side, bySeq] of Object.entries(r.stamps)) {
+      stamps[side] ??= {}
+      for (const [seq, times] of Object.entries(bySeq)) (stamps[side][seq] ??= []).push(...times)
+    }
+  }
   return { stamps, cpuMicros: results.reduce((a, r) => a + r.cpuMicros, 0) }
 }
