@@ -19,6 +19,7 @@ import type { KithStore, MessageRecord, StoreOp } from '@kith/store'
 export const INVITE_TOPIC = 'groups/invite'
 
 const GROUPS = 'groups/'
+const SYNC_EVERY_MS = 15_000
 /** The chain's kept commits of a group, `group-commits/<group>/<epoch, 16 hex digits>`. */
 const COMMITS = 'group-commits/'
 
@@ -52,6 +53,8 @@ export interface GroupServiceInit {
   /** The 1:1 E2EE channel's durable control messages (see Messaging.sendControl). */
   sendControl: (peer: string, topic: string, payload: Uint8Array, extra: StoreOp[]) => Promise<void>
   handleControl: (topic: string, handler: (from: string, payload: Uint8Array) => Promise<{ ops: StoreOp[], after?: () => void }>) => void
+  /** How often each group catches up with a random member on its topic (default 15 s). */
+  syncEveryMs?: number
 }
 
 export interface GroupServiceEvents {
@@ -74,6 +77,7 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   /** One change per group at a time, in order: a replica is not re-entrant. */
   private readonly queues = new Map<string, Promise<unknown>>()
 
+  private syncTimer?: ReturnType<typeof setInterval>
   /** Resolves once the stored groups are open: control messages that arrive before wait for it. */
   private readonly ready = Promise.withResolvers<void>()
   private readonly keyPackages: KeyPackages
@@ -106,9 +110,27 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     })
     this.ready.resolve()
     void this.offerKeyPackages().catch(() => {})
+    this.syncTimer = setInterval(() => { this.syncRound() }, this.init.syncEveryMs ?? SYNC_EVERY_MS)
+    this.syncTimer.unref?.()
+  }
+
+  /**
+   * Anti-entropy: for each group we are in, catch up with one member on the topic, picked at
+   * random. Gossip can lose a message (a connection that drops at the wrong moment); this
+   * brings it back without waiting for someone to come online.
+   */
+  private syncRound (): void {
+    for (const [id, entry] of this.groups) {
+      if (this.state(entry) !== 'member' && this.state(entry) !== 'leaving') continue
+      const devices = new Set(entry.channel.replica.head.members().map(m => m.device))
+      const peers = this.init.pubsub.getSubscribers(entry.channel.topic).filter(p => devices.has(p.toString()))
+      const peer = peers[Math.floor(Math.random() * peers.length)]
+      if (peer != null) void this.catchUp(id, peer).catch(() => {})
+    }
   }
 
   async stop (): Promise<void> {
+    clearInterval(this.syncTimer)
     for (const { channel } of this.groups.values()) channel.stop()
     this.groups.clear()
     for (const protocol of [KEY_PACKAGE_PROTOCOL, SYNC_PROTOCOL]) await this.init.unhandle(protocol)

@@ -41,7 +41,7 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
 
   readonly groups: GroupService
 
-  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array }) {
+  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array }, groups: { syncEveryMs?: number } = {}) {
     super()
     this.libp2p = libp2p
     this.store = store
@@ -63,7 +63,8 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       isContact: async (peer) => await store.getContact(peer) != null,
       contacts: async () => (await store.listContacts()).map(c => c.peerId),
       sendControl: async (peer, topic, payload, extra) => { await this.messaging.sendControl(peer, topic, payload, extra) },
-      handleControl: (topic, handler) => { this.messaging.handleControl(topic, handler) }
+      handleControl: (topic, handler) => { this.messaging.handleControl(topic, handler) },
+      ...groups
     })
     // Each new contact gets a key package of ours, to add us to groups with.
     this.messaging.addEventListener('contact', () => { void this.groups.offerKeyPackages().catch(() => {}) })
@@ -211,7 +212,7 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
       start: false
     })
     banned = (peer) => libp2p.services.messaging.isBanned(peer)
-    const node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore, identity)
+    const node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore, identity, options.groups)
     if (options.start !== false) {
       try {
         await node.start()

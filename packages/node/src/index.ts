@@ -69,6 +69,8 @@ export interface KithNodeOptions {
   dhtClientMode?: boolean
   /** Tuning for the messaging service (rate limits, window). */
   messaging?: Partial<Omit<MessagingInit, 'store' | 'name'>>
+  /** Tuning for groups: how often each group catches up with a random member (default 15 s). */
+  groups?: { syncEveryMs?: number }
   /** Start at once (default true). */
   start?: boolean
 }
