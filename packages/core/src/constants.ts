@@ -20,7 +20,7 @@ export const LIMITS = {
   maxTextBytes: 16 * 1024,
   /** Largest frame on /kith/dm/1.0.0 (an Envelope or an Ack), checked before decoding. */
   maxFrameBytes: 256 * 1024,
-  /** Largest control payload (a group Welcome carries the group's tree: about 600 members fit). */
+  /** Largest control payload (a group Welcome carries the group's tree, about 370 bytes a member: about 500 members fit). */
   maxControlBytes: 192 * 1024,
   /** Longest control topic, in bytes. */
   maxControlTopicBytes: 64,
