@@ -3,7 +3,7 @@ import { createServer, connect } from 'node:net'
 import { join } from 'node:path'
 import { AckStatus, ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, Envelope, fromHex } from '@kith/core'
 import { multiaddr } from '@multiformats/multiaddr'
-import { allDelivered, befriend, tempDir, trackNodes, waitFor } from './helpers/testnet.js'
+import { allDelivered, befriend, eventually, tempDir, trackNodes, waitFor } from './helpers/testnet.js'
 import { rawDmStream } from './helpers/raw-dm.js'
 import type { KithNode } from '@kith/node'
 import type { AddressInfo, Server, Socket } from 'node:net'
@@ -173,6 +173,13 @@ describe('end-to-end encryption', () => {
     const group = await alice.groups.create('Club')
     await expect(alice.groups.add(group.group, bob.peerId.toString())).rejects.toMatchObject({ name: 'IdentityChangedError' })
     expect(alice.groups.list()[0]).toMatchObject({ members: 1, epoch: group.epoch })
+    // And what the changed device sends for alice's services (a key package, a Welcome) is refused, counted.
+    let taken = 0
+    alice.messaging.handleControl('test/anything', async () => { taken++; return { ops: [] } })
+    const invalid = alice.status().metrics.invalid
+    await bob2.messaging.sendControl(alice.peerId.toString(), 'test/anything', new Uint8Array(8))
+    await eventually(() => alice.status().metrics.invalid === invalid + 1 && bob2.status().pending === 0, 20_000, 'the control message refused')
+    expect(taken).toBe(0)
     expect((await alice.verify('bob')).identityChanged).toBe(true)
   })
 

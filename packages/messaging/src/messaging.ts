@@ -147,18 +147,23 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
 
   /**
    * A control message from a contact, for the service that handles its topic: the store ops
-   * that service returns join the batch that takes the message in. Refused (and counted) when
-   * no service handles it or the service rejects it.
+   * that service returns go to `into.ops` (the batch that takes the message in), what it does
+   * afterwards to `into.afters`. Refused (and counted) when no service handles it, the service
+   * rejects it, or the contact's identity key changed and the user has not accepted it.
    */
-  private async acceptControl (from: string, message: Message): Promise<{ status: AckStatus, ops: StoreOp[], after?: () => void }> {
+  private async acceptControl (contact: ContactRecord, hexId: string, message: Message, into: { ops: StoreOp[], afters: Array<() => void> }): Promise<AckStatus> {
     const handler = this.controlHandlers.get(message.topic)
-    if (handler == null) { this.metrics.invalid++; return { status: AckStatus.INVALID, ops: [] } }
+    const current = await this.init.store.getContact(contact.peerId) ?? contact
+    if (handler == null || current.changedIdentity != null) { this.metrics.invalid++; return AckStatus.INVALID }
     try {
-      return { status: AckStatus.OK, ...await handler(from, message.payload) }
+      const { ops, after } = await handler(contact.peerId, message.payload)
+      into.ops.push(...ops, this.init.store.seenIdOp(hexId, contact.peerId))
+      if (after != null) into.afters.push(after)
+      return AckStatus.OK
     } catch (err: any) {
-      this.log('refused a %s control message from %s: %s', message.topic, from, err?.message)
+      this.log('refused a %s control message from %s: %s', message.topic, contact.peerId, err?.message)
       this.metrics.invalid++
-      return { status: AckStatus.INVALID, ops: [] }
+      return AckStatus.INVALID
     }
   }
 
@@ -423,12 +428,10 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         statuses[at] = await this.contacts.acceptIntro(opened.sender, identity, opened.message)
         continue
       }
-      if (await this.init.store.getContact(from) == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
+      const contact = await this.init.store.getContact(from)
+      if (contact == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
       if (opened.message.kind === MessageKind.CONTROL) {
-        const control = await this.acceptControl(from, opened.message)
-        statuses[at] = control.status
-        if (control.status === AckStatus.OK) ops.push(...control.ops, this.init.store.seenIdOp(frame.hexId, from))
-        if (control.after != null) afters.push(control.after)
+        statuses[at] = await this.acceptControl(contact, frame.hexId, opened.message, { ops, afters })
         continue
       }
       accepted.push({ at, message: { id: frame.hexId, conversation: from, from, text: opened.message.text, ts: Number(frame.envelope.timestamp) } })
@@ -479,10 +482,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           await this.contacts.checkIdentity(contact, sealed.identity)
           if (message.kind === MessageKind.CONTROL) {
             // Its keys are spent whatever the service makes of it: the session moves on.
-            const control = await this.acceptControl(from, message)
-            statuses[at] = control.status
-            if (control.status === AckStatus.OK) ops.push(...control.ops, this.init.store.seenIdOp(frame.hexId, from))
-            if (control.after != null) afters.push(control.after)
+            statuses[at] = await this.acceptControl(contact, frame.hexId, message, { ops, afters })
           } else {
             accepted.push({ at, message: { id: frame.hexId, conversation: from, from, text: message.text, ts: Number(frame.envelope.timestamp) } })
           }
