@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { LIMITS } from '@kith/core'
 import { generateDeviceKey, generateIdentityKey } from '@kith/crypto'
-import { befriend, eventually, tempDir, trackNodes } from './helpers/testnet.js'
+import { befriend, eventually, settled, tempDir, trackNodes } from './helpers/testnet.js'
 import type { KithNode } from '@kith/node'
 
 // Control messages: what services (groups, later files and devices) send each other over the
@@ -19,10 +19,6 @@ function collect (n: KithNode, topic: string, received: string[]): void {
   })
 }
 
-/** Let the key packages the nodes hand each other on becoming contacts land. */
-async function quiet (...nodes: KithNode[]): Promise<void> {
-  await eventually(() => nodes.every(n => n.status().pending === 0), 20_000, 'nothing pending')
-}
 
 describe('control messages', () => {
   it('wait in the outbox while the contact is away, survive its restart, arrive once, and stay out of history', async () => {
@@ -32,7 +28,7 @@ describe('control messages', () => {
     const alice = await node('alice')
     const bob = await node('bob', { privateKey: bobKey, identityKey: bobIdentity, dbPath: join(dir.path, 'bob') })
     await befriend(alice, bob)
-    await quiet(alice, bob)
+    await settled(alice, bob)
 
     await bob.stop()
     await alice.messaging.sendControl(bob.peerId.toString(), 'test/note', Buffer.from('one'))
@@ -57,7 +53,7 @@ describe('control messages', () => {
     const alice = await node('alice')
     const bob = await node('bob')
     await befriend(alice, bob)
-    await quiet(alice, bob)
+    await settled(alice, bob)
     bob.messaging.handleControl('test/picky', async () => { throw new Error('not for me') })
     const invalid = bob.status().metrics.invalid
 

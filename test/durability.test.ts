@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { generateDeviceKey } from '@kith/crypto'
-import { allDelivered, befriend, eventually, startNode, tempDir } from './helpers/testnet.js'
+import { allDelivered, befriend, eventually, settled, startNode, tempDir } from './helpers/testnet.js'
 import type { KithNode } from '@kith/node'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -29,7 +29,7 @@ describe('durability (TCP, LevelDB)', () => {
     const [alicePort, bobPort] = [portOf(alice), portOf(bob)]
     await befriend(alice, bob)
     // Each hands the other a key package for groups when they become contacts: let those land.
-    await eventually(() => alice.status().pending === 0 && bob.status().pending === 0, 20_000, 'key packages to be exchanged')
+    await settled(alice, bob)
 
     await bob.stop()
     const sent = []

@@ -134,7 +134,7 @@ describe('kith groups end to end (separate processes, real TCP, real LevelDB)', 
     const { code } = await kithJson(homes.alice!, ['invite'])
     await kithJson(homes.dave!, ['accept', code, '--name', 'alice'])
     // Dave's key package travels to alice with his introduction, over the E2EE channel.
-    await eventually(async () => (await kithJson(homes.alice!, ['contacts'])).some((c: { name: string }) => c.name === 'dave') && (await kithJson(homes.dave!, ['status'])).pending === 0, 20_000, 'alice to hold dave as a contact and dave to have nothing pending')
+    await eventually(async () => (await kithJson(homes.alice!, ['contacts'])).some((c: { name: string, groupReady: boolean }) => c.name === 'dave' && c.groupReady), 20_000, "alice to hold dave's key package")
     expect(await daemons.dave!.stop()).toBe(0)
 
     await kithJson(homes.alice!, ['send', 'Book club', 'before dave'])

@@ -31,6 +31,15 @@ export async function startNode (name: string, options: TestNodeOptions = {}): P
   return node
 }
 
+/**
+ * Wait until two new contacts hold each other's key package for groups (each hands the other
+ * one when they become contacts) and have nothing else pending: the quiet state after befriending.
+ */
+export async function settled (a: KithNode, b: KithNode): Promise<void> {
+  const holds = async (x: KithNode, y: KithNode): Promise<boolean> => await x.groups.canAdd(y.peerId.toString())
+  await eventually(async () => await holds(a, b) && await holds(b, a) && a.status().pending === 0 && b.status().pending === 0, 20_000, 'key packages to be exchanged')
+}
+
 /** Make `a` and `b` contacts the way users do: `a` invites, `b` accepts. Resolves when both know each other. */
 export async function befriend (a: KithNode, b: KithNode, aliasOfA = a.name): Promise<void> {
   const code = await a.createInvite()

@@ -133,8 +133,8 @@ describe('KithClient against a running node', () => {
       return list.every(c => c.online) ? list : undefined
     }, 20_000, 'contacts online')
     expect(contacts).toEqual([
-      { name: 'bob', peerId: bob.peerId.toString(), online: true, verified: false, identityChanged: false },
-      { name: 'caz', peerId: carol.peerId.toString(), online: true, verified: false, identityChanged: false }
+      { name: 'bob', peerId: bob.peerId.toString(), online: true, verified: false, identityChanged: false, groupReady: expect.any(Boolean) },
+      { name: 'caz', peerId: carol.peerId.toString(), online: true, verified: false, identityChanged: false, groupReady: expect.any(Boolean) }
     ])
   })
 

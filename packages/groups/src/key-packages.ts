@@ -59,6 +59,11 @@ export class KeyPackages {
     return { ops: [this.store.putSecret(`${HELD}${from}`, payload)] }
   }
 
+  /** Whether we hold a key package the contact gave us. */
+  async holds (peer: string): Promise<boolean> {
+    return await this.store.getSecret(`${HELD}${peer}`) != null
+  }
+
   /**
    * A key package of a contact to add it with, and the ops that mark it spent: the one it gave
    * us, else one it hands over now (online).

@@ -190,6 +190,9 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     return this.view(id)
   }
 
+  /** Whether we hold a key package of this contact (so it can be added while offline). */
+  async canAdd (contactPeerId: string): Promise<boolean> { return await this.keyPackages.holds(contactPeerId) }
+
   /** Hand every contact that holds no key package of ours a fresh one (see {@link KeyPackages.offer}). */
   async offerKeyPackages (): Promise<void> { await this.keyPackages.offer() }
 

@@ -100,9 +100,15 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
 
   async contacts (): Promise<ContactView[]> {
     const contacts = await this.store.listContacts()
-    return contacts
-      .sort((a, b) => a.addedAt - b.addedAt)
-      .map(c => ({ name: c.name, peerId: c.peerId, online: this.isOnline(c.peerId), verified: c.verified === true, identityChanged: c.changedIdentity != null }))
+    const sorted = contacts.sort((a, b) => a.addedAt - b.addedAt)
+    return await Promise.all(sorted.map(async c => ({
+      name: c.name,
+      peerId: c.peerId,
+      online: this.isOnline(c.peerId),
+      verified: c.verified === true,
+      identityChanged: c.changedIdentity != null,
+      groupReady: await this.groups.canAdd(c.peerId)
+    })))
   }
 
   async resolveContact (nameOrPeerId: string): Promise<ContactRecord> {

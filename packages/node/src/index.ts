@@ -97,6 +97,8 @@ export interface ContactView {
   verified: boolean
   /** The contact's identity key changed: sending waits until the user accepts it. */
   identityChanged: boolean
+  /** We hold a key package of the contact: it can be added to groups even while offline. */
+  groupReady: boolean
 }
 
 export type KithNodeEvents = MessagingEvents
