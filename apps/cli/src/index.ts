@@ -129,7 +129,7 @@ export function buildProgram (): Command {
       else process.stdout.write(`created ${created.name} (${created.group})\n`)
     })
   group.command('add')
-    .description('add a contact to a group (the contact must be online)')
+    .description('add a contact to a group (admins only; an offline contact joins when back)')
     .argument('<group>', 'group id or name')
     .argument('<contact>', 'contact name or peer id')
     .option('--json', 'print JSON')

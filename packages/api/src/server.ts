@@ -52,7 +52,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   const token = randomBytes(32).toString('base64url')
   const self = node.peerId.toString()
 
-  const nameOf = async (conversation: string): Promise<string> => (await node.store.getContact(conversation))?.name ?? (node.groups.has(conversation) ? node.groups.list().find(g => g.group === conversation)?.name : undefined) ?? conversation
+  const nameOf = async (conversation: string): Promise<string> => (await node.store.getContact(conversation))?.name ?? node.groups.nameOf(conversation) ?? conversation
   const view = async (record: MessageRecord): Promise<ReturnType<typeof messageView>> => messageView(record, self, await nameOf(record.conversation), await nameOf(record.from))
 
   const routes: Array<[string, RegExp, Handler]> = [

@@ -160,6 +160,9 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     throw new UnknownGroupError(named.length > 1 ? `several groups are named "${idOrName}": use the id` : `no group ${idOrName}`)
   }
 
+  /** The name of a group of ours, by id (undefined when we are in none with that id). */
+  nameOf (id: string): string | undefined { return this.groups.get(id)?.channel.replica.head.meta().name }
+
   /** Whether `idOrName` names a group of ours. */
   has (idOrName: string): boolean {
     try { this.resolve(idOrName); return true } catch { return false }

@@ -118,14 +118,23 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   }
 
   async send (to: string, text: string): Promise<MessageRecord> {
-    // A contact's alias or peer id first, then a group's id or name.
-    if (await this.store.findContact(to) == null && this.groups.has(to)) return await this.groups.send(to, text)
+    const group = await this.groupNamed(to)
+    if (group != null) return await this.groups.send(group, text)
     return await this.messaging.send((await this.resolveContact(to)).peerId, text)
   }
 
   async history (conversation: string, options?: HistoryOptions): Promise<MessageRecord[]> {
-    if (await this.store.findContact(conversation) == null && this.groups.has(conversation)) return await this.store.history(this.groups.resolve(conversation), options)
-    return await this.store.history((await this.resolveContact(conversation)).peerId, options)
+    return await this.store.history(await this.groupNamed(conversation) ?? (await this.resolveContact(conversation)).peerId, options)
+  }
+
+  /** The id of the group `to` names, unless `to` names a contact: a contact's alias or peer id wins over a group's id or name. */
+  private async groupNamed (to: string): Promise<string | undefined> {
+    if (await this.store.findContact(to) != null) return undefined
+    try {
+      return this.groups.resolve(to)
+    } catch {
+      return undefined // no such group (or several of that name): it is looked up as a contact
+    }
   }
 
   async verify (contact: string, action?: 'mark' | 'accept'): Promise<Verification> {
