@@ -22,6 +22,15 @@ function positiveInt (value: string): number {
   return n
 }
 
+/** A size such as 50MB, 1.5GB, 4096 (bytes). */
+function byteSize (value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$/i.exec(value.trim())
+  if (match == null) throw new InvalidArgumentError('not a size (examples: 4096, 64KB, 50MB, 2GB)')
+  const unit = (match[2] ?? 'B').toUpperCase()
+  const factor = ({ B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3 } as Record<string, number>)[unit] ?? 1
+  return Math.round(Number(match[1]) * factor)
+}
+
 /** Build the command tree. Exported for tests. */
 export function buildProgram (): Command {
   const program = new Command('kith')
@@ -53,8 +62,38 @@ export function buildProgram (): Command {
     .option('--bootstrap <multiaddr>', 'bootstrap peer (repeatable)', collect)
     .option('--no-mdns', 'do not discover peers on the local network')
     .addOption(new Option('--api-port <port>', 'port of the local API on 127.0.0.1 (default: any free port)').argParser(positiveInt))
+    .option('--relay', 'relay connections for your contacts and hold their mail while they are offline')
+    .addOption(new Option('--relay-max-reservations <n>', 'contacts that may hold a relay reservation at once (default 32)').argParser(positiveInt))
+    .addOption(new Option('--relay-data-limit <size>', 'bytes one relayed connection may carry, e.g. 256MB (default 256MB)').argParser(byteSize))
+    .addOption(new Option('--relay-duration-limit <seconds>', 'how long one relayed connection may last (default 1800)').argParser(positiveInt))
+    .addOption(new Option('--mailbox-quota <n>', 'envelopes held for each contact (default 10000)').argParser(positiveInt))
+    .addOption(new Option('--mailbox-sender-quota <n>', 'envelopes held from any one sender (default 10000)').argParser(positiveInt))
+    .addOption(new Option('--mailbox-ttl <days>', 'days mail is held before it is dropped (default 14)').argParser(positiveInt))
+    .option('--public', 'this node is reachable at its listen addresses (a server or a forwarded port): hold no relay reservations')
     .action(async (opts) => {
-      await runDaemon(home(), { listen: opts.listen, bootstrap: opts.bootstrap, mdns: opts.mdns, apiPort: opts.apiPort })
+      const relayFlags = ['relayMaxReservations', 'relayDataLimit', 'relayDurationLimit', 'mailboxQuota', 'mailboxSenderQuota', 'mailboxTtl'].filter(k => opts[k] != null)
+      if (opts.relay !== true && relayFlags.length > 0) throw new InvalidArgumentError('--relay-* and --mailbox-* options need --relay')
+      await runDaemon(home(), {
+        listen: opts.listen,
+        bootstrap: opts.bootstrap,
+        mdns: opts.mdns,
+        apiPort: opts.apiPort,
+        public: opts.public === true,
+        ...(opts.relay === true
+          ? {
+              relay: {
+                ...(opts.relayMaxReservations != null ? { maxReservations: opts.relayMaxReservations } : {}),
+                ...(opts.relayDataLimit != null ? { dataLimitBytes: opts.relayDataLimit } : {}),
+                ...(opts.relayDurationLimit != null ? { durationLimitMs: opts.relayDurationLimit * 1000 } : {})
+              },
+              mailbox: {
+                ...(opts.mailboxQuota != null ? { perRecipient: { envelopes: opts.mailboxQuota } } : {}),
+                ...(opts.mailboxSenderQuota != null ? { perDepositor: { envelopes: opts.mailboxSenderQuota } } : {}),
+                ...(opts.mailboxTtl != null ? { ttlMs: opts.mailboxTtl * 24 * 3600_000 } : {})
+              }
+            }
+          : {})
+      })
     })
 
   program.command('stop')
@@ -67,9 +106,32 @@ export function buildProgram (): Command {
     .action(async (opts) => {
       const s = await (await client()).status()
       if (opts.json === true) { printJson(s); return }
-      process.stdout.write(`${s.name} ${s.peerId}\nconnections: ${s.connections}\nwaiting to be delivered: ${s.pending}\n`)
+      const n = s.network
+      process.stdout.write(`${s.name} ${s.peerId}\nreachability: ${n.reachability}${n.relays.length > 0 ? ` (through ${plural(n.relays.length, 'relay')})` : ''}\nconnections: ${s.connections}\nwaiting to be delivered: ${s.pending}${n.waitingInMailboxes > 0 ? ` (${n.waitingInMailboxes} held at mailboxes)` : ''}\n`)
+      if (n.holding != null) process.stdout.write(`holding mail for friends: ${plural(n.holding.envelopes, 'envelope')} for ${plural(n.holding.recipients, 'contact')}\n`)
       for (const a of s.addresses) process.stdout.write(`  ${a}\n`)
     })
+
+  const mailbox = program.command('mailbox').description('choose which friends hold your mail while you are offline')
+  const printMailboxes = (list: Awaited<ReturnType<KithClient['mailboxes']>>, json: boolean): void => {
+    if (json) { printJson(list); return }
+    if (list.length === 0) process.stdout.write('no mailboxes: kith mailbox add CONTACT (a friend who runs kith start --relay)\n')
+    for (const m of list) process.stdout.write(`${m.online ? '●' : '○'} ${m.name}  ${m.peerId}\n`)
+  }
+  mailbox.command('add')
+    .description('ask a contact (running with --relay) to hold your mail; it must be online')
+    .argument('<contact>', 'contact name or peer id')
+    .option('--json', 'print JSON')
+    .action(async (contact: string, opts) => { printMailboxes(await (await client()).addMailbox(contact), opts.json === true) })
+  mailbox.command('remove')
+    .description('stop using a contact as your mailbox (what it holds is fetched first)')
+    .argument('<contact>', 'contact name or peer id')
+    .option('--json', 'print JSON')
+    .action(async (contact: string, opts) => { printMailboxes(await (await client()).removeMailbox(contact), opts.json === true) })
+  mailbox.command('list')
+    .description('list the contacts that hold your mail')
+    .option('--json', 'print JSON')
+    .action(async (opts) => { printMailboxes(await (await client()).mailboxes(), opts.json === true) })
 
   program.command('invite')
     .description('print an invite code for a friend')

@@ -15,13 +15,24 @@ export function formatMessage (m: MessageView): string {
 const STATUS_MARK: Record<string, string> = {
   queued: '(queued)',
   sent: '✓',
+  stored: '(held at a mailbox)',
   delivered: '✓✓',
   refused: '(refused by recipient)'
 }
 
 /** A message as `kith history --json` shows it: the contract fields first, extras after. */
 export function historyItem (m: MessageView): Record<string, unknown> {
-  return { id: m.id, from: m.from, text: m.text, ts: m.ts, status: m.status, fromName: m.fromName, seq: m.seq }
+  return {
+    id: m.id,
+    from: m.from,
+    text: m.text,
+    ts: m.ts,
+    status: m.status,
+    fromName: m.fromName,
+    seq: m.seq,
+    ...(m.mailboxes != null ? { mailboxes: m.mailboxes } : {}),
+    ...(m.pending != null ? { pending: m.pending } : {})
+  }
 }
 
 /** `1 member`, `3 members`. */

@@ -1,11 +1,17 @@
 import { passphraseToOpen } from './passphrase.js'
-import type { KithNode } from '@kith/node'
+import type { KithNode, MailboxOptions, RelayOptions } from '@kith/node'
 
 export interface StartOptions {
   listen?: string[]
   bootstrap?: string[]
   mdns: boolean
   apiPort?: number
+  /** Relay connections and hold mail for contacts, with these limits. */
+  relay?: RelayOptions
+  /** Mailbox quotas (with `relay`). */
+  mailbox?: MailboxOptions
+  /** This node is publicly reachable at its listen addresses. */
+  public?: boolean
 }
 
 /**
@@ -24,7 +30,10 @@ export async function runDaemon (home: string, options: StartOptions): Promise<v
     ...(passphrase != null ? { passphrase } : {}),
     ...(options.listen != null ? { listen: options.listen } : {}),
     ...(options.bootstrap != null ? { bootstrap: options.bootstrap } : {}),
-    mdns: options.mdns
+    mdns: options.mdns,
+    ...(options.relay != null ? { relay: options.relay } : {}),
+    ...(options.mailbox != null ? { mailbox: options.mailbox } : {}),
+    ...(options.public === true ? { public: true } : {})
   })
 
   let stopping: Promise<void> | undefined
@@ -57,6 +66,7 @@ export async function runDaemon (home: string, options: StartOptions): Promise<v
   const status = node.status()
   log(`kith node ${status.peerId} (${status.name})`)
   for (const addr of status.addresses) log(`  listening on ${addr}`)
+  if (options.relay != null) log('  relaying for contacts and holding their mail (--relay)')
   log(`  local API on ${api.url} (token in ${home}/api.token)`)
   log(`  ${(await node.contacts()).length} contacts, ${status.pending} messages waiting to be delivered`)
   log('press Ctrl-C to stop')

@@ -3,6 +3,7 @@ import WebSocket from 'ws'
 import { readEndpoint } from './files.js'
 import type { ApiEndpoint } from './files.js'
 import type { ApiEvent, MessageView } from './views.js'
+import type { MailboxView } from './server.js'
 import type { ContactView, GroupView, NodeStatus, Verification } from '@kith/node'
 
 /** An error the daemon answered with; `name` is the node's error name (e.g. `UnknownContactError`). */
@@ -50,6 +51,9 @@ export class KithClient {
   async renameGroup (group: string, name: string): Promise<GroupView> { return await this.request('POST', `/v1/groups/${encodeURIComponent(group)}/name`, { name }) }
   async leaveGroup (group: string): Promise<GroupView> { return await this.request('POST', `/v1/groups/${encodeURIComponent(group)}/leave`) }
   async send (to: string, text: string): Promise<MessageView> { return await this.request('POST', '/v1/messages', { to, text }) }
+  async mailboxes (): Promise<MailboxView[]> { return await this.request('GET', '/v1/mailboxes') }
+  async addMailbox (contact: string): Promise<MailboxView[]> { return await this.request('POST', '/v1/mailboxes', { contact }) }
+  async removeMailbox (contact: string): Promise<MailboxView[]> { return await this.request('DELETE', `/v1/mailboxes/${encodeURIComponent(contact)}`) }
   async shutdown (): Promise<void> { await this.request('POST', '/v1/shutdown') }
 
   /** A contact's safety number; `mark` records it verified, `accept` accepts a changed identity key. */

@@ -16,7 +16,7 @@
  * ```
  */
 export { startApiServer } from './server.js'
-export type { ApiServer, ApiServerOptions } from './server.js'
+export type { ApiServer, ApiServerOptions, MailboxView } from './server.js'
 export { KithClient, ApiError } from './client.js'
 export { readEndpoint, API_FILE, TOKEN_FILE } from './files.js'
 export type { ApiEndpoint } from './files.js'

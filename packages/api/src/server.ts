@@ -19,6 +19,7 @@ const STATUS_BY_ERROR: Record<string, number> = {
   NotFoundError: 404,
   GroupPermissionError: 403,
   NoKeyPackageError: 409,
+  MailboxRefusedError: 409,
   ContactExistsError: 409,
   IdentityChangedError: 409,
   NoIdentityKnownError: 409,
@@ -27,6 +28,18 @@ const STATUS_BY_ERROR: Record<string, number> = {
   InvalidInviteError: 400,
   InvalidMessageError: 400
 }
+
+/** The contacts that hold our mail, as `kith mailbox list` shows them. */
+async function mailboxesView (node: KithNode): Promise<MailboxView[]> {
+  const contacts = await node.contacts()
+  return node.reach.mailboxes().map(peerId => {
+    const contact = contacts.find(c => c.peerId === peerId)
+    return { name: contact?.name ?? peerId, peerId, online: contact?.online ?? false }
+  })
+}
+
+/** A contact that holds our mail. */
+export interface MailboxView { name: string, peerId: string, online: boolean }
 
 export interface ApiServerOptions {
   /** Home folder where `api.json` and `api.token` are written. */
@@ -91,6 +104,15 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
     }],
     ['POST', /^\/v1\/groups\/([^/]+)\/name$/, async (n, body, _query, [group]) => await n.groups.rename(pathParam(group), requireString(body, 'name'))],
     ['POST', /^\/v1\/groups\/([^/]+)\/leave$/, async (n, _body, _query, [group]) => await n.groups.leave(pathParam(group))],
+    ['GET', /^\/v1\/mailboxes$/, async (n) => await mailboxesView(n)],
+    ['POST', /^\/v1\/mailboxes$/, async (n, body) => {
+      await n.reach.addMailbox(await n.resolveContact(requireString(body, 'contact')))
+      return await mailboxesView(n)
+    }],
+    ['DELETE', /^\/v1\/mailboxes\/([^/]+)$/, async (n, _body, _query, [contact]) => {
+      await n.reach.removeMailbox(await n.resolveContact(pathParam(contact)))
+      return await mailboxesView(n)
+    }],
     ['POST', /^\/v1\/shutdown$/, async () => { setImmediate(() => options.onShutdown?.()); return { stopping: true } }]
   ]
 

@@ -15,6 +15,10 @@ export interface MessageView {
   status: MessageStatus
   /** Position in the conversation; pass as `before` to page backwards. */
   seq: number
+  /** With status `stored`: how many of the recipient's mailboxes hold it. */
+  mailboxes?: number
+  /** Why an outgoing message is not delivered yet (queued, sent or stored). */
+  pending?: string
 }
 
 /** One line of the event stream. */
@@ -35,7 +39,24 @@ export function messageView (record: MessageRecord, self: string, contactName: s
     text: record.text,
     ts: record.ts,
     status: record.status,
-    seq: record.seq
+    seq: record.seq,
+    ...(record.mailboxes != null ? { mailboxes: record.mailboxes } : {}),
+    ...pendingOf(record, contactName)
+  }
+}
+
+function pendingOf (record: MessageRecord, contactName: string): { pending?: string } {
+  const reason = pendingReason(record, contactName)
+  return reason != null ? { pending: reason } : {}
+}
+
+/** Why an outgoing message waits, in words a user understands; undefined once it is settled. */
+function pendingReason (record: MessageRecord, contactName: string): string | undefined {
+  switch (record.status) {
+    case 'queued': return `waiting to reach ${contactName}`
+    case 'sent': return `sent, waiting for ${contactName} to confirm`
+    case 'stored': return `${contactName} is offline: held at ${record.mailboxes ?? 0} mailbox${record.mailboxes === 1 ? '' : 'es'} until it comes online`
+    default: return undefined
   }
 }
 

@@ -105,10 +105,11 @@ describe('KithClient against a running node', () => {
     const alice = await node('alice')
     const { client } = await serve(alice)
     const status = await client.status()
-    expect(Object.keys(status).sort()).toEqual(['addresses', 'connections', 'identity', 'metrics', 'name', 'peerId', 'pending', 'pid'])
+    expect(Object.keys(status).sort()).toEqual(['addresses', 'connections', 'identity', 'metrics', 'name', 'network', 'peerId', 'pending', 'pid'])
     expect(status).toMatchObject({ peerId: alice.peerId.toString(), name: 'alice', connections: 0, pending: 0, pid: process.pid })
     expect(status.addresses.length).toBeGreaterThan(0)
-    expect(Object.keys(status.metrics).sort()).toEqual(['delivered', 'duplicates', 'forged', 'invalid', 'noSession', 'rateLimited', 'received', 'refusedNotContact', 'replayed', 'transmitted'])
+    expect(Object.keys(status.metrics).sort()).toEqual(['delivered', 'deposited', 'drained', 'duplicates', 'forged', 'invalid', 'noSession', 'rateLimited', 'receipted', 'received', 'refusedNotContact', 'replayed', 'transmitted'])
+    expect(status.network).toMatchObject({ reachability: 'offline', relays: [], relayAddresses: [], mailboxes: [], waitingInMailboxes: 0, presenceRefused: {} })
   })
 
   it('invites, accepts and lists contacts', async () => {
@@ -133,8 +134,8 @@ describe('KithClient against a running node', () => {
       return list.every(c => c.online) ? list : undefined
     }, 20_000, 'contacts online')
     expect(contacts).toEqual([
-      { name: 'bob', peerId: bob.peerId.toString(), online: true, verified: false, identityChanged: false, groupReady: expect.any(Boolean) },
-      { name: 'caz', peerId: carol.peerId.toString(), online: true, verified: false, identityChanged: false, groupReady: expect.any(Boolean) }
+      { name: 'bob', peerId: bob.peerId.toString(), online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean) },
+      { name: 'caz', peerId: carol.peerId.toString(), online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean) }
     ])
   })
 
@@ -146,7 +147,8 @@ describe('KithClient against a running node', () => {
 
     const before = Date.now()
     const sent = await client.send('bob', 'hello bob')
-    expect(Object.keys(sent).sort()).toEqual(['contact', 'from', 'fromName', 'id', 'seq', 'status', 'text', 'ts'])
+    expect(Object.keys(sent).sort()).toEqual(['contact', 'from', 'fromName', 'id', 'pending', 'seq', 'status', 'text', 'ts'])
+    expect(sent.pending).toBe('waiting to reach bob')
     expect(sent).toMatchObject({ from: alice.peerId.toString(), fromName: 'me', contact: 'bob', text: 'hello bob', status: 'queued' })
     expect(sent.id).toMatch(/^[0-9a-f]{32}$/)
     expect(sent.ts).toBeGreaterThanOrEqual(before)

@@ -1,4 +1,4 @@
-import { generateKeyPair } from '@libp2p/crypto/keys'
+import { generateEd25519Key } from './primitives.js'
 import { readKeyFile, writeKeyFile } from './key-file.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -6,7 +6,7 @@ const PURPOSE = 'kith/device-key'
 
 /** A fresh Ed25519 device key: this device's libp2p identity. */
 export async function generateDeviceKey (): Promise<PrivateKey> {
-  return generateKeyPair('Ed25519')
+  return generateEd25519Key()
 }
 
 /**

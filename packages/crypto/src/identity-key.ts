@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { generateEd25519Key } from './primitives.js'
 import { readKeyFile, writeKeyFile } from './key-file.js'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
@@ -11,7 +12,7 @@ import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
 /** A fresh Ed25519 identity key. */
 export async function generateIdentityKey (): Promise<PrivateKey> {
-  return generateKeyPair('Ed25519')
+  return generateEd25519Key()
 }
 
 const PURPOSE = 'kith/identity-key'

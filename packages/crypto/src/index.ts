@@ -17,7 +17,7 @@ export { generateDeviceKey, saveDeviceKey, loadDeviceKey } from './device-key.js
 export { signMessage, openSignedMessage } from './signed-message.js'
 export type { SignatureContext, OpenedMessage, OpenOptions } from './signed-message.js'
 export { ed25519Sign, ed25519Verify } from './ed25519.js'
-export { x25519Generate, x25519PublicKey, x25519, x25519Ephemeral, hkdf, hkdfExpand, hmacSha256, aes256Blocks, aesGcmEncrypt, aesGcmDecrypt, ed25519SignRaw, ed25519VerifyRaw } from './primitives.js'
+export { x25519Generate, generateRawKeyPair, generateEd25519Key, x25519PublicKey, x25519, x25519Ephemeral, hkdf, hkdfExpand, hmacSha256, aes256Blocks, aesGcmEncrypt, aesGcmDecrypt, ed25519SignRaw, ed25519VerifyRaw } from './primitives.js'
 export type { X25519KeyPair } from './primitives.js'
 export { generateDataKey, wrapWithPassphrase, wrapWithKeyFile, unwrapDataKey, sealRecord, openRecord, WrongPassphraseError, RecordTamperedError, SCRYPT_PARAMS } from './at-rest.js'
 export type { WrappedDataKey } from './at-rest.js'

@@ -1,7 +1,9 @@
 import {
   createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, sign, verify
 } from 'node:crypto'
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import type { KeyObject } from 'node:crypto'
+import type { PrivateKey } from '@libp2p/interface'
 
 /**
  * The primitives Kith's end-to-end encryption is built from, all on node:crypto (10–30× faster
@@ -20,8 +22,29 @@ export interface X25519KeyPair {
 }
 
 export function x25519Generate (): X25519KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519')
-  return { privateKey: rawPrivate(privateKey), publicKey: rawPublic(publicKey) }
+  return generateRawKeyPair('x25519')
+}
+
+/**
+ * A fresh X25519 or Ed25519 key pair as raw bytes (for Ed25519 the private key is the 32-byte
+ * seed). Node encodes the keys inside its key generation job: a key generated as a KeyObject and
+ * then exported to JWK can deadlock Node 20 (a garbage collection during the export runs the
+ * finished job's finalizer, which takes the lock the export holds; a loop of the two hangs
+ * within a few thousand keys here), so no KeyObject of a fresh key is ever exported.
+ */
+export function generateRawKeyPair (type: 'x25519' | 'ed25519'): { privateKey: Uint8Array, publicKey: Uint8Array } {
+  const { privateKey, publicKey } = generateKeyPairSync(type as 'x25519', { privateKeyEncoding: { type: 'pkcs8', format: 'der' }, publicKeyEncoding: { type: 'spki', format: 'der' } })
+  // RFC 8410: the raw key is the last 32 bytes of both encodings.
+  return { privateKey: new Uint8Array(privateKey.subarray(privateKey.length - 32)), publicKey: new Uint8Array(publicKey.subarray(publicKey.length - 32)) }
+}
+
+/**
+ * A fresh Ed25519 key as a libp2p PrivateKey. @libp2p/crypto's own generateKeyPair('Ed25519')
+ * exports a fresh KeyObject to JWK, which can deadlock Node 20 (see generateRawKeyPair).
+ */
+export function generateEd25519Key (): PrivateKey {
+  const { privateKey, publicKey } = generateRawKeyPair('ed25519')
+  return privateKeyFromRaw(Buffer.concat([privateKey, publicKey]))
 }
 
 /** The public key of a raw X25519 private key. */
@@ -42,8 +65,9 @@ export function x25519 (privateKey: Uint8Array, publicKey: Uint8Array): Uint8Arr
  * the shared secret (the private key never leaves node:crypto).
  */
 export function x25519Ephemeral (publicKey: Uint8Array): { publicKey: Uint8Array, shared: Uint8Array } {
-  const pair = generateKeyPairSync('x25519')
-  return { publicKey: rawPublic(pair.publicKey), shared: agree(pair.privateKey, publicKey) }
+  // The public half encoded inside the job; the private half used, never exported (see generateRawKeyPair).
+  const pair = generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' } } as any) as unknown as { publicKey: Buffer, privateKey: KeyObject }
+  return { publicKey: new Uint8Array(pair.publicKey.subarray(pair.publicKey.length - 32)), shared: agree(pair.privateKey, publicKey) }
 }
 
 function agree (privateKey: KeyObject, publicKey: Uint8Array): Uint8Array {
@@ -161,11 +185,8 @@ function x25519PrivateKeyObject (privateKey: Uint8Array): KeyObject {
   return cached(privateKeys, privateKey, () => createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, privateKey]), format: 'der', type: 'pkcs8' }))
 }
 
-// Raw keys through JWK: exporting DER costs about 70 µs a key here, JWK about 1 µs.
-function rawPrivate (key: KeyObject): Uint8Array {
-  return new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).d ?? '', 'base64url'))
-}
-
+// Raw keys through JWK: exporting DER costs about 70 µs a key here, JWK about 1 µs. Only for
+// keys imported here, never for freshly generated ones (see generateRawKeyPair).
 function rawPublic (key: KeyObject): Uint8Array {
   return new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'))
 }

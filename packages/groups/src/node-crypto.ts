@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, generateKeyPairSync, timingSafeEqual } from 'node:crypto'
-import { ed25519SignRaw, ed25519VerifyRaw, hkdfExpand } from '@kith/crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { ed25519SignRaw, ed25519VerifyRaw, generateRawKeyPair, hkdfExpand } from '@kith/crypto'
 import type { CiphersuiteImpl } from 'ts-mls'
 
 /**
@@ -35,10 +35,8 @@ export function withNodeCrypto (impl: CiphersuiteImpl): CiphersuiteImpl {
       sign: async (signKey, message) => ed25519SignRaw(signKey, message),
       verify: async (publicKey, message, signature) => ed25519VerifyRaw(publicKey, message, signature),
       keygen: async () => {
-        const { privateKey, publicKey } = generateKeyPairSync('ed25519')
-        const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url')
-        const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url')
-        return { signKey: new Uint8Array(seed), publicKey: new Uint8Array(raw) }
+        const { privateKey, publicKey } = generateRawKeyPair('ed25519')
+        return { signKey: privateKey, publicKey }
       }
     }
   }

@@ -15,3 +15,7 @@ export const RATE_BURST = 2_000
 export const FLOOD_BAN_MS = 60_000
 /** An envelope still unacked this long after it went out is recorded as `sent`. */
 export const SENT_DELAY_MS = 200
+/** Look a contact that can't be reached up (its presence record) at most this often. */
+export const LOCATE_EVERY_MS = 30_000
+/** Control topic of end-to-end receipts for mail taken from a mailbox: the payload is the envelope ids, 16 bytes each. */
+export const RECEIPT_TOPIC = 'receipt'

@@ -64,9 +64,25 @@ export interface Messaging extends TypedEventTarget<MessagingEvents> {
   acceptInvite(code: string, alias: string): Promise<ContactRecord>
   /** Whether a peer is disconnected for flooding (the node's connection gater asks). */
   isBanned(peer: PeerId): boolean
+  /**
+   * Take in envelopes drained from one of our mailboxes, as if they had arrived directly, and
+   * send each sender an end-to-end receipt. Resolves once they are durable (or refused for
+   * good): the caller may then have the mailbox delete them.
+   */
+  receiveDeposited(envelopes: Uint8Array[]): Promise<void>
   /** Envelopes waiting for an ack, for one peer or all. */
   pending(peer?: string): number
+  /** Envelopes handed to recipients' mailboxes (this run) that no receipt or ack has confirmed yet. */
+  waitingInMailboxes(): number
   readonly metrics: MessagingMetrics
+}
+
+/** How to reach a contact that cannot be reached directly; the node supplies it (presence records, mailboxes). */
+export interface ReachHooks {
+  /** Look for fresh addresses of the peer (added to the peer store): true when new ones were found. */
+  locate(peer: string): Promise<boolean>
+  /** Hand envelopes for the peer to its mailboxes: resolves with how many mailboxes hold them all (0: none could). */
+  deposit(peer: string, envelopes: Uint8Array[]): Promise<number>
 }
 
 export interface MessagingInit {
@@ -87,6 +103,8 @@ export interface MessagingInit {
    * the clear, for benchmarks and tests only; nodes of the two kinds cannot talk.
    */
   encryption?: 'e2ee' | 'none'
+  /** How to reach contacts that cannot be reached directly (default: keep retrying directly only). */
+  reach?: ReachHooks
 }
 
 /** Exactly the libp2p components the service uses. */

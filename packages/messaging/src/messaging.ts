@@ -18,10 +18,10 @@ import { decodeFrame, encodeAck, openEnvelope, validMessage } from './inbound.js
 import type { DecodedFrame } from './inbound.js'
 import { serveInbound } from './inbound-stream.js'
 import { emptyMetrics } from './metrics.js'
-import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, RATE_BURST, RATE_PER_SECOND } from './constants.js'
+import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, LOCATE_EVERY_MS, RATE_BURST, RATE_PER_SECOND, RECEIPT_TOPIC } from './constants.js'
 import type { ControlHandler, Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
 import type { MessagingMetrics } from './metrics.js'
-import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, StoreOp } from '@kith/store'
+import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, OutboxEntry, StoreOp } from '@kith/store'
 import type { Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 /** The /kith/dm/1.0.0 service: durable outbox, signed envelopes, acks, contacts-only inbox. */
@@ -35,6 +35,12 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private readonly banned = new Map<string, number>()
   private readonly controlHandlers = new Map<string, ControlHandler>()
   private readonly recipients = new Map<string, Uint8Array>()
+  /** Envelopes already handed to their recipient's mailboxes (this run: after a restart they go again, and mailboxes drop the copies). */
+  private readonly deposited = new Set<string>()
+  /** When each unreachable peer was last looked up, and which ones have a lookup or deposit under way. */
+  private readonly located = new Map<string, number>()
+  private readonly reaching = new Set<string>()
+  private readonly reachAgain = new Set<string>()
   private readonly self: Uint8Array
   /** End-to-end encryption; absent when the node runs in the clear (benchmarks, tests). */
   private readonly e2e: EndToEnd | undefined
@@ -61,6 +67,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     })
     this.e2e = init.encryption === 'none' ? undefined : new EndToEnd(init.store, components.privateKey, init.certificate)
     this.encryption = this.e2e != null ? ENCRYPTION_SEALED : ENCRYPTION_NONE
+    this.handleControl(RECEIPT_TOPIC, async (from, payload) => ({ ops: [], after: () => { void this.receipted(from, payload) } }))
   }
 
   readonly [Symbol.toStringTag] = '@kith/messaging'
@@ -71,7 +78,9 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       await servePrekeys(this.components.registrar, this.init.store, this.e2e)
     }
     await this.components.registrar.handle(DM_PROTOCOL, (stream, connection) => { void this.handleStream(stream, connection) }, {
-      maxInboundStreams: 16
+      maxInboundStreams: 16,
+      // Contacts behind NAT are reached through a friend's relay: a limited connection.
+      runOnLimitedConnection: true
     })
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
     this.components.events.addEventListener('peer:identify', this.onIdentify)
@@ -257,6 +266,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     return total
   }
 
+  waitingInMailboxes (): number { return this.deposited.size }
+
   // ---- sending ----
 
   /**
@@ -301,9 +312,11 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       sender = new PeerSender({
         log: this.components.logger.forComponent(`kith:messaging:send:${peer.slice(-8)}`),
         ...(this.init.window != null ? { window: this.init.window } : {}),
-        openStream: async () => await this.components.connectionManager.openStream(peerId, DM_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }),
+        openStream: async () => await this.components.connectionManager.openStream(peerId, DM_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS), runOnLimitedConnection: true }),
         sent: (entries) => { this.metrics.transmitted += entries.length; void this.updateStatus(this.init.store.markSent(entries.map(e => e.id))) },
+        failed: () => { void this.unreachable(peer) },
         settled: (entries, status) => {
+          for (const entry of entries) this.deposited.delete(entry.id)
           if (status === 'delivered') {
             this.metrics.delivered += entries.length
             void this.sessionEstablished(peer)
@@ -314,6 +327,64 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       this.senders.set(peer, sender)
     }
     return sender
+  }
+
+  /**
+   * A peer could not be reached: look for fresh addresses (then retry directly at once), else
+   * hand what waits for it to its mailboxes and show those messages as `stored`. Direct
+   * delivery keeps being retried either way; the recipient drops whichever copy comes second.
+   */
+  private async unreachable (peer: string): Promise<void> {
+    const reach = this.init.reach
+    if (reach == null) return
+    // One at a time per peer; failures meanwhile make it run once more, with what is queued then.
+    if (this.reaching.has(peer)) { this.reachAgain.add(peer); return }
+    this.reaching.add(peer)
+    try {
+      do {
+        this.reachAgain.delete(peer)
+        if (Date.now() - (this.located.get(peer) ?? 0) > LOCATE_EVERY_MS) {
+          this.located.set(peer, Date.now())
+          const found = await reach.locate(peer).catch(() => false)
+          this.log('looked %s up: %s', peer, found ? 'new addresses' : 'nothing new')
+          if (found) { this.senders.get(peer)?.wake(); continue }
+        }
+        const fresh = (this.senders.get(peer)?.unacked() ?? []).filter(e => !this.deposited.has(e.id))
+        if (fresh.length === 0) continue
+        const held = await reach.deposit(peer, fresh.map(e => e.envelope))
+        this.log('%d envelopes for %s held at %d mailboxes', fresh.length, peer, held)
+        if (held === 0) continue
+        for (const entry of fresh) this.deposited.add(entry.id)
+        this.metrics.deposited += fresh.length
+        await this.updateStatus(this.init.store.markStored(fresh.map(e => e.id), held))
+      } while (this.reachAgain.has(peer))
+    } catch (err: any) {
+      this.log('could not hand mail for %s to its mailboxes: %s', peer, err?.message)
+    } finally {
+      this.reaching.delete(peer)
+    }
+  }
+
+  /** A contact's receipt for envelopes it took from a mailbox: they are delivered. */
+  private async receipted (peer: string, payload: Uint8Array): Promise<void> {
+    const ids = new Set<string>()
+    for (let i = 0; i + MESSAGE_ID_BYTES <= payload.length; i += MESSAGE_ID_BYTES) ids.add(toHex(payload.subarray(i, i + MESSAGE_ID_BYTES)))
+    const entries = (await this.init.store.pendingOutbox(peer)).filter(e => ids.has(e.id))
+    this.senders.get(peer)?.forget(ids)
+    if (entries.length === 0) return
+    this.metrics.receipted += entries.length
+    this.metrics.delivered += entries.length
+    for (const entry of entries) this.deposited.delete(entry.id)
+    await this.updateStatus(this.init.store.settle(entries, 'delivered'))
+  }
+
+  async receiveDeposited (envelopes: Uint8Array[]): Promise<void> {
+    const receipts = new Map<string, Uint8Array[]>()
+    await this.receive(envelopes, this.components.peerId, receipts)
+    this.metrics.drained += envelopes.length
+    for (const [peer, ids] of receipts) {
+      void this.sendControl(peer, RECEIPT_TOPIC, Buffer.concat(ids)).catch(err => { this.log('could not send a receipt to %s: %s', peer, err?.message) })
+    }
   }
 
   /**
@@ -374,7 +445,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * signature), contacts, and one batch for all new messages. Returns the acks in frame order;
    * `drop` when a frame could not even be acked.
    */
-  private async receive (frames: Uint8Array[], remote: PeerId): Promise<{ acks: Uint8Array[], drop: boolean }> {
+  private async receive (frames: Uint8Array[], remote: PeerId, receipts?: Map<string, Uint8Array[]>): Promise<{ acks: Uint8Array[], drop: boolean }> {
     const decoded = frames.map(frame => decodeFrame(frame, this.self, this.e2e != null ? SEALED_FORMS : ENCRYPTION_NONE))
     const claim = await this.init.store.claim(decoded.flatMap(d => d.ok ? [d.hexId] : []))
     try {
@@ -395,7 +466,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         pending.push({ at: statuses.length - 1, frame: d })
       }
       if (this.e2e != null) {
-        await this.receiveSealed(this.e2e, pending, statuses, claim)
+        await this.receiveSealed(this.e2e, pending, statuses, claim, receipts)
       } else {
         const { accepted, ops, afters } = await this.openSigned(pending, statuses, remote)
         await this.storeAccepted(accepted, statuses, claim, ops)
@@ -443,7 +514,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * Sealed envelopes: open the seals, then, holding the senders' session locks, decrypt in
    * order, check contacts, and store the messages with the sessions' new states in one batch.
    */
-  private async receiveSealed (e2e: EndToEnd, pending: Pending[], statuses: AckStatus[], claim: IncomingClaim): Promise<void> {
+  private async receiveSealed (e2e: EndToEnd, pending: Pending[], statuses: AckStatus[], claim: IncomingClaim, receipts?: Map<string, Uint8Array[]>): Promise<void> {
     const opened: Array<{ at: number, frame: DecodedFrame, sealed: Opened }> = []
     for (const { at, frame } of pending) {
       try {
@@ -489,6 +560,10 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         }
         sessions.set(from, result.session)
         ops.push(...result.ops)
+        // Mail from a mailbox gets an end-to-end receipt (but receipts themselves do not).
+        if (receipts != null && statuses[at] === AckStatus.OK && !(message.kind === MessageKind.CONTROL && message.topic === RECEIPT_TOPIC)) {
+          receipts.set(from, [...receipts.get(from) ?? [], frame.id])
+        }
       }
       await this.storeAccepted(accepted, statuses, claim, [...ops, ...[...sessions].map(([peer, session]) => e2e.saveOp(peer, session))])
       for (const [peer, session] of sessions) e2e.remember(peer, session)

@@ -20,8 +20,14 @@ export interface MessagingMetrics {
   delivered: number
   /** Envelopes written to the wire (retries included). */
   transmitted: number
+  /** Envelopes handed to a recipient's mailboxes because it could not be reached. */
+  deposited: number
+  /** Envelopes taken in from our own mailboxes. */
+  drained: number
+  /** Outgoing envelopes confirmed by an end-to-end receipt (the recipient took them from a mailbox). */
+  receipted: number
 }
 
 export function emptyMetrics (): MessagingMetrics {
-  return { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, rateLimited: 0, delivered: 0, transmitted: 0 }
+  return { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, rateLimited: 0, delivered: 0, transmitted: 0, deposited: 0, drained: 0, receipted: 0 }
 }

@@ -31,6 +31,17 @@ export class OutboxQueue {
     return true
   }
 
+  /** Remove the entries with these ids, wherever they are (O(n)); returns them. */
+  remove (ids: Set<string>): OutboxEntry[] {
+    const removed: OutboxEntry[] = []
+    const kept: OutboxEntry[] = []
+    for (const entry of this.entries.slice(this.head)) {
+      if (ids.has(entry.id)) { removed.push(entry); this.ids.delete(entry.id) } else kept.push(entry)
+    }
+    if (removed.length > 0) { this.entries = kept; this.head = 0 }
+    return removed
+  }
+
   /** Remove and return the oldest entry. */
   shift (): OutboxEntry | undefined {
     const entry = this.entries[this.head]

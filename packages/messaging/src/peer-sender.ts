@@ -14,6 +14,8 @@ export interface PeerSenderContext {
   sent(entries: OutboxEntry[]): void
   /** The peer answered these envelopes. */
   settled(entries: OutboxEntry[], status: 'delivered' | 'refused'): void
+  /** An attempt failed: the peer could not be reached, or the stream broke. */
+  failed?(): void
   log: Logger
   window?: number
 }
@@ -47,6 +49,9 @@ export class PeerSender {
   /** Unacked envelopes. */
   get pending (): number { return this.queue.length }
 
+  /** The unacked envelopes, oldest first. */
+  unacked (): OutboxEntry[] { return this.queue.slice(0, this.queue.length) }
+
   /** Add an envelope (already durable in the outbox) and make sure it goes out. */
   enqueue (entry: OutboxEntry): void {
     // Kept in seq order: concurrent sends may finish their writes out of order.
@@ -58,6 +63,16 @@ export class PeerSender {
     this.woken = true
     this.pulse.notify()
     if (!this.running && !this.stopped && this.queue.length > 0) void this.run()
+  }
+
+  /**
+   * Drop envelopes the recipient confirmed another way (an end-to-end receipt for mail it took
+   * from a mailbox). A stream in use is restarted, since its in-flight count would be off.
+   */
+  forget (ids: Set<string>): OutboxEntry[] {
+    const forgotten = this.queue.remove(ids)
+    if (forgotten.length > 0) this.stream?.abort(new Error('outbox changed'))
+    return forgotten
   }
 
   stop (): void {
@@ -109,7 +124,9 @@ export class PeerSender {
           this.failures = 0
         } catch (err: any) {
           if (this.stopped) break
-          this.failures++
+          // A retry at once (something was queued, the peer came back) does not lengthen the backoff.
+          if (!this.woken) this.failures++
+          this.ctx.failed?.()
           // If the peer came back while this attempt was failing, retry at once.
           const delay = this.woken ? 0 : Math.min(RETRY_INITIAL_MS * 2 ** (this.failures - 1), RETRY_MAX_MS) * (0.75 + Math.random() / 2)
           this.ctx.log('delivery failed (%s), %d pending, retry in %d ms', err?.name ?? err, this.queue.length, Math.round(delay))

@@ -6,7 +6,11 @@ import { GroupService } from '@kith/groups'
 import type { GroupPubSub } from '@kith/groups'
 import { generateIdentityKey, identityFingerprint, issueDeviceCertificate } from '@kith/crypto'
 import { openStore } from '@kith/store'
+import { autoNAT } from '@libp2p/autonat'
 import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import type { ServerReservationStoreInit } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
 import { StrictNoSign, gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
@@ -24,7 +28,15 @@ import { HOME_FILES, loadHome, loadPorts, savePorts } from './home.js'
 import { acceptIdentity, markVerified, verification } from './verify.js'
 import type { Verification } from './verify.js'
 import { recordCipher } from './data-key.js'
-import type { KithNode, KithNodeEvents, KithNodeOptions, KithServices, ContactView, NodeStatus } from './index.js'
+import { relayReservations } from './reservations.js'
+import { Reach } from './reach.js'
+import { MailboxServer, MailboxStore } from '@kith/mailbox'
+import type { MailboxDb } from '@kith/mailbox'
+import { presenceDhtOptions } from '@kith/presence'
+import { Level } from 'level'
+import { MemoryLevel } from 'memory-level'
+import { RELAY_DEFAULTS } from './index.js'
+import type { KithNode, KithNodeEvents, KithNodeOptions, KithServices, ContactView, MailboxOptions, NodeStatus, RelayOptions } from './index.js'
 import type { Messaging, MessagingEvents } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
 import type { Libp2p, PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
@@ -40,14 +52,19 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   private readonly ownsStore: boolean
 
   readonly groups: GroupService
+  /** The mailbox's database, when this node runs one: closed with the node. */
+  mailboxDb: MailboxDb | undefined
 
-  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array }, groups: { syncEveryMs?: number } = {}) {
+  readonly reach: Reach
+
+  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array }, reach: Reach, groups: { syncEveryMs?: number } = {}) {
     super()
     this.libp2p = libp2p
     this.store = store
     this.name = name
     this.identity = identity
     this.ownsStore = ownsStore
+    this.reach = reach
     for (const type of ['message', 'message:status', 'contact', 'contact:identity-changed'] as const) {
       this.messaging.addEventListener(type, (evt: CustomEvent) => { this.safeDispatchEvent(type, { detail: evt.detail }) })
     }
@@ -57,9 +74,9 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       certificate: device.certificate,
       store,
       pubsub: libp2p.services.pubsub as unknown as GroupPubSub,
-      handle: async (protocol, handler) => { await libp2p.handle(protocol, handler) },
+      handle: async (protocol, handler) => { await libp2p.handle(protocol, handler, { runOnLimitedConnection: true }) },
       unhandle: async (protocol) => { await libp2p.unhandle(protocol) },
-      dial: async (peer, protocol) => await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(10_000) }),
+      dial: async (peer, protocol) => await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(10_000), runOnLimitedConnection: true }),
       isContact: async (peer) => await store.getContact(peer) != null,
       contacts: async () => (await store.listContacts()).map(c => c.peerId),
       sendControl: async (peer, topic, payload, extra) => { await this.messaging.sendControl(peer, topic, payload, extra) },
@@ -68,6 +85,8 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     })
     // Each new contact gets a key package of ours, to add us to groups with.
     this.messaging.addEventListener('contact', () => { void this.groups.offerKeyPackages().catch(() => {}) })
+    // A new contact may be a relay for us.
+    this.messaging.addEventListener('contact', () => { void libp2p.services.reservations.topUp() })
     // Group texts are messages too: `kith watch` and the API's event stream show them.
     this.groups.addEventListener('group:message', (evt) => { this.safeDispatchEvent('message', { detail: evt.detail }) })
   }
@@ -78,11 +97,16 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   async start (): Promise<void> {
     await this.libp2p.start()
     await this.groups.start()
+    await this.reach.start()
   }
 
   async stop (): Promise<void> {
-    if (this.libp2p.status === 'started') await this.groups.stop()
+    if (this.libp2p.status === 'started') {
+      await this.reach.stop()
+      await this.groups.stop()
+    }
     await this.libp2p.stop()
+    await this.mailboxDb?.close()
     if (this.ownsStore) await this.store.close()
   }
 
@@ -94,7 +118,8 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       addresses: this.libp2p.getMultiaddrs().map(String),
       connections: this.libp2p.getConnections().length,
       pending: this.messaging.pending(),
-      metrics: { ...this.messaging.metrics }
+      metrics: { ...this.messaging.metrics },
+      network: this.reach.status()
     }
   }
 
@@ -105,6 +130,7 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       name: c.name,
       peerId: c.peerId,
       online: this.isOnline(c.peerId),
+      connection: this.connectionKind(c.peerId),
       verified: c.verified === true,
       identityChanged: c.changedIdentity != null,
       groupReady: await this.groups.canAdd(c.peerId)
@@ -150,6 +176,13 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     return await this.messaging.acceptInvite(code, alias)
   }
 
+  /** How we are connected to a peer: directly (on any connection), only through a relay, or not. */
+  private connectionKind (peerId: string): 'direct' | 'relayed' | 'none' {
+    const connections = this.libp2p.getConnections(peerIdFromString(peerId))
+    if (connections.length === 0) return 'none'
+    return connections.some(c => !c.remoteAddr.toString().includes('/p2p-circuit')) ? 'direct' : 'relayed'
+  }
+
   private isOnline (peerId: string): boolean {
     return this.libp2p.getConnections(peerIdFromString(peerId)).length > 0
   }
@@ -189,30 +222,44 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
   if ((options.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: options.bootstrap ?? [] }))
   if (options.mdns !== false && !inMemory) peerDiscovery.push(mdns())
 
+  // A relay for friends also holds their mail while they are offline.
+  const mailbox = options.relay != null ? await openMailbox(inMemory || options.home == null ? undefined : join(options.home, HOME_FILES.mailbox), store, options.mailbox) : undefined
+  // Messaging calls back into Reach, which needs the libp2p node that holds messaging.
+  let reach!: Reach // eslint-disable-line prefer-const
+  /** Presence records refused, by reason: by our DHT validator (stored or fetched) and by lookups. */
+  const presenceRefused: Record<string, number> = {}
   // Peers banned for flooding may neither dial us nor be redialled (contacts are keep-alive).
   let banned: (peer: PeerId) => boolean = () => false
   try {
     const libp2p = await createLibp2p({
       privateKey: identity.privateKey,
       addresses: { listen },
-      transports: inMemory ? [memory()] : [tcp(), webSockets()],
+      transports: inMemory ? [memory(), circuitRelayTransport()] : [tcp(), webSockets(), circuitRelayTransport()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery,
       connectionManager: { allow: [...LOOPBACK_ALLOW, ...(options.allow ?? [])] },
       connectionGater: {
         denyDialPeer: async (peer) => banned(peer),
-        denyInboundEncryptedConnection: async (peer) => banned(peer)
+        denyInboundEncryptedConnection: async (peer) => banned(peer),
+        // A relay serves its friends only: a stranger gets no reservation (a relay sees who talks to whom).
+        denyInboundRelayReservation: async (peer) => await store.getContact(peer.toString()) == null
       },
       services: {
         identify: identify(),
         ping: ping(),
+        autoNAT: autoNAT(),
+        dcutr: dcutr(),
+        reservations: relayReservations({ isContact: async (peer) => await store.getContact(peer) != null, public: options.public === true, disabled: inMemory }),
+        ...(options.relay != null ? { relay: circuitRelayServer({ reservations: relayLimits(options.relay) }) } : {}),
         dht: kadDHT({
           protocol: KAD_PROTOCOL,
           // Every Kith node serves the DHT; AutoNAT-driven client mode comes with NAT traversal.
           clientMode: options.dhtClientMode ?? false,
           // Keep LAN and loopback addresses: Kith runs on home networks, not only the internet.
-          peerInfoMapper: passthroughMapper
+          peerInfoMapper: passthroughMapper,
+          // Presence records: signed by their identity key, the newest wins.
+          ...presenceDhtOptions({ onRefused: (reason) => { presenceRefused[reason] = (presenceRefused[reason] ?? 0) + 1 } })
         }),
         pubsub: gossipsub({
           allowPublishToZeroTopicPeers: true,
@@ -220,14 +267,26 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
           // unsigned, with ids from their content, so no peer id rides on them.
           globalSignaturePolicy: StrictNoSign,
           msgIdFn: contentMessageId,
-          scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
+          scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) },
+          // Group members behind NAT are reached through a friend's relay.
+          runOnLimitedConnection: true
         }),
-        messaging: messaging({ store, name, certificate: identity.certificate, ...options.messaging })
+        messaging: messaging({ store, name, certificate: identity.certificate, reach: { locate: async (peer) => await reach.locate(peer), deposit: async (peer, envelopes) => await reach.deposit(peer, envelopes) }, ...options.messaging })
       },
       start: false
     })
     banned = (peer) => libp2p.services.messaging.isBanned(peer)
-    const node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore, identity, options.groups)
+    reach = new Reach({
+      libp2p,
+      store,
+      identityKey: identity.identityKey,
+      certificate: identity.certificate,
+      presenceRefused,
+      ...(mailbox != null ? { mailbox: mailbox.server } : {}),
+      ...options.reach
+    })
+    const node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore, identity, reach, options.groups)
+    node.mailboxDb = mailbox?.db
     if (options.start !== false) {
       try {
         await node.start()
@@ -246,7 +305,27 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
     return node
   } catch (err) {
     if (ownsStore) await store.close()
+    await mailbox?.db.close()
     throw err
+  }
+}
+
+/** The mailbox a relay keeps for its friends: its own LevelDB (in memory for in-memory nodes). */
+async function openMailbox (path: string | undefined, store: KithStore, options: MailboxOptions = {}): Promise<{ db: MailboxDb, server: MailboxServer }> {
+  const db: MailboxDb = path != null ? new Level<string, any>(path) : new MemoryLevel<string, any>()
+  await db.open()
+  const mailboxStore = new MailboxStore(db, options)
+  await mailboxStore.open()
+  return { db, server: new MailboxServer({ store: mailboxStore, isContact: async (peer) => await store.getContact(peer) != null }) }
+}
+
+/** Reservation limits for a relay: friends relay generously (libp2p's defaults, 2 minutes and 128 KiB a connection, suit strangers). */
+function relayLimits (relay: RelayOptions): ServerReservationStoreInit {
+  return {
+    maxReservations: relay.maxReservations ?? RELAY_DEFAULTS.maxReservations,
+    applyDefaultLimit: true,
+    defaultDurationLimit: relay.durationLimitMs ?? RELAY_DEFAULTS.durationLimitMs,
+    defaultDataLimit: BigInt(relay.dataLimitBytes ?? RELAY_DEFAULTS.dataLimitBytes)
   }
 }
 

@@ -12,7 +12,9 @@ export const HOME_FILES = {
   certificate: 'device.cert',
   profile: 'profile.json',
   ports: 'ports.json',
-  db: 'db'
+  db: 'db',
+  /** What a relay holds for its friends (sealed envelopes only): its own database. */
+  mailbox: 'mailbox'
 } as const
 
 /** What `kith init` creates. */

@@ -23,6 +23,10 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Libp2p, PeerId, PrivateKey, PublicKey, TypedEventTarget } from '@libp2p/interface'
 import type { Verification } from './verify.js'
+import type { RelayReservations } from './reservations.js'
+import type { Reach, ReachStatus } from './reach.js'
+import type { MailboxStoreOptions } from '@kith/mailbox'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 
 export { createKithNode } from './create-node.js'
 export { initHome, loadHome, HOME_FILES } from './home.js'
@@ -31,6 +35,8 @@ export type { Identity, HomeOptions } from './home.js'
 export { needsPassphrase } from './data-key.js'
 export { NoIdentityKnownError } from './verify.js'
 export type { Verification } from './verify.js'
+export type { ReachStatus } from './reach.js'
+export type { Reachability } from './reservations.js'
 export type { MessageRecord, ContactRecord, HistoryOptions, MessageStatus } from '@kith/store'
 
 /** The libp2p services a Kith node runs. */
@@ -40,6 +46,9 @@ export type KithServices = {
   dht: KadDHT
   pubsub: GossipSub
   messaging: Messaging
+  reservations: RelayReservations
+  /** Only on nodes started with `relay`. */
+  relay?: CircuitRelayService
 }  // a type, not an interface: libp2p's ServiceMap needs an index signature
 
 export interface KithNodeOptions {
@@ -71,9 +80,33 @@ export interface KithNodeOptions {
   messaging?: Partial<Omit<MessagingInit, 'store' | 'name'>>
   /** Tuning for groups: how often each group catches up with a random member (default 15 s). */
   groups?: { syncEveryMs?: number }
+  /** Serve contacts as a circuit relay (and a mailbox), with these limits. */
+  relay?: RelayOptions
+  /** This node is publicly reachable at its listen addresses (a server, a forwarded port): it holds no relay reservations. */
+  public?: boolean
+  /** With `relay`: quotas and time to live of the mailbox it keeps for friends. */
+  mailbox?: MailboxOptions
+  /** Tuning for presence records and mailboxes (how often to republish and drain). */
+  reach?: { publishEveryMs?: number, drainEveryMs?: number }
   /** Start at once (default true). */
   start?: boolean
 }
+
+/** Limits of a relay for friends (`kith start --relay`). */
+export interface RelayOptions {
+  /** Contacts that may hold a reservation at once (default 32). */
+  maxReservations?: number
+  /** How long one relayed connection may last, in ms (default 30 minutes). */
+  durationLimitMs?: number
+  /** How many bytes one relayed connection may carry, both directions together (default 256 MiB). */
+  dataLimitBytes?: number
+}
+
+/** The relay limits used when {@link RelayOptions} leaves one out. */
+export const RELAY_DEFAULTS = { maxReservations: 32, durationLimitMs: 30 * 60_000, dataLimitBytes: 256 * 1024 * 1024 } as const
+
+/** Quotas and time to live of a relay's mailbox (see @kith/mailbox). */
+export type MailboxOptions = MailboxStoreOptions
 
 /** What `kith status` shows. */
 export interface NodeStatus {
@@ -86,6 +119,8 @@ export interface NodeStatus {
   /** Outgoing envelopes not yet acked. */
   pending: number
   metrics: MessagingMetrics
+  /** Reachability, relays in use, mailboxes and their backlog. */
+  network: ReachStatus
 }
 
 /** A contact as shown to users. */
@@ -93,6 +128,8 @@ export interface ContactView {
   name: string
   peerId: string
   online: boolean
+  /** How we are connected: directly, only through a relay (a friend's), or not at all. */
+  connection: 'direct' | 'relayed' | 'none'
   /** The user compared safety numbers with this contact. */
   verified: boolean
   /** The contact's identity key changed: sending waits until the user accepts it. */
@@ -114,6 +151,8 @@ export interface KithNode extends TypedEventTarget<KithNodeEvents> {
   readonly messaging: Messaging
   /** The groups this device is in (docs/groups.md). */
   readonly groups: GroupService
+  /** Presence records, relays and mailboxes: reaching contacts and being reached. */
+  readonly reach: Reach
   start(): Promise<void>
   /** Stop libp2p and close the database (if the node opened it). */
   stop(): Promise<void>

@@ -51,7 +51,8 @@ describe('createKithNode from a home folder', () => {
       addresses: [expect.stringMatching(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3KooW/)],
       connections: 0,
       pending: 0,
-      metrics: { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, rateLimited: 0, delivered: 0, transmitted: 0 }
+      metrics: { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, rateLimited: 0, delivered: 0, transmitted: 0, deposited: 0, drained: 0, receipted: 0 },
+      network: { reachability: 'offline', relays: [], relayAddresses: [], mailboxes: [], waitingInMailboxes: 0, presenceRefused: {} }
     })
     await node.stop()
 
@@ -141,7 +142,7 @@ describe('contacts of a running node', () => {
     const bob = track(await startNode('bob'))
     await befriend(alice, bob)
     await eventually(async () => (await alice.contacts())[0]?.online === true, 20_000, 'bob online')
-    expect(await alice.contacts()).toEqual([{ name: 'bob', peerId: bob.peerId.toString(), online: true, verified: false, identityChanged: false, groupReady: expect.any(Boolean) }])
+    expect(await alice.contacts()).toEqual([{ name: 'bob', peerId: bob.peerId.toString(), online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean) }])
     expect(alice.status().connections).toBe(1)
     await bob.stop()
     await eventually(async () => (await alice.contacts())[0]?.online === false, 20_000, 'bob offline')

@@ -21,7 +21,7 @@ export interface IncomingClaim {
 interface IndexEntry { conversation: string, seq: number }
 
 /** Statuses only move forward: a late "sent" never undoes "delivered". */
-const RANK: Record<MessageStatus, number> = { queued: 0, sent: 1, delivered: 2, refused: 2, received: 2 }
+const RANK: Record<MessageStatus, number> = { queued: 0, sent: 1, stored: 2, delivered: 3, refused: 3, received: 3 }
 const SEQ_WIDTH = 12
 
 function seqKey (conversation: string, seq: number): string {
@@ -343,6 +343,28 @@ export class KithStore {
   }
 
   /**
+   * Mark messages `stored` at `mailboxes` of the recipient's mailboxes (the recipient could not
+   * be reached), in one batch. Returns the records that changed.
+   */
+  async markStored (ids: string[], mailboxes: number): Promise<MessageRecord[]> {
+    return await this.serialized(async () => {
+      const found = await this.outgoingRecords(ids)
+      const changed: MessageRecord[] = []
+      const ops: Op[] = []
+      for (const [i, id] of ids.entries()) {
+        const record = found[i]
+        if (record == null || RANK[record.status] > RANK.stored || (record.status === 'stored' && (record.mailboxes ?? 0) >= mailboxes)) continue
+        const updated: MessageRecord = { ...record, status: 'stored', mailboxes }
+        ops.push(this.messages.put(seqKey(record.conversation, record.seq), updated))
+        this.unsettled.set(id, updated)
+        changed.push(updated)
+      }
+      if (ops.length > 0) await this.writer.commit(ops)
+      return changed
+    })
+  }
+
+  /**
    * Settle outbox entries the recipient answered: remove them from the outbox and move their
    * messages (if they have one in history) to `delivered` or `refused`, in one batch.
    * Returns the records that changed.
@@ -359,7 +381,8 @@ export class KithStore {
         this.unsettled.delete(entry.id)
         const record = found[i]
         if (record == null || record.conversation !== entry.peer || record.seq !== entry.seq || RANK[record.status] >= RANK[status]) continue
-        const updated: MessageRecord = { ...record, status }
+        const { mailboxes: _, ...rest } = record
+        const updated: MessageRecord = { ...rest, status }
         ops.push(this.messages.put(key, updated))
         changed.push(updated)
       }

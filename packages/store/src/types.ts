@@ -1,5 +1,8 @@
-/** Where an outgoing message is: written, on the wire, acknowledged by the recipient, or refused. */
-export type OutgoingStatus = 'queued' | 'sent' | 'delivered' | 'refused'
+/**
+ * Where an outgoing message is: written, on the wire, held by the recipient's mailboxes (the
+ * recipient was offline), acknowledged by the recipient, or refused.
+ */
+export type OutgoingStatus = 'queued' | 'sent' | 'stored' | 'delivered' | 'refused'
 /** Status of any message in history; incoming messages are `received`. */
 export type MessageStatus = OutgoingStatus | 'received'
 
@@ -17,6 +20,8 @@ export interface MessageRecord {
   /** Sender's clock when it was written, ms since the epoch. */
   ts: number
   status: MessageStatus
+  /** With status `stored`: how many of the recipient's mailboxes hold it. */
+  mailboxes?: number
   /** A group text's epoch (the group's state it was read in). */
   epoch?: number
   /** A group text's signature by its sender (hex), handed on with it in catch-up. */

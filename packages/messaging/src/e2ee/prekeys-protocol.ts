@@ -24,13 +24,13 @@ export async function servePrekeys (registrar: Registrar, store: KithStore, e2e:
         stream.abort(err)
       }
     })()
-  }, { maxInboundStreams: 4 })
+  }, { maxInboundStreams: 4, runOnLimitedConnection: true })
 }
 
 /** Ask a contact's device for a prekey bundle. */
 export async function fetchPrekeys (connectionManager: ConnectionManager, peer: PeerId): Promise<Uint8Array> {
   const signal = AbortSignal.timeout(TIMEOUT_MS)
-  const stream = await connectionManager.openStream(peer, PREKEYS_PROTOCOL, { signal })
+  const stream = await connectionManager.openStream(peer, PREKEYS_PROTOCOL, { signal, runOnLimitedConnection: true })
   try {
     const bundle = await lpStream(stream, { maxDataLength: LIMITS.maxBundleBytes }).read({ signal })
     await stream.close()
