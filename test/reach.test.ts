@@ -84,7 +84,30 @@ describe('reaching contacts', () => {
     expect(b.status().metrics.duplicates + b.status().metrics.received).toBeGreaterThanOrEqual(20)
   })
 
-  it('refuses a mailbox slot to a stranger and says why; a contact without --relay says it is no mailbox', async () => {
+  it('opens a session with an offline contact from the prekeys in its presence record, and mails it', async () => {
+    const relay = await node('relay', { relay: {} })
+    const alice = await restartable('alice')
+    const bob = await restartable('bob')
+    let a = await alice.start()
+    let b = await bob.start()
+    for (const n of [a, b]) { await befriend(relay, n); await settled(relay, n) }
+    await befriend(a, b, 'alice')
+    await settled(a, b)
+    await b.reach.addMailbox(await b.resolveContact('relay'))
+    await b.reach.publish()
+    await b.stop()
+    // Alice lost her session with bob (a restored backup, say) while bob is away.
+    await a.store.commit([a.store.delSecret(`e2ee/session/${b.peerId.toString()}`)])
+    await a.stop()
+    a = await alice.start()
+    const sent = await a.send('bob', 'a new session, from your published prekeys')
+    await eventually(async () => (await statuses(a, 'bob', [sent.id]))[0] === 'stored', 30_000, 'the message to be stored')
+    b = await bob.start()
+    const got = await waitFor(b, 'message', m => m.id === sent.id)
+    expect(got.text).toBe('a new session, from your published prekeys')
+  })
+
+  it('refuses a mailbox slot to a stranger and says why; a contact without --relay says it is no mailbox; an offline one cannot answer', async () => {
     const relay = await node('relay', { relay: {} })
     const plain = await node('plain')
     const alice = await node('alice')
@@ -94,6 +117,9 @@ describe('reaching contacts', () => {
     await alice.store.putContact({ peerId: relay.peerId.toString(), name: 'relay', addrs: relay.libp2p.getMultiaddrs().map(String), addedAt: Date.now() })
     await alice.libp2p.peerStore.merge(relay.peerId, { multiaddrs: relay.libp2p.getMultiaddrs() })
     await expect(alice.reach.addMailbox(await alice.resolveContact('relay'))).rejects.toMatchObject({ name: 'MailboxRefusedError', reason: 'not-a-friend' })
+    // A contact that is offline can't answer: said so, by name.
+    await plain.stop()
+    await expect(alice.reach.addMailbox(await alice.resolveContact('plain'))).rejects.toMatchObject({ name: 'ContactUnreachableError' })
     expect(alice.reach.mailboxes()).toEqual([])
   })
 })

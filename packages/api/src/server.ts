@@ -20,6 +20,7 @@ const STATUS_BY_ERROR: Record<string, number> = {
   GroupPermissionError: 403,
   NoKeyPackageError: 409,
   MailboxRefusedError: 409,
+  ContactUnreachableError: 503,
   ContactExistsError: 409,
   IdentityChangedError: 409,
   NoIdentityKnownError: 409,

@@ -70,6 +70,8 @@ export interface Messaging extends TypedEventTarget<MessagingEvents> {
    * good): the caller may then have the mailbox delete them.
    */
   receiveDeposited(envelopes: Uint8Array[]): Promise<void>
+  /** A prekey bundle without a one-time prekey, for our presence record (undefined without E2EE). */
+  publishedPrekeys(): Uint8Array | undefined
   /** Envelopes waiting for an ack, for one peer or all. */
   pending(peer?: string): number
   /** Envelopes handed to recipients' mailboxes (this run) that no receipt or ack has confirmed yet. */
@@ -83,6 +85,8 @@ export interface ReachHooks {
   locate(peer: string): Promise<boolean>
   /** Hand envelopes for the peer to its mailboxes: resolves with how many mailboxes hold them all (0: none could). */
   deposit(peer: string, envelopes: Uint8Array[]): Promise<number>
+  /** The prekey bundle the peer published (its presence record), when it can't be asked directly. */
+  prekeys?(peer: string): Promise<Uint8Array | undefined>
 }
 
 export interface MessagingInit {

@@ -111,8 +111,15 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     try {
       return await fetchPrekeys(this.components.connectionManager, peerIdFromString(peer))
     } catch (err: any) {
+      // Offline: its presence record carries a bundle (without a one-time prekey).
+      const published = await this.init.reach?.prekeys?.(peer).catch(() => undefined)
+      if (published != null && published.length > 0) return published
       throw new InvalidMessageError(`no encrypted session with ${peer} yet, and its prekeys could not be fetched (${err.message}): try again when it is online`)
     }
+  }
+
+  publishedPrekeys (): Uint8Array | undefined {
+    return this.e2e?.keys.publicBundle()
   }
 
   async send (peer: string, text: string): Promise<MessageRecord> {

@@ -37,7 +37,7 @@ import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { RELAY_DEFAULTS } from './index.js'
 import type { KithNode, KithNodeEvents, KithNodeOptions, KithServices, ContactView, MailboxOptions, NodeStatus, RelayOptions } from './index.js'
-import type { Messaging, MessagingEvents } from '@kith/messaging'
+import type { Messaging, MessagingEvents, ReachHooks } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
 import type { Libp2p, PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 
@@ -271,7 +271,7 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
           // Group members behind NAT are reached through a friend's relay.
           runOnLimitedConnection: true
         }),
-        messaging: messaging({ store, name, certificate: identity.certificate, reach: { locate: async (peer) => await reach.locate(peer), deposit: async (peer, envelopes) => await reach.deposit(peer, envelopes) }, ...options.messaging })
+        messaging: messaging({ store, name, certificate: identity.certificate, reach: lateHooks(() => reach), ...options.messaging })
       },
       start: false
     })
@@ -307,6 +307,15 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
     if (ownsStore) await store.close()
     await mailbox?.db.close()
     throw err
+  }
+}
+
+/** Messaging's reach hooks, for a Reach made after messaging (it needs the libp2p node). */
+function lateHooks (reach: () => Reach): ReachHooks {
+  return {
+    locate: async (peer) => await reach().locate(peer),
+    deposit: async (peer, envelopes) => await reach().deposit(peer, envelopes),
+    prekeys: async (peer) => await reach().hooks.prekeys?.(peer)
   }
 }
 

@@ -1,4 +1,4 @@
-import { UnknownContactError } from '@kith/core'
+import { KithError, UnknownContactError } from '@kith/core'
 import { MAILBOX_PROTOCOL, MailboxRefusedError, deposit, drain, register, unregister } from '@kith/mailbox'
 import type { MailboxServer } from '@kith/mailbox'
 import { lookupPresence, nextPresenceSeq, publishPresence, signPresence } from '@kith/presence'
@@ -18,6 +18,11 @@ const MINE = 'mailbox/mine/'
 /** The last presence sequence number we published (never reused, even across restarts). */
 const PRESENCE_SEQ = 'presence/seq'
 const DIAL_TIMEOUT_MS = 10_000
+/** What `kith mailbox add` says when a contact refuses. */
+const REFUSALS: Record<string, (name: string) => string> = {
+  'not-a-mailbox': (name) => `${name} does not hold mail for friends (it must run kith start --relay)`,
+  'not-a-friend': (name) => `${name} does not have you as a contact, so it will not hold your mail`
+}
 
 export interface ReachInit {
   libp2p: Libp2p<KithServices>
@@ -86,7 +91,11 @@ export class Reach {
 
   /** The hooks messaging calls when a contact can't be reached. */
   get hooks (): ReachHooks {
-    return { locate: async (peer) => await this.locate(peer), deposit: async (peer, envelopes) => await this.deposit(peer, envelopes) }
+    return {
+      locate: async (peer) => await this.locate(peer),
+      deposit: async (peer, envelopes) => await this.deposit(peer, envelopes),
+      prekeys: async (peer) => (this.seen.get(peer) ?? await this.lookup(peer))?.prekeys
+    }
   }
 
   async start (): Promise<void> {
@@ -169,6 +178,7 @@ export class Reach {
       addrs: addrs.slice(0, 16),
       relays: relays.slice(0, 8),
       mailboxes: mailboxes.slice(0, 8),
+      ...prekeysOf(libp2p.services.messaging.publishedPrekeys()),
       relay: this.init.mailbox != null
     })
   }
@@ -212,7 +222,12 @@ export class Reach {
    * @throws {MailboxRefusedError} when the contact refuses
    */
   async addMailbox (contact: ContactRecord): Promise<void> {
-    await this.withMailbox(contact.peerId, register)
+    try {
+      await this.withMailbox(contact.peerId, register)
+    } catch (err: any) {
+      if (err instanceof MailboxRefusedError) throw new MailboxRefusedError(err.reason, REFUSALS[err.reason]?.(contact.name) ?? err.message)
+      throw new ContactUnreachableError(`${contact.name} could not be reached (${err?.message ?? err}): it must be online to accept`, { cause: err })
+    }
     await this.init.store.commit([this.init.store.putSecret(MINE + contact.peerId, Date.now())])
     if (!this.mine.includes(contact.peerId)) this.mine = [...this.mine, contact.peerId]
     this.schedulePublish(0)
@@ -286,7 +301,7 @@ export class Reach {
       stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), MAILBOX_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS), runOnLimitedConnection: true })
     } catch (err: any) {
       // Only nodes started with --relay serve mailboxes.
-      if (err?.name === 'UnsupportedProtocolError') throw new MailboxRefusedError('not-a-mailbox', 'that contact does not hold mail for friends (it must run kith start --relay)')
+      if (err?.name === 'UnsupportedProtocolError') throw new MailboxRefusedError('not-a-mailbox')
       throw err
     }
     try {
@@ -324,6 +339,13 @@ export class Reach {
 }
 
 export { MailboxRefusedError }
+
+/** A contact that had to answer now (`kith mailbox add`) could not be reached. */
+export class ContactUnreachableError extends KithError { static override name = 'ContactUnreachableError' }
+
+function prekeysOf (bundle: Uint8Array | undefined): { prekeys?: Uint8Array } {
+  return bundle != null ? { prekeys: bundle } : {}
+}
 
 function holdingOf (mailbox: MailboxServer): NonNullable<ReachStatus['holding']> {
   const { recipients, envelopes, bytes } = mailbox.store.stats()

@@ -52,6 +52,22 @@ export class DeviceKeys {
    * A bundle to hand out, with the next one-time prekey (if any is left), and the writes that
    * record it as given.
    */
+  /**
+   * A bundle without a one-time prekey, for anyone to read (the presence record): X3DH
+   * against it still works, with the forward secrecy of the signed prekey alone.
+   */
+  publicBundle (): Uint8Array {
+    return PreKeyBundle.encode({
+      certificate: new Uint8Array(this.certificate),
+      identityDhKey: new Uint8Array(this.identityDh.publicKey),
+      signedPrekeyId: this.signedPreKey.id,
+      signedPrekey: new Uint8Array(this.signedPreKey.keyPair.publicKey),
+      signedPrekeySignature: new Uint8Array(this.signedPreKey.signature),
+      oneTimePrekeyId: 0,
+      oneTimePrekey: new Uint8Array()
+    })
+  }
+
   async bundle (): Promise<{ bundle: Uint8Array, ops: StoreOp[] }> {
     const id = this.counters.nextToGive
     const opk = id < this.counters.nextId ? await this.store.getSecret<X25519KeyPair>(`e2ee/opk/${id}`) : undefined
