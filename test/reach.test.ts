@@ -20,6 +20,13 @@ async function restartable (name: string, options: TestNodeOptions = {}): Promis
   return { start: async () => await node(name, { ...keys, dbPath: join(dir.path, 'db'), ...options }) }
 }
 
+/** Alice and bob befriend the relay and each other, and have nothing left to hand over. */
+async function friends (relay: KithNode, alice: KithNode, bob: KithNode): Promise<void> {
+  for (const n of [alice, bob]) { await befriend(relay, n); await settled(relay, n) }
+  await befriend(alice, bob, 'alice')
+  await settled(alice, bob)
+}
+
 const statuses = async (n: KithNode, contact: string, ids: string[]): Promise<string[]> =>
   (await n.history(contact, { limit: 1000 })).filter(m => ids.includes(m.id)).map(m => m.status)
 
@@ -30,9 +37,7 @@ describe('reaching contacts', () => {
     const bob = await restartable('bob')
     let a = await alice.start()
     let b = await bob.start()
-    for (const n of [a, b]) { await befriend(relay, n); await settled(relay, n) }
-    await befriend(a, b, 'alice')
-    await settled(a, b)
+    await friends(relay, a, b)
 
     // Both leave; bob comes back at a new address (memory addresses are new at every start)
     // and publishes it; then alice comes back knowing only his old one.
@@ -58,9 +63,7 @@ describe('reaching contacts', () => {
     const alice = await node('alice')
     const bob = await restartable('bob')
     let b = await bob.start()
-    for (const n of [alice, b]) { await befriend(relay, n); await settled(relay, n) }
-    await befriend(alice, b, 'alice')
-    await settled(alice, b)
+    await friends(relay, alice, b)
     await b.reach.addMailbox(await b.resolveContact('relay'))
     expect(b.reach.mailboxes()).toEqual([relay.peerId.toString()])
     await b.reach.publish()
@@ -90,9 +93,7 @@ describe('reaching contacts', () => {
     const bob = await restartable('bob')
     let a = await alice.start()
     let b = await bob.start()
-    for (const n of [a, b]) { await befriend(relay, n); await settled(relay, n) }
-    await befriend(a, b, 'alice')
-    await settled(a, b)
+    await friends(relay, a, b)
     await b.reach.addMailbox(await b.resolveContact('relay'))
     await b.reach.publish()
     await b.stop()

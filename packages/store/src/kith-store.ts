@@ -325,21 +325,7 @@ export class KithStore {
 
   /** Mark messages `sent` (written to the wire) in one batch. Returns the records that changed. */
   async markSent (ids: string[]): Promise<MessageRecord[]> {
-    return await this.serialized(async () => {
-      const found = await this.outgoingRecords(ids)
-      const changed: MessageRecord[] = []
-      const ops: Op[] = []
-      for (const [i, id] of ids.entries()) {
-        const record = found[i]
-        if (record == null || RANK[record.status] >= RANK.sent) continue
-        const updated: MessageRecord = { ...record, status: 'sent' }
-        ops.push(this.messages.put(seqKey(record.conversation, record.seq), updated))
-        this.unsettled.set(id, updated)
-        changed.push(updated)
-      }
-      if (ops.length > 0) await this.writer.commit(ops)
-      return changed
-    })
+    return await this.advance(ids, record => RANK[record.status] < RANK.sent ? { ...record, status: 'sent' } : undefined)
   }
 
   /**
@@ -347,14 +333,21 @@ export class KithStore {
    * be reached), in one batch. Returns the records that changed.
    */
   async markStored (ids: string[], mailboxes: number): Promise<MessageRecord[]> {
+    return await this.advance(ids, record => RANK[record.status] < RANK.stored || (record.status === 'stored' && (record.mailboxes ?? 0) < mailboxes)
+      ? { ...record, status: 'stored', mailboxes }
+      : undefined)
+  }
+
+  /** Move outgoing messages on (`next` says to what, or undefined to leave one be), in one batch. */
+  private async advance (ids: string[], next: (record: MessageRecord) => MessageRecord | undefined): Promise<MessageRecord[]> {
     return await this.serialized(async () => {
       const found = await this.outgoingRecords(ids)
       const changed: MessageRecord[] = []
       const ops: Op[] = []
       for (const [i, id] of ids.entries()) {
         const record = found[i]
-        if (record == null || RANK[record.status] > RANK.stored || (record.status === 'stored' && (record.mailboxes ?? 0) >= mailboxes)) continue
-        const updated: MessageRecord = { ...record, status: 'stored', mailboxes }
+        const updated = record != null ? next(record) : undefined
+        if (record == null || updated == null) continue
         ops.push(this.messages.put(seqKey(record.conversation, record.seq), updated))
         this.unsettled.set(id, updated)
         changed.push(updated)
