@@ -76,6 +76,8 @@ export class Reach {
   private draining: Promise<void> | undefined
   private publishedAt: number | undefined
   private stopped = false
+  /** Aborted at stop, so a publish, lookup or drain under way does not hold the node up. */
+  private running = new AbortController()
   /** The contacts that hold our mail (peer ids), as stored under `mailbox/mine/`. */
   private mine: string[] = []
   private readonly onSelfUpdate = (): void => { this.schedulePublish(2_000) }
@@ -100,6 +102,7 @@ export class Reach {
 
   async start (): Promise<void> {
     this.stopped = false
+    this.running = new AbortController()
     const { libp2p, mailbox, store } = this.init
     this.mine = (await store.listSecrets<number>(MINE)).map(([name]) => name.slice(MINE.length))
     if (mailbox != null) {
@@ -115,6 +118,7 @@ export class Reach {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.running.abort()
     const { libp2p, mailbox } = this.init
     libp2p.removeEventListener('self:peer:update', this.onSelfUpdate)
     libp2p.removeEventListener('peer:connect', this.onConnect)
@@ -125,6 +129,11 @@ export class Reach {
       await libp2p.unhandle(MAILBOX_PROTOCOL)
     }
     await Promise.allSettled([this.publishing, this.draining])
+  }
+
+  /** A signal that fires after `ms`, or when the node stops. */
+  private signal (ms: number): AbortSignal {
+    return AbortSignal.any([this.running.signal, AbortSignal.timeout(ms)])
   }
 
   // ---- presence ----
@@ -142,7 +151,7 @@ export class Reach {
       let nextIn = this.init.publishEveryMs ?? 20 * 60_000
       try {
         const record = await this.presenceRecord()
-        await publishPresence(this.init.libp2p.services.dht, this.init.identityKey, record, { signal: AbortSignal.timeout(30_000) })
+        await publishPresence(this.init.libp2p.services.dht, this.init.identityKey, record, { signal: this.signal(30_000) })
         this.publishedAt = Date.now()
         this.log('published our presence record')
       } catch (err: any) {
@@ -203,7 +212,7 @@ export class Reach {
     if (contact?.identity == null) return undefined
     const previous = this.seen.get(peer)
     const record = await lookupPresence(this.init.libp2p.services.dht, publicKeyFromProtobuf(Buffer.from(contact.identity, 'base64')), {
-      signal: AbortSignal.timeout(20_000),
+      signal: this.signal(20_000),
       ...(previous != null ? { minSeq: previous.seq } : {}),
       onRefused: (reason) => { this.refused[reason] = (this.refused[reason] ?? 0) + 1 }
     }).catch((err: any) => { this.log('no presence record for %s: %s', peer, err?.message); return undefined })
@@ -298,7 +307,7 @@ export class Reach {
   private async withMailbox<T> (peer: string, fn: (stream: Stream) => Promise<T>): Promise<T> {
     let stream: Stream
     try {
-      stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), MAILBOX_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS), runOnLimitedConnection: true })
+      stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), MAILBOX_PROTOCOL, { signal: this.signal(DIAL_TIMEOUT_MS), runOnLimitedConnection: true })
     } catch (err: any) {
       // Only nodes started with --relay serve mailboxes.
       if (err?.name === 'UnsupportedProtocolError') throw new MailboxRefusedError('not-a-mailbox')

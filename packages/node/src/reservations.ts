@@ -41,6 +41,8 @@ export class RelayReservations implements Startable {
   private readonly init: ReservationsInit
   private readonly log: Logger
   private readonly trying = new Set<string>()
+  /** Refused reservation attempts per relay since the last success (for quick retries). */
+  private readonly refusals = new Map<string, number>()
   private timer: ReturnType<typeof setInterval> | undefined
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     if (evt.detail.protocols.includes(RELAY_V2_HOP_CODEC)) void this.reserve(evt.detail.peerId)
@@ -54,13 +56,17 @@ export class RelayReservations implements Startable {
 
   readonly [Symbol.toStringTag] = '@kith/relay-reservations'
 
+  private active = false
+
   start (): void {
     if (this.init.disabled === true) return
+    this.active = true
     this.components.events.addEventListener('peer:identify', this.onIdentify)
     this.timer = setInterval(() => { void this.topUp() }, this.init.checkEveryMs ?? 15_000)
   }
 
   stop (): void {
+    this.active = false
     this.components.events.removeEventListener('peer:identify', this.onIdentify)
     clearInterval(this.timer)
   }
@@ -91,8 +97,14 @@ export class RelayReservations implements Startable {
     try {
       await this.components.transportManager.listen([multiaddr(`/p2p/${id}/p2p-circuit`)])
       this.log('holding a reservation on %s', id)
+      this.refusals.delete(id)
     } catch (err: any) {
       this.log('no reservation on %s: %s', id, err?.message)
+      // A relay that just became a contact may not have taken our introduction in yet: ask
+      // again soon rather than at the next check.
+      const tries = (this.refusals.get(id) ?? 0) + 1
+      this.refusals.set(id, tries)
+      if (tries <= 3) setTimeout(() => { void this.topUp() }, 1_000 * 2 ** tries).unref()
     } finally {
       this.trying.delete(id)
     }
@@ -103,7 +115,7 @@ export class RelayReservations implements Startable {
    * reservation lapsed, a relay went away) and when someone becomes a contact.
    */
   async topUp (): Promise<void> {
-    if (this.init.disabled === true || this.isPublic() || this.relays().length >= (this.init.max ?? 2)) return
+    if (!this.active || this.isPublic() || this.relays().length >= (this.init.max ?? 2)) return
     const peers = await this.components.peerStore.all({ filters: [p => p.protocols.includes(RELAY_V2_HOP_CODEC)] })
     for (const peer of peers) await this.reserve(peer.id)
   }
