@@ -21,7 +21,7 @@ import { emptyMetrics } from './metrics.js'
 import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, LOCATE_EVERY_MS, RATE_BURST, RATE_PER_SECOND, RECEIPT_TOPIC } from './constants.js'
 import type { ControlHandler, Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
 import type { MessagingMetrics } from './metrics.js'
-import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, OutboxEntry, StoreOp } from '@kith/store'
+import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, StoreOp } from '@kith/store'
 import type { Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 /** The /kith/dm/1.0.0 service: durable outbox, signed envelopes, acks, contacts-only inbox. */

@@ -296,6 +296,7 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
           try { await libp2p.stop() } catch {}
           await savePorts(requireHome(options), {})
           if (ownsStore) await store.close()
+          await mailbox?.db.close()
           return await createKithNode(options)
         }
         throw err
@@ -315,7 +316,7 @@ function lateHooks (reach: () => Reach): ReachHooks {
   return {
     locate: async (peer) => await reach().locate(peer),
     deposit: async (peer, envelopes) => await reach().deposit(peer, envelopes),
-    prekeys: async (peer) => await reach().hooks.prekeys?.(peer)
+    prekeys: async (peer) => await reach().publishedPrekeys(peer)
   }
 }
 

@@ -9,7 +9,6 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { relayOf } from './reservations.js'
 import type { Reachability } from './reservations.js'
 import type { KithServices } from './index.js'
-import type { ReachHooks } from '@kith/messaging'
 import type { ContactRecord, KithStore } from '@kith/store'
 import type { Libp2p, Logger, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 
@@ -91,13 +90,9 @@ export class Reach {
     this.log = init.libp2p.logger.forComponent('kith:reach')
   }
 
-  /** The hooks messaging calls when a contact can't be reached. */
-  get hooks (): ReachHooks {
-    return {
-      locate: async (peer) => await this.locate(peer),
-      deposit: async (peer, envelopes) => await this.deposit(peer, envelopes),
-      prekeys: async (peer) => (this.seen.get(peer) ?? await this.lookup(peer))?.prekeys
-    }
+  /** The prekey bundle in a contact's presence record (no one-time prekey), to open a session while it is offline. */
+  async publishedPrekeys (peer: string): Promise<Uint8Array | undefined> {
+    return (this.seen.get(peer) ?? await this.lookup(peer))?.prekeys
   }
 
   async start (): Promise<void> {
