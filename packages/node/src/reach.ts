@@ -173,7 +173,9 @@ export class Reach {
     const mailboxes = []
     for (const peer of this.mine) {
       const known = await libp2p.peerStore.get(peerIdFromString(peer)).catch(() => undefined)
-      for (const { multiaddr: addr } of (known?.addresses ?? []).slice(0, 2)) mailboxes.push(addr.encapsulate(`/p2p/${peer}`))
+      // Addresses others can use first: loopback only helps senders on the same machine.
+      const addrs = (known?.addresses ?? []).map(a => a.multiaddr).sort((x, y) => Number(isLoopback(x)) - Number(isLoopback(y)))
+      for (const addr of addrs.slice(0, 3)) mailboxes.push(addr.encapsulate(`/p2p/${peer}`))
     }
     return signPresence(this.init.identityKey, {
       seq,
@@ -346,6 +348,10 @@ export { MailboxRefusedError }
 
 /** A contact that had to answer now (`kith mailbox add`) could not be reached. */
 export class ContactUnreachableError extends KithError { static override name = 'ContactUnreachableError' }
+
+function isLoopback (addr: ReturnType<typeof multiaddr>): boolean {
+  return /^\/(ip4\/127\.|ip6\/::1\/)/.test(addr.toString())
+}
 
 function prekeysOf (bundle: Uint8Array | undefined): { prekeys?: Uint8Array } {
   return bundle != null ? { prekeys: bundle } : {}
