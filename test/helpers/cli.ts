@@ -32,9 +32,9 @@ export class Daemon {
   output = ''
   constructor (readonly home: string) {}
 
-  /** Start and wait until its API answers. */
-  async start (port = 0, env: Record<string, string> = {}): Promise<void> {
-    this.child = spawn(process.execPath, [KITH_BIN, '--home', this.home, 'start', '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  /** Start (with extra `kith start` options) and wait until its API answers. */
+  async start (port = 0, env: Record<string, string> = {}, args: string[] = []): Promise<void> {
+    this.child = spawn(process.execPath, [KITH_BIN, '--home', this.home, 'start', '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--no-mdns', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     this.child.stdout?.on('data', d => { this.output += String(d) })
     this.child.stderr?.on('data', d => { this.output += String(d) })
     const deadline = Date.now() + 30_000

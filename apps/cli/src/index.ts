@@ -8,11 +8,15 @@ import { createInterface } from 'node:readline'
 import { userInfo } from 'node:os'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { KithClient } from '@kith/api'
+import type { FileProgress } from '@kith/node'
 import { resolveHome } from '@kith/core'
 import { runChat } from './chat.js'
 import { runDaemon } from './start.js'
 import { passphraseForInit } from './passphrase.js'
 import { formatMessage, historyItem, plural, printJson } from './output.js'
+import { ProgressBar, formatBytes } from './progress.js'
+import { randomBytes } from 'node:crypto'
+import { resolve as resolvePath } from 'node:path'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -70,6 +74,7 @@ export function buildProgram (): Command {
     .addOption(new Option('--mailbox-sender-quota <n>', 'envelopes held from any one sender (default 10000)').argParser(positiveInt))
     .addOption(new Option('--mailbox-ttl <days>', 'days mail is held before it is dropped (default 14)').argParser(positiveInt))
     .option('--public', 'this node is reachable at its listen addresses (a server or a forwarded port): hold no relay reservations')
+    .addOption(new Option('--auto-download <size>', 'download files up to this size as soon as they arrive, e.g. 50MB; 0 for never (default 25MB)').argParser(byteSize))
     .action(async (opts) => {
       const relayFlags = ['relayMaxReservations', 'relayDataLimit', 'relayDurationLimit', 'mailboxQuota', 'mailboxSenderQuota', 'mailboxTtl'].filter(k => opts[k] != null)
       if (opts.relay !== true && relayFlags.length > 0) throw new InvalidArgumentError('--relay-* and --mailbox-* options need --relay')
@@ -79,6 +84,7 @@ export function buildProgram (): Command {
         mdns: opts.mdns,
         apiPort: opts.apiPort,
         public: opts.public === true,
+        ...(opts.autoDownload != null ? { autoDownloadBytes: opts.autoDownload } : {}),
         ...(opts.relay === true
           ? {
               relay: {
@@ -178,6 +184,33 @@ export function buildProgram (): Command {
       for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
         if (line.trim().length > 0) report(await c.send(contact, line))
       }
+    })
+
+  program.command('send-file')
+    .description('send a file of any size to a contact or a group (end-to-end encrypted; they fetch it from you)')
+    .argument('<contact>', 'contact name or peer id, or group id or name')
+    .argument('<path>', 'the file')
+    .option('--json', 'print JSON')
+    .action(async (contact: string, path: string, opts) => {
+      const c = await client()
+      const sent = await withProgress(c, 'encrypting', () => false, async (op) => await c.sendFile(contact, resolvePath(path), op))
+      if (opts.json === true) printJson({ id: sent.id, hash: sent.hash, size: sent.size })
+      else process.stdout.write(`${sent.id} ${sent.message.file?.name ?? path} (${formatBytes(sent.size)}) ${sent.message.status}\n`)
+    })
+
+  program.command('save')
+    .description("save a message's file (downloading or resuming it first)")
+    .argument('<message>', 'the message id (see kith history)')
+    .argument('<path>', 'a folder (the file keeps its name) or a file path')
+    .option('--overwrite', 'replace the file at PATH if there is one')
+    .option('--json', 'print JSON')
+    .action(async (id: string, path: string, opts) => {
+      const c = await client()
+      // Its download may be under way already (automatic, or another save): show that one's progress too.
+      const { hash } = await c.file(id)
+      const saved = await withProgress(c, 'downloading', progress => progress.hash === hash, async (op) => await c.saveFile(id, resolvePath(path), { overwrite: opts.overwrite === true, op }))
+      if (opts.json === true) printJson(saved)
+      else process.stdout.write(`saved ${formatBytes(saved.size)} to ${saved.path}\n`)
     })
 
   const group = program.command('group').description('create groups, add and remove members, leave')
@@ -292,6 +325,7 @@ export function buildProgram (): Command {
           if (event.type === 'contact') process.stdout.write(`new contact: ${event.contact.name}\n`)
           else if (event.type === 'identity-changed') process.stdout.write(`!!! ${event.contact.name}'s identity key changed: kith verify ${event.contact.name}\n`)
           else if (event.type === 'message') process.stdout.write(formatMessage(event.message) + '\n')
+          else if (event.type === 'file-progress') process.stdout.write(`${event.progress.hash.slice(0, 12) || 'file'} ${event.progress.phase} ${formatBytes(event.progress.done)} / ${formatBytes(event.progress.total)}\n`)
           else process.stdout.write(`${event.message.id} ${event.message.status}\n`)
         }, () => { reject(new Error('the node stopped')) })).catch(reject)
       })
@@ -303,6 +337,26 @@ export function buildProgram (): Command {
     .action(async (contact: string) => { await runChat(await client(), contact) })
 
   return program
+}
+
+/**
+ * Run a long file operation under a fresh operation id, drawing a progress bar (on a terminal)
+ * from the daemon's progress events for that id, and those `also` picks.
+ */
+async function withProgress<T> (c: KithClient, label: string, also: (progress: FileProgress) => boolean, run: (op: string) => Promise<T>): Promise<T> {
+  const op = randomBytes(8).toString('hex')
+  const bar = new ProgressBar(label)
+  const unsubscribe = process.stderr.isTTY === true
+    ? await c.events(event => {
+      if (event.type === 'file-progress' && (event.progress.op === op || also(event.progress))) bar.update(event.progress.done, event.progress.total, event.progress.phase)
+    })
+    : () => {}
+  try {
+    return await run(op)
+  } finally {
+    unsubscribe()
+    bar.done()
+  }
 }
 
 function defaultName (): string {

@@ -1,4 +1,5 @@
 import type { MessageView } from '@kith/api'
+import { formatBytes } from './progress.js'
 
 /** Print a value as one line of JSON. */
 export function printJson (value: unknown): void {
@@ -9,7 +10,8 @@ export function printJson (value: unknown): void {
 export function formatMessage (m: MessageView): string {
   const time = new Date(m.ts).toTimeString().slice(0, 5)
   const mark = m.fromName === 'me' ? `  ${STATUS_MARK[m.status] ?? m.status}` : ''
-  return `[${time}] ${m.fromName}: ${m.text}${mark}`
+  const content = m.file != null ? `[file] ${m.file.name} (${formatBytes(m.file.size)}, ${m.file.state})` : m.text
+  return `[${time}] ${m.fromName}: ${content}${mark}`
 }
 
 const STATUS_MARK: Record<string, string> = {
@@ -31,7 +33,8 @@ export function historyItem (m: MessageView): Record<string, unknown> {
     fromName: m.fromName,
     seq: m.seq,
     ...(m.mailboxes != null ? { mailboxes: m.mailboxes } : {}),
-    ...(m.pending != null ? { pending: m.pending } : {})
+    ...(m.pending != null ? { pending: m.pending } : {}),
+    ...(m.file != null ? { file: { name: m.file.name, size: m.file.size, hash: m.file.hash, state: m.file.state, type: m.file.type, received: m.file.received, ...(m.file.error != null ? { error: m.file.error } : {}) } } : {})
   }
 }
 

@@ -12,6 +12,8 @@ export interface StartOptions {
   mailbox?: MailboxOptions
   /** This node is publicly reachable at its listen addresses. */
   public?: boolean
+  /** Download files up to this many bytes on arrival. */
+  autoDownloadBytes?: number
 }
 
 /**
@@ -33,7 +35,8 @@ export async function runDaemon (home: string, options: StartOptions): Promise<v
     mdns: options.mdns,
     ...(options.relay != null ? { relay: options.relay } : {}),
     ...(options.mailbox != null ? { mailbox: options.mailbox } : {}),
-    ...(options.public === true ? { public: true } : {})
+    ...(options.public === true ? { public: true } : {}),
+    ...(options.autoDownloadBytes != null ? { autoDownloadBytes: options.autoDownloadBytes } : {})
   })
 
   let stopping: Promise<void> | undefined

@@ -1,10 +1,11 @@
+import { request as httpRequest } from 'node:http'
 import { KithError, NodeNotRunningError } from '@kith/core'
 import WebSocket from 'ws'
 import { readEndpoint } from './files.js'
 import type { ApiEndpoint } from './files.js'
 import type { ApiEvent, MessageView } from './views.js'
 import type { MailboxView } from './server.js'
-import type { ContactView, GroupView, NodeStatus, Verification } from '@kith/node'
+import type { ContactView, FileView, GroupView, NodeStatus, SavedFile, Verification } from '@kith/node'
 
 /** An error the daemon answered with; `name` is the node's error name (e.g. `UnknownContactError`). */
 export class ApiError extends KithError {
@@ -51,6 +52,12 @@ export class KithClient {
   async renameGroup (group: string, name: string): Promise<GroupView> { return await this.request('POST', `/v1/groups/${encodeURIComponent(group)}/name`, { name }) }
   async leaveGroup (group: string): Promise<GroupView> { return await this.request('POST', `/v1/groups/${encodeURIComponent(group)}/leave`) }
   async send (to: string, text: string): Promise<MessageView> { return await this.request('POST', '/v1/messages', { to, text }) }
+  /** Send a file (`path` as the daemon sees it: give an absolute one); progress events carry `op`. */
+  async sendFile (to: string, path: string, op?: string): Promise<{ id: string, hash: string, size: number, message: MessageView }> { return await this.request('POST', '/v1/files', { to, path, op }, null) }
+  /** The file a message carries. */
+  async file (messageId: string): Promise<FileView> { return await this.request('GET', `/v1/files/${encodeURIComponent(messageId)}`) }
+  /** Download (or resume) a message's file and write it to `path` (a folder or a file path, as the daemon sees it). */
+  async saveFile (messageId: string, path: string, options: { overwrite?: boolean, op?: string } = {}): Promise<SavedFile> { return await this.request('POST', `/v1/files/${encodeURIComponent(messageId)}/save`, { path, ...options }, null) }
   async mailboxes (): Promise<MailboxView[]> { return await this.request('GET', '/v1/mailboxes') }
   async addMailbox (contact: string): Promise<MailboxView[]> { return await this.request('POST', '/v1/mailboxes', { contact }) }
   async removeMailbox (contact: string): Promise<MailboxView[]> { return await this.request('DELETE', `/v1/mailboxes/${encodeURIComponent(contact)}`) }
@@ -92,24 +99,46 @@ export class KithClient {
     return () => { ws.removeAllListeners('close'); ws.close() }
   }
 
-  private async request<T> (method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response
+  /**
+   * One API call. `timeoutMs` null: no time limit (a file may take hours; progress comes on the
+   * event stream), over node:http, since fetch gives up when response headers take 5 minutes.
+   */
+  private async request<T> (method: string, path: string, body?: unknown, timeoutMs: number | null = 30_000): Promise<T> {
+    const payload = body != null ? JSON.stringify(body) : undefined
+    const headers: Record<string, string> = { authorization: `Bearer ${this.endpoint.token}`, ...(payload != null ? { 'content-type': 'application/json' } : {}) }
+    let status: number
+    let text: string
     try {
-      res = await fetch(this.endpoint.url + path, {
-        method,
-        headers: { authorization: `Bearer ${this.endpoint.token}`, ...(body != null ? { 'content-type': 'application/json' } : {}) },
-        ...(body != null ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(30_000)
-      })
+      ({ status, text } = timeoutMs != null ? await fetchText(this.endpoint.url + path, method, headers, payload, timeoutMs) : await httpText(this.endpoint.url + path, method, headers, payload))
     } catch {
       throw this.notRunning()
     }
-    const json: any = await res.json().catch(() => ({}))
-    if (!res.ok) throw new ApiError(json?.error?.name ?? 'ApiError', json?.error?.message ?? `HTTP ${res.status}`, res.status)
+    let json: any = {}
+    try { json = JSON.parse(text) } catch {}
+    if (status < 200 || status >= 300) throw new ApiError(json?.error?.name ?? 'ApiError', json?.error?.message ?? `HTTP ${status}`, status)
     return json as T
   }
 
   private notRunning (): NodeNotRunningError {
     return new NodeNotRunningError(`no node is running${this.home !== '' ? ` for ${this.home}` : ''} (start one with "kith start")`)
   }
+}
+
+async function fetchText (url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<{ status: number, text: string }> {
+  const res = await fetch(url, { method, headers, ...(body != null ? { body } : {}), signal: AbortSignal.timeout(timeoutMs) })
+  return { status: res.status, text: await res.text() }
+}
+
+/** A request without any time limit. */
+async function httpText (url: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number, text: string }> {
+  return await new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: { ...headers, ...(body != null ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
 }

@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws'
 import { removeEndpoint, writeEndpoint } from './files.js'
 import { contactView, messageView } from './views.js'
 import type { ApiEvent } from './views.js'
-import type { KithNode, MessageRecord } from '@kith/node'
+import type { FileProgress, KithNode, MessageRecord } from '@kith/node'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -27,7 +27,12 @@ const STATUS_BY_ERROR: Record<string, number> = {
   MessageTooLargeError: 413,
   EmptyMessageError: 400,
   InvalidInviteError: 400,
-  InvalidMessageError: 400
+  InvalidMessageError: 400,
+  UnknownFileError: 404,
+  FileExistsError: 409,
+  FileUnavailableError: 503,
+  FileCorruptError: 502,
+  DiskFullError: 507
 }
 
 /** The contacts that hold our mail, as `kith mailbox list` shows them. */
@@ -67,7 +72,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   const self = node.peerId.toString()
 
   const nameOf = async (conversation: string): Promise<string> => (await node.store.getContact(conversation))?.name ?? node.groups.nameOf(conversation) ?? conversation
-  const view = async (record: MessageRecord): Promise<ReturnType<typeof messageView>> => messageView(record, self, await nameOf(record.conversation), await nameOf(record.from))
+  const view = async (record: MessageRecord): Promise<ReturnType<typeof messageView>> => messageView(record, self, await nameOf(record.conversation), await nameOf(record.from), record.file != null ? await node.sharing.view(record) : undefined)
 
   const routes: Array<[string, RegExp, Handler]> = [
     ['GET', /^\/v1\/status$/, async (n) => ({ ...n.status(), pid: process.pid })],
@@ -105,6 +110,15 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
     }],
     ['POST', /^\/v1\/groups\/([^/]+)\/name$/, async (n, body, _query, [group]) => await n.groups.rename(pathParam(group), requireString(body, 'name'))],
     ['POST', /^\/v1\/groups\/([^/]+)\/leave$/, async (n, _body, _query, [group]) => await n.groups.leave(pathParam(group))],
+    ['POST', /^\/v1\/files$/, async (n, body) => {
+      const record = await n.sendFile(requireString(body, 'to'), requireString(body, 'path'), optionalString(body, 'op'))
+      return { id: record.id, hash: record.file?.hash, size: record.file?.size, message: await view(record) }
+    }],
+    ['GET', /^\/v1\/files\/([^/]+)$/, async (n, _body, _query, [id]) => await n.file(pathParam(id))],
+    ['POST', /^\/v1\/files\/([^/]+)\/save$/, async (n, body, _query, [id]) => {
+      const op = optionalString(body, 'op')
+      return await n.saveFile(pathParam(id), requireString(body, 'path'), { overwrite: body?.overwrite === true, ...(op != null ? { op } : {}) })
+    }],
     ['GET', /^\/v1\/mailboxes$/, async (n) => await mailboxesView(n)],
     ['POST', /^\/v1\/mailboxes$/, async (n, body) => {
       await n.reach.addMailbox(await n.resolveContact(requireString(body, 'contact')))
@@ -154,6 +168,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   const onStatus = (evt: CustomEvent<MessageRecord>): void => { emit(async () => ({ type: 'status', message: await view(evt.detail) })) }
   const onContact = (evt: CustomEvent): void => { emit(async () => ({ type: 'contact', contact: contactView(evt.detail) })) }
   const onIdentityChanged = (evt: CustomEvent): void => { emit(async () => ({ type: 'identity-changed', contact: contactView(evt.detail) })) }
+  const onFileProgress = (evt: CustomEvent<FileProgress>): void => { emit(async () => ({ type: 'file-progress', progress: evt.detail })) }
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -168,6 +183,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   node.addEventListener('message:status', onStatus)
   node.addEventListener('contact', onContact)
   node.addEventListener('contact:identity-changed', onIdentityChanged)
+  node.addEventListener('file:progress', onFileProgress)
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   await writeEndpoint(options.home, url, token)
 
@@ -178,6 +194,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
       node.removeEventListener('message:status', onStatus)
       node.removeEventListener('contact', onContact)
       node.removeEventListener('contact:identity-changed', onIdentityChanged)
+      node.removeEventListener('file:progress', onFileProgress)
       await removeEndpoint(options.home)
       for (const client of wss.clients) client.terminate()
       wss.close()
@@ -214,6 +231,13 @@ async function readJson (req: IncomingMessage): Promise<unknown> {
 function requireString (body: any, field: string, allowEmpty = false): string {
   const value = body?.[field]
   if (typeof value !== 'string' || (!allowEmpty && value.length === 0)) throw new InvalidMessageError(`"${field}" must be a non-empty string`)
+  return value
+}
+
+function optionalString (body: any, field: string): string | undefined {
+  const value = body?.[field]
+  if (value == null) return undefined
+  if (typeof value !== 'string') throw new InvalidMessageError(`"${field}" must be a string`)
   return value
 }
 

@@ -1,4 +1,4 @@
-import type { ContactRecord, MessageRecord, MessageStatus } from '@kith/node'
+import type { ContactRecord, FileProgress, FileView, MessageRecord, MessageStatus } from '@kith/node'
 
 /** A message as the API shows it. */
 export interface MessageView {
@@ -19,6 +19,8 @@ export interface MessageView {
   mailboxes?: number
   /** Why an outgoing message is not delivered yet (queued, sent or stored). */
   pending?: string
+  /** The file the message carries (its text is then empty). */
+  file?: FileView
 }
 
 /** One line of the event stream. */
@@ -28,9 +30,11 @@ export type ApiEvent =
   | { type: 'contact', contact: { name: string, peerId: string } }
   /** A contact's identity key changed: sending to it waits until the user accepts (kith verify --accept). */
   | { type: 'identity-changed', contact: { name: string, peerId: string } }
+  /** Progress of preparing, downloading or saving a file (a few times a second at most). */
+  | { type: 'file-progress', progress: FileProgress }
 
 /** Turn a stored record into its API view. */
-export function messageView (record: MessageRecord, self: string, contactName: string, senderName = contactName): MessageView {
+export function messageView (record: MessageRecord, self: string, contactName: string, senderName = contactName, file?: FileView): MessageView {
   return {
     id: record.id,
     from: record.from,
@@ -41,7 +45,8 @@ export function messageView (record: MessageRecord, self: string, contactName: s
     status: record.status,
     seq: record.seq,
     ...(record.mailboxes != null ? { mailboxes: record.mailboxes } : {}),
-    ...pendingOf(record, contactName)
+    ...pendingOf(record, contactName),
+    ...(file != null ? { file } : {})
   }
 }
 

@@ -46,3 +46,5 @@ export const MESSAGE_ID_BYTES = 16
 export const INVITE_TOKEN_BYTES = 16
 /** How long an invite code stays valid. */
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000
+/** Protocol id of file transfers: chunks of end-to-end encrypted files, by hash. */
+export const FILES_PROTOCOL = '/kith/files/1.0.0'

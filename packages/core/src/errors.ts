@@ -44,3 +44,13 @@ export class UnauthorizedError extends KithError { static override name = 'Unaut
 export class PassphraseRequiredError extends KithError { static override name = 'PassphraseRequiredError' }
 /** A contact's identity key changed: sending waits until the user compares safety numbers and accepts it. */
 export class IdentityChangedError extends KithError { static override name = 'IdentityChangedError' }
+/** The disk is full: a download stopped where it was and resumes once there is room. */
+export class DiskFullError extends KithError { static override name = 'DiskFullError' }
+/** No device that has the file (or the chunks still missing) could be reached or would serve it; the download resumes later. */
+export class FileUnavailableError extends KithError { static override name = 'FileUnavailableError' }
+/** File data failed verification (hash tree or authentication tag). */
+export class FileCorruptError extends KithError { static override name = 'FileCorruptError' }
+/** A file to save to already exists (and overwriting was not asked for). */
+export class FileExistsError extends KithError { static override name = 'FileExistsError' }
+/** No message has that id, or it holds no file. */
+export class UnknownFileError extends KithError { static override name = 'UnknownFileError' }

@@ -20,7 +20,12 @@ const ERROR_CLASSES = [
   'NodeNotRunningError',
   'UnauthorizedError',
   'PassphraseRequiredError',
-  'IdentityChangedError'
+  'IdentityChangedError',
+  'DiskFullError',
+  'FileUnavailableError',
+  'FileCorruptError',
+  'FileExistsError',
+  'UnknownFileError'
 ]
 
 type ErrorClass = new (message: string, options?: ErrorOptions) => Error

@@ -4,12 +4,15 @@ import { describe, expect, it } from 'vitest'
 const CORE_API = [
   // constants.ts
   'DM_PROTOCOL', 'KAD_PROTOCOL', 'PREKEYS_PROTOCOL', 'ENVELOPE_VERSION', 'ENCRYPTION_NONE', 'ENCRYPTION_SEALED', 'ENCRYPTION_SESSION_SEALED', 'LIMITS',
-  'MESSAGE_ID_BYTES', 'INVITE_TOKEN_BYTES', 'INVITE_TTL_MS',
+  'MESSAGE_ID_BYTES', 'INVITE_TOKEN_BYTES', 'INVITE_TTL_MS', 'FILES_PROTOCOL',
   // errors.ts
   'KithError', 'InvalidMessageError', 'MessageTooLargeError', 'EmptyMessageError',
   'InvalidSignatureError', 'WrongRecipientError', 'NotAContactError', 'RateLimitedError',
   'InvalidInviteError', 'UnknownContactError', 'ContactExistsError', 'IdentityExistsError',
   'NoIdentityError', 'NodeRunningError', 'NodeNotRunningError', 'UnauthorizedError', 'PassphraseRequiredError', 'IdentityChangedError',
+  'DiskFullError', 'FileUnavailableError', 'FileCorruptError', 'FileExistsError', 'UnknownFileError',
+  // file-offer.ts
+  'FILE_OFFER_LIMITS', 'encodeFileOffer', 'decodeFileOffer',
   // bytes.ts
   'toHex', 'fromHex', 'random', 'utf8Length', 'PAD_TO', 'padded', 'paddingFor',
   // invite.ts
@@ -17,7 +20,7 @@ const CORE_API = [
   // home.ts
   'resolveHome',
   // proto/dm.ts
-  'Envelope', 'SignedMessage', 'Message', 'MessageKind', 'Ack', 'AckStatus', 'Invite', 'PreKeyBundle', 'SealedContent'
+  'Envelope', 'SignedMessage', 'Message', 'MessageKind', 'Ack', 'AckStatus', 'Invite', 'FileOffer', 'PreKeyBundle', 'SealedContent'
 ]
 
 describe('@kith/core public API', () => {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { EmptyMessageError, KithError, LIMITS, MessageTooLargeError, UnknownContactError } from '@kith/core'
+import { EmptyMessageError, InvalidMessageError, KithError, LIMITS, MessageTooLargeError, UnknownContactError } from '@kith/core'
+import type { FileOffer } from '@kith/core'
+import { fileOfferOf, messageFileOf } from '@kith/store'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { SYNC_PROTOCOL, serveCatchUp } from './catch-up.js'
@@ -10,6 +12,7 @@ import { checkGroupName } from './group-meta.js'
 import { deviceKeyPackage } from './mls.js'
 import { GroupInvite } from './proto/group.js'
 import { GroupReplica } from './replica.js'
+import { fileInText, fileText } from './text.js'
 import type { GroupPubSub } from './channel.js'
 import type { GroupMessage, KeptCommit } from './replica.js'
 import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface'
@@ -267,6 +270,17 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   async send (idOrName: string, text: string): Promise<MessageRecord> {
     if (text.length === 0) throw new EmptyMessageError('message is empty')
     if (Buffer.byteLength(text) > LIMITS.maxTextBytes) throw new MessageTooLargeError(`message is longer than ${LIMITS.maxTextBytes} bytes`)
+    // NUL starts the texts that carry files.
+    if (text.startsWith('\u0000')) throw new InvalidMessageError('a text may not start with a NUL character')
+    return await this.sendText(idOrName, text)
+  }
+
+  /** Send a file offer to a group (the chunks travel on `/kith/files/1.0.0`, from any member that has them). */
+  async sendFile (idOrName: string, offer: FileOffer): Promise<MessageRecord> {
+    return await this.sendText(idOrName, fileText(offer))
+  }
+
+  private async sendText (idOrName: string, text: string): Promise<MessageRecord> {
     const id = this.resolve(idOrName)
     const entry = this.entry(id)
     const state = this.state(entry)
@@ -277,6 +291,11 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     if (sent == null) throw new InvalidGroupMessageError('the text was not sent')
     const [record] = await this.persist(id, [sent])
     return record ?? await this.recordOf(id, sent)
+  }
+
+  /** The devices (peer ids) in a group now, ours included. @throws {UnknownGroupError} */
+  members (idOrName: string): string[] {
+    return this.entry(this.resolve(idOrName)).channel.replica.head.members().map(m => m.device)
   }
 
   /** Ask a member for what we missed (commits and texts). */
@@ -346,14 +365,16 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
 
   private newRecord (id: string, m: GroupMessage): Omit<MessageRecord, 'seq'> {
     const mine = m.sender === this.init.peerId.toString()
-    return { id: m.id, conversation: id, from: m.sender, text: m.text, ts: m.ts, status: mine ? 'sent' : 'received', epoch: Number(m.epoch), signature: Buffer.from(m.signature).toString('hex') }
+    const file = fileInText(m.text)
+    const content = file != null ? { text: '', file: messageFileOf(file) } : { text: m.text }
+    return { id: m.id, conversation: id, from: m.sender, ...content, ts: m.ts, status: mine ? 'sent' : 'received', epoch: Number(m.epoch), signature: Buffer.from(m.signature).toString('hex') }
   }
 
   /** A group's whole stored history, as texts (records from before epochs and signatures were stored count as epoch 0, and carry none: others drop them). */
   private async storedHistory (id: string): Promise<GroupMessage[]> {
     const texts: GroupMessage[] = []
     for (let page = await this.init.store.history(id, { limit: LIMITS.maxPageSize }); page.length > 0; page = await this.init.store.history(id, { limit: LIMITS.maxPageSize, before: (page[0] as MessageRecord).seq })) {
-      texts.unshift(...page.map(r => ({ id: r.id, sender: r.from, ts: r.ts, text: r.text, epoch: BigInt(r.epoch ?? 0), signature: Buffer.from(r.signature ?? '', 'hex') })))
+      texts.unshift(...page.map(r => ({ id: r.id, sender: r.from, ts: r.ts, text: r.file != null ? fileText(fileOfferOf(r.file)) : r.text, epoch: BigInt(r.epoch ?? 0), signature: Buffer.from(r.signature ?? '', 'hex') })))
     }
     return texts
   }

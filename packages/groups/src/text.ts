@@ -1,3 +1,5 @@
+import { decodeFileOffer, encodeFileOffer } from '@kith/core'
+import type { FileOffer } from '@kith/core'
 import { ed25519SignRaw, ed25519VerifyRaw } from '@kith/crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 
@@ -64,4 +66,26 @@ function signedBytes (groupId: string, { id, ts, text }: Omit<SignedText, 'signa
   const stamp = Buffer.alloc(TS_BYTES)
   stamp.writeBigUInt64BE(BigInt(ts))
   return Buffer.concat([CONTEXT, Buffer.from(groupId, 'hex'), Buffer.from(id, 'hex'), stamp, Buffer.from(text)])
+}
+
+/**
+ * A group text whose content is a file offer starts with this, then the encoded FileOffer in
+ * base64url. Signed, handed on in catch-up and stored like any text; typed texts never start
+ * with NUL (the service refuses them), so it can't be mistaken for one.
+ */
+export const FILE_TEXT_PREFIX = '\u0000kith-file:'
+
+/** The text that carries a file offer. */
+export function fileText (offer: FileOffer): string {
+  return FILE_TEXT_PREFIX + Buffer.from(encodeFileOffer(offer)).toString('base64url')
+}
+
+/** The file offer a text carries, or undefined when it is an ordinary text (or a malformed offer). */
+export function fileInText (text: string): FileOffer | undefined {
+  if (!text.startsWith(FILE_TEXT_PREFIX)) return undefined
+  try {
+    return decodeFileOffer(Buffer.from(text.slice(FILE_TEXT_PREFIX.length), 'base64url'))
+  } catch {
+    return undefined
+  }
 }

@@ -1,6 +1,6 @@
 import {
   Ack, AckStatus, ENCRYPTION_NONE, ENVELOPE_VERSION, InvalidMessageError, LIMITS, MESSAGE_ID_BYTES,
-  MessageKind, decodeEnvelope, toHex, utf8Length
+  MessageKind, decodeEnvelope, decodeFileOffer, toHex, utf8Length
 } from '@kith/core'
 import { openSignedMessage } from '@kith/crypto'
 import type { Envelope, Message } from '@kith/core'
@@ -50,13 +50,15 @@ export async function openEnvelope (envelope: Envelope, from?: PeerId): Promise<
   return validMessage(opened.message) ? opened : 'invalid'
 }
 
-/** A message's own limits: non-empty text within the size limit, a well-formed introduction, or a control message within its limits. */
+/** A message's own limits: non-empty text within the size limit, a well-formed file offer or introduction, or a control message within its limits. */
 export function validMessage (message: Message): boolean {
   switch (message.kind) {
     case MessageKind.TEXT:
       return message.text.length > 0 && utf8Length(message.text) <= LIMITS.maxTextBytes
     case MessageKind.CONTROL:
       return message.topic.length > 0 && utf8Length(message.topic) <= LIMITS.maxControlTopicBytes && message.payload.length <= LIMITS.maxControlBytes
+    case MessageKind.FILE:
+      try { decodeFileOffer(message.file); return true } catch { return false }
     case MessageKind.INTRO:
       return utf8Length(message.name) <= LIMITS.maxNameBytes && message.addrs.every(a => a.length <= LIMITS.maxAddrBytes) && message.certificate.length <= LIMITS.maxCertificateBytes
     default:

@@ -18,6 +18,7 @@
  */
 import { DefaultMessaging } from './messaging.js'
 import type { MessagingMetrics } from './metrics.js'
+import type { FileOffer } from '@kith/core'
 import type { ContactRecord, KithStore, MessageRecord, StoreOp } from '@kith/store'
 import type { ComponentLogger, Libp2pEvents, PeerId, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -49,6 +50,14 @@ export type ControlHandler = (from: string, payload: Uint8Array) => Promise<{ op
 export interface Messaging extends TypedEventTarget<MessagingEvents> {
   /** Queue `text` for a contact (by peer id); resolves once it is durable, with status `queued`. */
   send(peer: string, text: string): Promise<MessageRecord>
+  /**
+   * Queue a file offer (what fetching and opening a file takes: its hash, key, size, name and
+   * type) for a contact, end-to-end encrypted like a text; the chunks travel on
+   * `/kith/files/1.0.0`. Resolves once it is durable, with status `queued`.
+   *
+   * @throws {InvalidMessageError} when the offer breaks the limits
+   */
+  sendFile(peer: string, offer: FileOffer): Promise<MessageRecord>
   /**
    * Queue a control message for a contact's device, for the service that handles `topic`
    * there (groups hand over key packages and Welcomes this way): end-to-end encrypted like a

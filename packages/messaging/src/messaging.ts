@@ -1,9 +1,9 @@
 import {
   AckStatus, ContactExistsError, ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, IdentityChangedError, InvalidMessageError, PREKEYS_PROTOCOL, DM_PROTOCOL, ENCRYPTION_NONE, ENVELOPE_VERSION, EmptyMessageError, Envelope,
   INVITE_TOKEN_BYTES, INVITE_TTL_MS, InvalidInviteError, LIMITS, MESSAGE_ID_BYTES, MessageKind, MessageTooLargeError,
-  UnknownContactError, decodeInvite, encodeInvite, random, toHex, utf8Length
+  UnknownContactError, decodeFileOffer, decodeInvite, encodeFileOffer, encodeInvite, random, toHex, utf8Length
 } from '@kith/core'
-import type { Message } from '@kith/core'
+import type { FileOffer, Message } from '@kith/core'
 import { signMessage, verifyDeviceCertificate } from '@kith/crypto'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
@@ -21,6 +21,7 @@ import { emptyMetrics } from './metrics.js'
 import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, LOCATE_EVERY_MS, RATE_BURST, RATE_PER_SECOND, RECEIPT_TOPIC } from './constants.js'
 import type { ControlHandler, Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
 import type { MessagingMetrics } from './metrics.js'
+import { messageFileOf } from '@kith/store'
 import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, StoreOp } from '@kith/store'
 import type { Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
@@ -125,15 +126,24 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   async send (peer: string, text: string): Promise<MessageRecord> {
     if (text.length === 0) throw new EmptyMessageError('message is empty')
     if (utf8Length(text) > LIMITS.maxTextBytes) throw new MessageTooLargeError(`message is longer than ${LIMITS.maxTextBytes} bytes`)
+    return await this.sendMessage(peer, messageOf({ kind: MessageKind.TEXT, text }), { text })
+  }
+
+  async sendFile (peer: string, offer: FileOffer): Promise<MessageRecord> {
+    const file = encodeFileOffer(offer)
+    return await this.sendMessage(peer, messageOf({ kind: MessageKind.FILE, file }), { text: '', file: messageFileOf(offer) })
+  }
+
+  /** Write a message for history and the outbox (one batch, under the session lock), then queue it. */
+  private async sendMessage (peer: string, message: Message, content: Pick<MessageRecord, 'text' | 'file'>): Promise<MessageRecord> {
     const contact = await this.init.store.getContact(peer)
     if (contact == null) throw new UnknownContactError(`no contact ${peer}`)
     if (contact.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key (kith verify ${contact.name} --accept) before sending`)
-    const message = messageOf({ kind: MessageKind.TEXT, text })
     const { written } = await this.withSession(peer, undefined, async (session) => {
       const { id, envelope, ts, next } = await this.seal(peer, message, session)
       // Issued under the session lock, so writes land in the order the ratchet advanced, but not
       // awaited there: back-to-back messages then share one batch (group commit).
-      const written = this.init.store.appendOutgoing({ id, conversation: peer, from: this.components.peerId.toString(), text, ts }, envelope, this.sessionOps(peer, next))
+      const written = this.init.store.appendOutgoing({ id, conversation: peer, from: this.components.peerId.toString(), ...content, ts }, envelope, this.sessionOps(peer, next))
       return { result: { written }, session: next }
     })
     const { record, entry } = await written
@@ -512,7 +522,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         statuses[at] = await this.acceptControl(contact, frame.hexId, opened.message, { ops, afters })
         continue
       }
-      accepted.push({ at, message: { id: frame.hexId, conversation: from, from, text: opened.message.text, ts: Number(frame.envelope.timestamp) } })
+      accepted.push({ at, message: incomingRecord(frame, from, opened.message) })
     }
     return { accepted, ops, afters }
   }
@@ -562,7 +572,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
             // Its keys are spent whatever the service makes of it: the session moves on.
             statuses[at] = await this.acceptControl(contact, frame.hexId, message, { ops, afters })
           } else {
-            accepted.push({ at, message: { id: frame.hexId, conversation: from, from, text: message.text, ts: Number(frame.envelope.timestamp) } })
+            accepted.push({ at, message: incomingRecord(frame, from, message) })
           }
         }
         sessions.set(from, result.session)
@@ -631,5 +641,11 @@ function envelopeAad (id: Uint8Array, recipient: Uint8Array, timestamp: bigint):
 
 /** A Message with every field it does not set empty. */
 function messageOf (fields: Partial<Message> & Pick<Message, 'kind'>): Message {
-  return { text: '', name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array(), topic: '', payload: new Uint8Array(), ...fields }
+  return { text: '', name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array(), topic: '', payload: new Uint8Array(), file: new Uint8Array(), ...fields }
+}
+
+/** The history record of a text or file (already validated) that arrived in `frame`. */
+function incomingRecord (frame: DecodedFrame, from: string, message: Message): Accepted['message'] {
+  const base = { id: frame.hexId, conversation: from, from, ts: Number(frame.envelope.timestamp) }
+  return message.kind === MessageKind.FILE ? { ...base, text: '', file: messageFileOf(decodeFileOffer(message.file)) } : { ...base, text: message.text }
 }

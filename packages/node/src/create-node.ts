@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { KAD_PROTOCOL, NodeRunningError, UnknownContactError, random, toHex } from '@kith/core'
+import { KAD_PROTOCOL, NodeRunningError, UnknownContactError, UnknownFileError, random, toHex } from '@kith/core'
 import { messaging } from '@kith/messaging'
 import { GroupService } from '@kith/groups'
 import type { GroupPubSub } from '@kith/groups'
@@ -30,12 +30,17 @@ import type { Verification } from './verify.js'
 import { recordCipher } from './data-key.js'
 import { relayReservations } from './reservations.js'
 import { Reach } from './reach.js'
+import { FileSharing } from './sharing.js'
+import type { FileView, SavedFile } from './sharing.js'
+import { files } from '@kith/files'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { MailboxServer, MailboxStore } from '@kith/mailbox'
 import type { MailboxDb } from '@kith/mailbox'
 import { presenceDhtOptions } from '@kith/presence'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
-import { RELAY_DEFAULTS } from './index.js'
+import { AUTO_DOWNLOAD_DEFAULT, RELAY_DEFAULTS } from './index.js'
 import type { KithNode, KithNodeEvents, KithNodeOptions, KithServices, ContactView, MailboxOptions, NodeStatus, RelayOptions } from './index.js'
 import type { Messaging, MessagingEvents, ReachHooks } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
@@ -54,10 +59,13 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   readonly groups: GroupService
   /** The mailbox's database, when this node runs one: closed with the node. */
   mailboxDb: MailboxDb | undefined
+  /** A temporary files folder made for a node without a home: removed with the node. */
+  tempFilesDir: string | undefined
 
   readonly reach: Reach
+  readonly sharing: FileSharing
 
-  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array }, reach: Reach, groups: { syncEveryMs?: number } = {}) {
+  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array }, reach: Reach, groups: { syncEveryMs?: number } = {}, autoDownloadBytes = AUTO_DOWNLOAD_DEFAULT) {
     super()
     this.libp2p = libp2p
     this.store = store
@@ -89,6 +97,16 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     this.messaging.addEventListener('contact', () => { void libp2p.services.reservations.topUp() })
     // Group texts are messages too: `kith watch` and the API's event stream show them.
     this.groups.addEventListener('group:message', (evt) => { this.safeDispatchEvent('message', { detail: evt.detail }) })
+    this.sharing = new FileSharing({
+      files: libp2p.services.files,
+      store,
+      messaging: this.messaging,
+      groups: this.groups,
+      self: libp2p.peerId.toString(),
+      log: libp2p.logger.forComponent('kith:sharing'),
+      autoDownloadBytes,
+      progress: (detail) => { this.safeDispatchEvent('file:progress', { detail }) }
+    })
   }
 
   get peerId (): PeerId { return this.libp2p.peerId }
@@ -98,16 +116,19 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     await this.libp2p.start()
     await this.groups.start()
     await this.reach.start()
+    await this.sharing.start(this, this.libp2p)
   }
 
   async stop (): Promise<void> {
     if (this.libp2p.status === 'started') {
+      this.sharing.stop(this, this.libp2p)
       await this.reach.stop()
       await this.groups.stop()
     }
     await this.libp2p.stop()
     await this.mailboxDb?.close()
     if (this.ownsStore) await this.store.close()
+    if (this.tempFilesDir != null) await rm(this.tempFilesDir, { recursive: true, force: true })
   }
 
   status (): NodeStatus {
@@ -119,7 +140,8 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       connections: this.libp2p.getConnections().length,
       pending: this.messaging.pending(),
       metrics: { ...this.messaging.metrics },
-      network: this.reach.status()
+      network: this.reach.status(),
+      files: { ...this.libp2p.services.files.metrics, downloads: this.libp2p.services.files.downloads().length }
     }
   }
 
@@ -147,6 +169,25 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     const group = await this.groupNamed(to)
     if (group != null) return await this.groups.send(group, text)
     return await this.messaging.send((await this.resolveContact(to)).peerId, text)
+  }
+
+  async sendFile (to: string, path: string, op?: string): Promise<MessageRecord> {
+    const group = await this.groupNamed(to)
+    return await this.sharing.send(group != null ? { group } : { peer: (await this.resolveContact(to)).peerId }, path, op)
+  }
+
+  async file (messageId: string): Promise<FileView> {
+    return await this.sharing.view(await this.fileMessage(messageId))
+  }
+
+  async saveFile (messageId: string, dest: string, options: { overwrite?: boolean, op?: string } = {}): Promise<SavedFile> {
+    return await this.sharing.save(await this.fileMessage(messageId), dest, options)
+  }
+
+  private async fileMessage (messageId: string): Promise<MessageRecord> {
+    const record = /^[0-9a-f]{32}$/.test(messageId) ? await this.store.getMessage(messageId) : undefined
+    if (record?.file == null) throw new UnknownFileError(`no message ${messageId} with a file (see "kith history")`)
+    return record
   }
 
   async history (conversation: string, options?: HistoryOptions): Promise<MessageRecord[]> {
@@ -226,6 +267,10 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
   const mailbox = options.relay != null ? await openMailbox(inMemory || options.home == null ? undefined : join(options.home, HOME_FILES.mailbox), store, options.mailbox) : undefined
   // Messaging calls back into Reach, which needs the libp2p node that holds messaging.
   let reach!: Reach // eslint-disable-line prefer-const
+  // The files service asks the node who may fetch what.
+  let node!: DefaultKithNode // eslint-disable-line prefer-const
+  const tempFilesDir = options.filesDir == null && (options.home == null || inMemory) ? await mkdtemp(join(tmpdir(), 'kith-files-')) : undefined
+  const filesDir = options.filesDir ?? tempFilesDir ?? join(requireHome(options), HOME_FILES.files)
   /** Presence records refused, by reason: by our DHT validator (stored or fetched) and by lookups. */
   const presenceRefused: Record<string, number> = {}
   // Peers banned for flooding may neither dial us nor be redialled (contacts are keep-alive).
@@ -271,7 +316,8 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
           // Group members behind NAT are reached through a friend's relay.
           runOnLimitedConnection: true
         }),
-        messaging: messaging({ store, name, certificate: identity.certificate, reach: lateHooks(() => reach), ...options.messaging })
+        messaging: messaging({ store, name, certificate: identity.certificate, reach: lateHooks(() => reach), ...options.messaging }),
+        files: files({ store, dir: filesDir, authorize: async (peer, root) => await node.sharing.authorize(peer, root) })
       },
       start: false
     })
@@ -285,8 +331,9 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
       ...(mailbox != null ? { mailbox: mailbox.server } : {}),
       ...options.reach
     })
-    const node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore, identity, reach, options.groups)
+    node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore, identity, reach, options.groups, options.autoDownloadBytes)
     node.mailboxDb = mailbox?.db
+    node.tempFilesDir = tempFilesDir
     if (options.start !== false) {
       try {
         await node.start()
@@ -307,6 +354,7 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
   } catch (err) {
     if (ownsStore) await store.close()
     await mailbox?.db.close()
+    if (tempFilesDir != null) await rm(tempFilesDir, { recursive: true, force: true })
     throw err
   }
 }

@@ -14,7 +14,9 @@ export const HOME_FILES = {
   ports: 'ports.json',
   db: 'db',
   /** What a relay holds for its friends (sealed envelopes only): its own database. */
-  mailbox: 'mailbox'
+  mailbox: 'mailbox',
+  /** Files sent and received, as encrypted chunks and their hashes (never plaintext). */
+  files: 'files'
 } as const
 
 /** What `kith init` creates. */

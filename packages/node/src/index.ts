@@ -27,6 +27,8 @@ import type { RelayReservations } from './reservations.js'
 import type { Reach, ReachStatus } from './reach.js'
 import type { MailboxStoreOptions } from '@kith/mailbox'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import type { Files, FilesMetrics } from '@kith/files'
+import type { FileProgress, FileSharing, FileView, SavedFile } from './sharing.js'
 
 export { createKithNode } from './create-node.js'
 export { initHome, loadHome, HOME_FILES } from './home.js'
@@ -37,7 +39,8 @@ export { NoIdentityKnownError } from './verify.js'
 export type { Verification } from './verify.js'
 export type { ReachStatus } from './reach.js'
 export type { Reachability } from './reservations.js'
-export type { MessageRecord, ContactRecord, HistoryOptions, MessageStatus } from '@kith/store'
+export type { MessageRecord, ContactRecord, HistoryOptions, MessageStatus, MessageFile } from '@kith/store'
+export type { FileProgress, FileState, FileView, SavedFile } from './sharing.js'
 
 /** The libp2p services a Kith node runs. */
 export type KithServices = {
@@ -46,6 +49,7 @@ export type KithServices = {
   dht: KadDHT
   pubsub: GossipSub
   messaging: Messaging
+  files: Files
   reservations: RelayReservations
   /** Only on nodes started with `relay`. */
   relay?: CircuitRelayService
@@ -88,9 +92,16 @@ export interface KithNodeOptions {
   mailbox?: MailboxOptions
   /** Tuning for presence records and mailboxes (how often to republish and drain). */
   reach?: { publishEveryMs?: number, drainEveryMs?: number }
+  /** Files up to this many bytes are downloaded as soon as they arrive (default {@link AUTO_DOWNLOAD_DEFAULT}; 0: never). */
+  autoDownloadBytes?: number
+  /** Where encrypted file chunks are kept (default `HOME/files`; a temporary folder without a home). */
+  filesDir?: string
   /** Start at once (default true). */
   start?: boolean
 }
+
+/** Files up to this size download on arrival unless the user sets another limit (`--auto-download`). */
+export const AUTO_DOWNLOAD_DEFAULT = 25 * 1024 * 1024
 
 /** Limits of a relay for friends (`kith start --relay`). */
 export interface RelayOptions {
@@ -121,6 +132,8 @@ export interface NodeStatus {
   metrics: MessagingMetrics
   /** Reachability, relays in use, mailboxes and their backlog. */
   network: ReachStatus
+  /** File transfers: bytes served and fetched, bad chunks, refused requests, downloads under way. */
+  files: FilesMetrics & { downloads: number }
 }
 
 /** A contact as shown to users. */
@@ -138,7 +151,10 @@ export interface ContactView {
   groupReady: boolean
 }
 
-export type KithNodeEvents = MessagingEvents
+export type KithNodeEvents = MessagingEvents & {
+  /** Progress of preparing, downloading or saving a file. */
+  'file:progress': CustomEvent<FileProgress>
+}
 
 /** A running Kith node. */
 export interface KithNode extends TypedEventTarget<KithNodeEvents> {
@@ -153,6 +169,8 @@ export interface KithNode extends TypedEventTarget<KithNodeEvents> {
   readonly groups: GroupService
   /** Presence records, relays and mailboxes: reaching contacts and being reached. */
   readonly reach: Reach
+  /** Files in conversations: sending, downloading, saving. */
+  readonly sharing: FileSharing
   start(): Promise<void>
   /** Stop libp2p and close the database (if the node opened it). */
   stop(): Promise<void>
@@ -166,6 +184,19 @@ export interface KithNode extends TypedEventTarget<KithNodeEvents> {
    * @throws {UnknownContactError | EmptyMessageError | MessageTooLargeError}
    */
   send(to: string, text: string): Promise<MessageRecord>
+  /**
+   * Send a file to a contact or a group (as {@link send} resolves `to`): it is encrypted into
+   * this node's file store first (progress events carry `op`), then offered end to end.
+   * @throws {UnknownContactError | InvalidMessageError}
+   */
+  sendFile(to: string, path: string, op?: string): Promise<MessageRecord>
+  /** The file a message carries, as it stands here. @throws {UnknownFileError} */
+  file(messageId: string): Promise<FileView>
+  /**
+   * Download (or resume) a message's file and decrypt it to `dest` (a folder, or a file path).
+   * @throws {UnknownFileError | FileExistsError | DiskFullError | FileUnavailableError | FileCorruptError}
+   */
+  saveFile(messageId: string, dest: string, options?: { overwrite?: boolean, op?: string }): Promise<SavedFile>
   /** A page of a conversation (a contact's or a group's), oldest first. */
   history(conversation: string, options?: HistoryOptions): Promise<MessageRecord[]>
   /**

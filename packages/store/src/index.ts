@@ -18,6 +18,7 @@ import { KithStore } from './kith-store.js'
 import type { RecordCipher } from './table.js'
 
 export { KithStore }
+export { messageFileOf, fileOfferOf } from './file.js'
 export type { RecordCipher } from './table.js'
 export type { IncomingClaim, StoreOp } from './kith-store.js'
 export type * from './types.js'

@@ -16,7 +16,10 @@ export interface MessageRecord {
   seq: number
   /** Peer id of the author (ours for outgoing messages). */
   from: string
+  /** The text; empty when the message carries a file. */
   text: string
+  /** The file the message carries, if any. */
+  file?: MessageFile
   /** Sender's clock when it was written, ms since the epoch. */
   ts: number
   status: MessageStatus
@@ -26,6 +29,20 @@ export interface MessageRecord {
   epoch?: number
   /** A group text's signature by its sender (hex), handed on with it in catch-up. */
   signature?: string
+}
+
+/** A file sent in a message: what fetching, verifying and opening it takes. */
+export interface MessageFile {
+  /** RFC 6962 Merkle tree hash over the encrypted chunks, hex: the file's address. */
+  hash: string
+  /** The file's AES-256-GCM key, hex (history is encrypted at rest). */
+  key: string
+  /** Plaintext bytes. */
+  size: number
+  /** The name the sender gave it (sanitised before it names anything on disk). */
+  name: string
+  /** Media type; may be empty. */
+  type: string
 }
 
 /** A person this node talks to. */

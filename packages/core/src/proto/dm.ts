@@ -345,13 +345,15 @@ export namespace SignedMessage {
 export enum MessageKind {
   TEXT = 'TEXT',
   INTRO = 'INTRO',
-  CONTROL = 'CONTROL'
+  CONTROL = 'CONTROL',
+  FILE = 'FILE'
 }
 
 enum __MessageKindValues {
   TEXT = 0,
   INTRO = 1,
-  CONTROL = 2
+  CONTROL = 2,
+  FILE = 3
 }
 
 export namespace MessageKind {
@@ -369,6 +371,7 @@ export interface Message {
   certificate: Uint8Array<ArrayBuffer>
   topic: string
   payload: Uint8Array<ArrayBuffer>
+  file: Uint8Array<ArrayBuffer>
 }
 
 export namespace Message {
@@ -423,6 +426,11 @@ export namespace Message {
           w.bytes(obj.payload)
         }
 
+        if ((obj.file != null && obj.file.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.file)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -435,7 +443,8 @@ export namespace Message {
           addrs: [],
           certificate: uint8ArrayAlloc(0),
           topic: '',
-          payload: uint8ArrayAlloc(0)
+          payload: uint8ArrayAlloc(0),
+          file: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -478,6 +487,10 @@ export namespace Message {
             }
             case 8: {
               obj.payload = reader.bytes()
+              break
+            }
+            case 9: {
+              obj.file = reader.bytes()
               break
             }
             default: {
@@ -563,6 +576,13 @@ export namespace Message {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.file`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -616,6 +636,11 @@ export namespace Message {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MessageFileFieldEvent {
+    field: '$.file'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Message>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Message.codec())
   }
@@ -624,8 +649,189 @@ export namespace Message {
     return decodeMessage(buf, Message.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageKindFieldEvent | MessageTextFieldEvent | MessageInviteTokenFieldEvent | MessageNameFieldEvent | MessageAddrsFieldEvent | MessageCertificateFieldEvent | MessageTopicFieldEvent | MessagePayloadFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageKindFieldEvent | MessageTextFieldEvent | MessageInviteTokenFieldEvent | MessageNameFieldEvent | MessageAddrsFieldEvent | MessageCertificateFieldEvent | MessageTopicFieldEvent | MessagePayloadFieldEvent | MessageFileFieldEvent> {
     return streamMessage(buf, Message.codec(), opts)
+  }
+}
+
+export interface FileOffer {
+  root: Uint8Array<ArrayBuffer>
+  key: Uint8Array<ArrayBuffer>
+  size: number
+  name: string
+  type: string
+}
+
+export namespace FileOffer {
+  let _codec: Codec<FileOffer>
+
+  export const codec = (): Codec<FileOffer> => {
+    if (_codec == null) {
+      _codec = message<FileOffer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.root != null && obj.root.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.root)
+        }
+
+        if ((obj.key != null && obj.key.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.key)
+        }
+
+        if ((obj.size != null && obj.size !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.size)
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(34)
+          w.string(obj.name)
+        }
+
+        if ((obj.type != null && obj.type !== '')) {
+          w.uint32(42)
+          w.string(obj.type)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          root: uint8ArrayAlloc(0),
+          key: uint8ArrayAlloc(0),
+          size: 0,
+          name: '',
+          type: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.root = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.key = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.size = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.name = reader.string()
+              break
+            }
+            case 5: {
+              obj.type = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.root`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.type`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface FileOfferRootFieldEvent {
+    field: '$.root'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface FileOfferKeyFieldEvent {
+    field: '$.key'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface FileOfferSizeFieldEvent {
+    field: '$.size'
+    value: number
+  }
+
+  export interface FileOfferNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface FileOfferTypeFieldEvent {
+    field: '$.type'
+    value: string
+  }
+
+  export function encode (obj: Partial<FileOffer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, FileOffer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileOffer>): FileOffer {
+    return decodeMessage(buf, FileOffer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileOffer>): Generator<FileOfferRootFieldEvent | FileOfferKeyFieldEvent | FileOfferSizeFieldEvent | FileOfferNameFieldEvent | FileOfferTypeFieldEvent> {
+    return streamMessage(buf, FileOffer.codec(), opts)
   }
 }
 

@@ -1,0 +1,155 @@
+import { open } from 'node:fs/promises'
+import { toHex } from '@kith/core'
+import { lpStream } from '@libp2p/utils'
+import { FILES_LIMITS, HASH_BYTES, MAX_SERVING, RESPONSE_TIMEOUT_MS } from './constants.js'
+import { bitfield, blobOffset, hasBit, sealedLength } from './format.js'
+import { readFully } from './io.js'
+import { FileKind, FileResponse, FileStatus, decodeRequest } from './wire.js'
+import type { FileStore } from './file-store.js'
+import type { FilesMetrics } from './metrics.js'
+import type { FileRequest } from './wire.js'
+import type { Connection, Logger, Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { FileHandle } from 'node:fs/promises'
+
+/** What a node holds of a file, as it serves it. */
+export interface Holding {
+  chunks: number
+  size: number
+  complete: boolean
+  /** Bitfield of the chunks held (when not complete). */
+  have: Uint8Array | undefined
+  /** The leaves file is present and verified. */
+  leaves: boolean
+}
+
+export interface ServerInit {
+  files: FileStore
+  authorize: (peer: string, root: string) => boolean | Promise<boolean>
+  /** What this node holds of a file: a download under way knows more than the store. */
+  holding: (root: string) => Promise<Holding | undefined>
+  metrics: FilesMetrics
+  log: Logger
+}
+
+/** Errors of lpStream that mean the peer sent a frame over the limit or a broken length. */
+const BAD_LENGTH = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
+
+const deadline = (): AbortSignal => AbortSignal.timeout(RESPONSE_TIMEOUT_MS)
+
+/**
+ * Serves /kith/files/1.0.0: one request per stream, answered from the blob folder with
+ * positional reads (one file handle per transfer, one chunk in memory at a time, the
+ * stream's backpressure pacing the reads). Nothing a peer sends makes the handler throw.
+ */
+export class FilesServer {
+  private serving = 0
+
+  constructor (private readonly init: ServerInit) {}
+
+  /** The stream handler. */
+  readonly handler = async (stream: Stream, connection: Connection): Promise<void> => {
+    const peer = connection.remotePeer.toString()
+    const lp = lpStream(stream, { maxDataLength: FILES_LIMITS.maxRequestBytes })
+    if (this.serving >= MAX_SERVING) {
+      this.refuse('busy')
+      await this.answer(stream, lp, { status: FileStatus.BUSY }).catch(() => {})
+      return
+    }
+    this.serving++
+    try {
+      await this.serve(stream, lp, peer)
+    } catch (err: any) {
+      this.init.log('files stream from %p failed: %s', connection.remotePeer, err?.message)
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      this.serving--
+    }
+  }
+
+  private refuse (reason: string): void {
+    this.init.metrics.refused[reason] = (this.init.metrics.refused[reason] ?? 0) + 1
+  }
+
+  private async answer (stream: Stream, lp: LengthPrefixedStream, response: Partial<FileResponse>): Promise<void> {
+    await lp.write(FileResponse.encode(response), { signal: deadline() })
+    await stream.close({ signal: deadline() })
+  }
+
+  /** Answer INVALID, count it, and close; drop the stream if the peer does not close its side soon. */
+  private async invalid (stream: Stream, lp: LengthPrefixedStream): Promise<void> {
+    this.init.metrics.invalidRequests++
+    await this.answer(stream, lp, { status: FileStatus.INVALID })
+    setTimeout(() => { if (stream.status !== 'closed') stream.abort(new Error('invalid files request')) }, 5_000).unref?.()
+  }
+
+  private async serve (stream: Stream, lp: LengthPrefixedStream, peer: string): Promise<void> {
+    let request: FileRequest
+    try {
+      request = decodeRequest((await lp.read({ signal: deadline() })).subarray())
+    } catch (err: any) {
+      if (BAD_LENGTH.has(err?.name) || err?.name === 'InvalidMessageError' || err?.name === 'MessageTooLargeError') return await this.invalid(stream, lp)
+      throw err
+    }
+    const root = toHex(request.root)
+    if (!await this.init.authorize(peer, root)) {
+      this.refuse('not-yours')
+      return await this.answer(stream, lp, { status: FileStatus.REFUSED })
+    }
+    const holding = await this.init.holding(root)
+    if (holding === undefined) return await this.answer(stream, lp, { status: FileStatus.NOT_FOUND })
+    const { chunks, complete } = holding
+    const have = (complete ? new Uint8Array(0) : holding.have ?? bitfield(chunks)) as Uint8Array<ArrayBuffer>
+    const missing = { status: FileStatus.MISSING, chunks, complete, have }
+    switch (request.kind) {
+      case FileKind.HAVE:
+        return await this.answer(stream, lp, { status: FileStatus.OK, chunks, complete, have })
+      case FileKind.LEAVES:
+        if (!holding.leaves) return await this.answer(stream, lp, missing)
+        await lp.write(FileResponse.encode({ status: FileStatus.OK, chunks, complete }), { signal: deadline() })
+        await this.sendLeaves(lp, root, chunks)
+        return await stream.close({ signal: deadline() })
+      case FileKind.CHUNKS: {
+        const { start, count } = request
+        if (start + count > chunks) return await this.invalid(stream, lp)
+        for (let i = start; i < start + count; i++) if (!complete && !hasBit(have, i)) return await this.answer(stream, lp, missing)
+        await lp.write(FileResponse.encode({ status: FileStatus.OK, chunks, complete }), { signal: deadline() })
+        await this.sendChunks(lp, root, holding.size, start, count)
+        return await stream.close({ signal: deadline() })
+      }
+      default:
+        return await this.invalid(stream, lp)
+    }
+  }
+
+  private async sendLeaves (lp: LengthPrefixedStream, root: string, chunks: number): Promise<void> {
+    const fh = await open(this.init.files.leavesPath(root), 'r')
+    try {
+      const perFrame = FILES_LIMITS.maxLeavesFrameBytes / HASH_BYTES
+      for (let i = 0; i < chunks; i += perFrame) {
+        const frame = Buffer.allocUnsafe(Math.min(perFrame, chunks - i) * HASH_BYTES)
+        await readFully(fh, frame, i * HASH_BYTES)
+        await lp.write(frame, { signal: deadline() })
+      }
+    } finally {
+      await fh.close()
+    }
+  }
+
+  private async sendChunks (lp: LengthPrefixedStream, root: string, size: number, start: number, count: number): Promise<void> {
+    let fh: FileHandle | undefined
+    try {
+      fh = await open(this.init.files.blobPath(root), 'r')
+      for (let i = start; i < start + count; i++) {
+        // A fresh buffer per chunk: the stream may still hold the last one in its send queue.
+        const chunk = Buffer.allocUnsafe(sealedLength(i, size))
+        await readFully(fh, chunk, blobOffset(i))
+        await lp.write(chunk, { signal: deadline() })
+        this.init.metrics.servedChunks++
+        this.init.metrics.servedBytes += chunk.length
+      }
+    } finally {
+      await fh?.close()
+    }
+  }
+}
