@@ -2,10 +2,7 @@
 // raw libp2p stream sink, each writing what arrives to a file and syncing it, as Kith does.
 import { createServer } from 'node:net'
 import { open, rm } from 'node:fs/promises'
-import { byteStream } from '@libp2p/utils'
-import { createRawNode, serveParent } from './lib.js'
-
-export const FILE_PROTOCOL = '/bench/file/1.0.0'
+import { FILE_PROTOCOL, createRawNode, serveParent } from './lib.js'
 
 let server
 let node
@@ -29,6 +26,28 @@ async function sink (path, chunks) {
   return bytes
 }
 
+/**
+ * A libp2p stream's data as an async iterable, listening from the moment it is called (a libp2p
+ * 3 stream aborts once 4 MiB arrive with no one listening). Nothing holds the sender back but
+ * yamux's window: the floor gets every advantage.
+ */
+function paced (stream) {
+  const queue = []
+  let ended = false
+  let wake
+  const notify = () => { wake?.(); wake = undefined }
+  stream.addEventListener('message', (evt) => { queue.push(evt.data); notify() })
+  stream.addEventListener('remoteCloseWrite', () => { ended = true; notify() })
+  stream.addEventListener('close', () => { ended = true; notify() })
+  return (async function * () {
+    while (true) {
+      if (queue.length > 0) { yield queue.shift(); continue }
+      if (ended) return
+      await new Promise(resolve => { wake = resolve })
+    }
+  })()
+}
+
 serveParent({
   /** Listen on raw TCP and on a raw libp2p protocol; each connection's bytes go to `path`. */
   async listen ({ path }) {
@@ -39,17 +58,7 @@ serveParent({
     node = await createRawNode()
     await node.handle(FILE_PROTOCOL, (stream) => {
       arrivals.libp2p = (async () => {
-        const bytes = byteStream(stream, { maxBufferSize: 8 * 1024 * 1024 })
-        const chunks = {
-          async * [Symbol.asyncIterator] () {
-            while (true) {
-              const chunk = await bytes.read().catch(() => null)
-              if (chunk == null) return
-              yield chunk
-            }
-          }
-        }
-        const total = await sink(path, chunks)
+        const total = await sink(path, paced(stream))
         await stream.close().catch(() => {})
         return total
       })()

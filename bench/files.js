@@ -15,8 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { byteStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { KithClient } from '@kith/api'
-import { ChildProcess, createRawNode } from './lib.js'
-import { FILE_PROTOCOL } from './files-peer.js'
+import { ChildProcess, FILE_PROTOCOL, createRawNode } from './lib.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const KITH = join(HERE, '..', 'apps', 'cli', 'bin', 'kith.js')
@@ -42,6 +41,23 @@ async function sha256 (path) {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk)
   return hash.digest('hex')
+}
+
+/** Resident memory of a process now (VmRSS), MiB. */
+async function rssNow (pid) {
+  const match = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''))
+  return Number(match?.[1] ?? 0) / 1024
+}
+
+/** Sample a process's resident memory until `stop()`: resolves with the highest seen, MiB. */
+function sampleRss (pid) {
+  let peak = 0
+  let running = true
+  const done = (async () => {
+    while (running) { peak = Math.max(peak, await rssNow(pid)); await sleep(20) }
+    return peak
+  })()
+  return { stop: async () => { running = false; return await done } }
 }
 
 /** Peak resident memory of a process since it started (VmHWM), MiB. */
@@ -161,14 +177,16 @@ async function kithTransfer (alice, bob, source, dest) {
   const prepared = performance.now() - sentAt
   while ((await bob.api.history('alice', { limit: 5 })).every(m => m.id !== sent.id)) await sleep(5)
   const start = performance.now()
+  const memory = { sender: sampleRss(alice.child.pid), receiver: sampleRss(bob.child.pid) }
   const saving = bob.api.saveFile(sent.id, dest)
   let transferred
   while (transferred == null) {
     if ((await bob.api.file(sent.id)).state === 'complete') transferred = performance.now() - start
     else await sleep(5)
   }
+  const rss = { sender: await memory.sender.stop(), receiver: await memory.receiver.stop() }
   await saving
-  return { prepared, transferred, saved: performance.now() - start - transferred }
+  return { prepared, transferred, saved: performance.now() - start - transferred, rss }
 }
 
 /** Kill the receiver -9 halfway, restart it: how long until it goes on, and until it is done. */
@@ -212,11 +230,12 @@ function report (floors, kithRows, rss, resume) {
       'kith / libp2p': `${(100 * kithRate / rate(size, f.libp2p)).toFixed(0)}%`,
       'kith prepare s': (k.prepared / 1000).toFixed(2),
       'kith save s': (k.saved / 1000).toFixed(2),
-      'kith end to end MiB/s': rate(size, k.prepared + k.transferred + k.saved).toFixed(0)
+      'kith end to end MiB/s': rate(size, k.prepared + k.transferred + k.saved).toFixed(0),
+      'RSS in transfer MiB (sender/receiver)': `${k.rss.sender.toFixed(0)}/${k.rss.receiver.toFixed(0)}`
     })
   }
   console.table(rows)
-  console.log(`peak RSS of the daemons: sender ${rss.sender.toFixed(0)} MiB, receiver ${rss.receiver.toFixed(0)} MiB`)
+  console.log(`peak RSS of the daemons over the whole run (VmHWM): sender ${rss.sender.toFixed(0)} MiB, receiver ${rss.receiver.toFixed(0)} MiB`)
   if (resume != null) {
     console.log(`resume (${resume.size} MiB, receiver killed -9 at half): ${resume.keptMiB.toFixed(0)} MiB kept; going again ${(resume.goingOn / 1000).toFixed(2)} s after the restart began, done after ${(resume.done / 1000).toFixed(2)} s; ${resume.fetchedAfterMiB.toFixed(0)} MiB fetched after the restart`)
   }

@@ -14,6 +14,8 @@ import { generateDataKey, openRecord, sealRecord } from '@kith/crypto'
 
 /** The floor: a bare libp2p stream protocol carrying frames the size of Kith envelopes. */
 export const RAW_PROTOCOL = '/bench/raw/1.0.0'
+/** The floor of bench/files.js: a bare libp2p stream carrying a file's bytes. */
+export const FILE_PROTOCOL = '/bench/file/1.0.0'
 /** Same frame limit as Kith's /kith/dm/1.0.0 (LIMITS.maxFrameBytes). */
 export const MAX_FRAME_BYTES = 64 * 1024
 /** Kith message ids are 16 random bytes; the raw frames carry one too. */

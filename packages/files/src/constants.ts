@@ -30,11 +30,11 @@ export const FILES_LIMITS = {
 /** Tuning of downloads; every value may be overridden in {@link FilesInit.tuning}. */
 export const FETCH_DEFAULTS = {
   /** Chunks per CHUNKS request. */
-  chunksPerRequest: 8,
+  chunksPerRequest: 4,
   /** CHUNKS requests in flight to one source at once. */
-  requestsPerSource: 3,
-  /** Chunks in flight across all sources of one download: bounds the memory a download buffers (~32 MiB). */
-  maxInflightChunks: 32,
+  requestsPerSource: 4,
+  /** Chunks in flight across all sources of one download: bounds the memory a download buffers (~16 MiB). */
+  maxInflightChunks: 16,
   /** How often the source list and every source's HAVE are asked again. */
   refreshMs: 3_000,
   /** Give up (FileUnavailableError) after this long with nothing missing being served. */

@@ -133,11 +133,14 @@ export class FileStore {
       blob = await open(this.blobPath(ref.root), 'r')
       out = await open(temp, 'wx')
       let done = 0
+      // One buffer each way for the whole file: chunks are opened one after another.
+      const buffer = Buffer.allocUnsafe(sealedLength(0, record.size))
+      const output = Buffer.allocUnsafe(buffer.length)
       for (let i = 0; i < n; i++) {
         opts.signal?.throwIfAborted()
-        const sealed = Buffer.allocUnsafe(sealedLength(i, record.size))
+        const sealed = buffer.subarray(0, sealedLength(i, record.size))
         await readFully(blob, sealed, blobOffset(i))
-        const plain = openChunk(ref.key, i, n, sealed)
+        const plain = openChunk(ref.key, i, n, sealed, output)
         await out.write(plain)
         done += plain.length
         opts.onProgress?.(done, record.size)

@@ -52,39 +52,57 @@ function checkKey (key: Uint8Array): void {
   if (key.length !== KEY_BYTES) throw new RangeError('a file key is 32 bytes')
 }
 
-/** Seal chunk `i` of `n`: ciphertext || tag. */
-export function sealChunk (key: Uint8Array, i: number, n: number, plain: Uint8Array): Buffer {
+/**
+ * Cipher output comes in pieces of this size. Whole-chunk calls would allocate a fresh 1 MiB
+ * buffer per chunk; glibc then serves such buffers from its heap (its mmap threshold rises after
+ * the first is freed) and holds on to the memory, so a long transfer's RSS creeps up.
+ */
+const PIECE_BYTES = 64 * 1024
+
+/** Run `data` through a cipher into `out`, a piece at a time; returns the bytes written. */
+function pump (cipher: { update: (data: Uint8Array) => Buffer }, data: Uint8Array, out: Uint8Array): number {
+  let written = 0
+  for (let at = 0; at < data.length; at += PIECE_BYTES) {
+    const piece = cipher.update(data.subarray(at, Math.min(at + PIECE_BYTES, data.length)))
+    out.set(piece, written)
+    written += piece.length
+  }
+  return written
+}
+
+/** Seal chunk `i` of `n` (ciphertext || tag) into `out` (at least `plain.length + TAG_BYTES` long); returns the sealed bytes, a view of `out`. */
+export function sealChunk (key: Uint8Array, i: number, n: number, plain: Uint8Array, out: Buffer = Buffer.allocUnsafe(plain.length + TAG_BYTES)): Buffer {
   checkKey(key)
   const cipher = createCipheriv('aes-256-gcm', key, nonce(i))
   cipher.setAAD(aad(i, n))
-  const out = Buffer.allocUnsafe(plain.length + TAG_BYTES)
-  const body = cipher.update(plain)
-  body.copy(out)
+  let written = pump(cipher, plain, out)
   const rest = cipher.final()
-  rest.copy(out, body.length)
-  cipher.getAuthTag().copy(out, plain.length)
-  return out
+  out.set(rest, written)
+  written += rest.length
+  cipher.getAuthTag().copy(out, written)
+  return out.subarray(0, written + TAG_BYTES)
 }
 
 /**
- * Open chunk `i` of `n` (ciphertext || tag).
+ * Open chunk `i` of `n` (ciphertext || tag) into `out` (at least the plaintext's length);
+ * returns the plaintext, a view of `out`.
  *
- * @throws {FileCorruptError} when the tag does not verify
+ * @throws {FileCorruptError} when it fails authentication (`out` then holds unverified bytes)
  */
-export function openChunk (key: Uint8Array, i: number, n: number, sealed: Uint8Array): Buffer {
+export function openChunk (key: Uint8Array, i: number, n: number, sealed: Uint8Array, out: Buffer = Buffer.allocUnsafe(Math.max(0, sealed.length - TAG_BYTES))): Buffer {
   checkKey(key)
   if (sealed.length < TAG_BYTES) throw new FileCorruptError(`chunk ${i} is truncated`)
   const body = sealed.subarray(0, sealed.length - TAG_BYTES)
   const decipher = createDecipheriv('aes-256-gcm', key, nonce(i))
   decipher.setAAD(aad(i, n))
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
-  const plain = decipher.update(body)
+  const written = pump(decipher, body, out)
   try {
     decipher.final()
   } catch (err) {
     throw new FileCorruptError(`chunk ${i} failed authentication`, { cause: err })
   }
-  return plain
+  return out.subarray(0, written)
 }
 
 /** Bitfields: bit i is byte i >> 3, mask 1 << (i & 7). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { open, rename } from 'node:fs/promises'
 import { toHex } from '@kith/core'
-import { CHUNK_BYTES, FILES_LIMITS, HASH_BYTES, KEY_BYTES } from './constants.js'
+import { CHUNK_BYTES, CHUNK_STRIDE, FILES_LIMITS, HASH_BYTES, KEY_BYTES } from './constants.js'
 import { chunkCount, plainLength, sealChunk } from './format.js'
 import { readFully, syncDir, unlinkQuietly } from './io.js'
 import { MerkleBuilder, leafHash } from './merkle.js'
@@ -39,13 +39,15 @@ export async function prepareFile (files: FileStore, sourcePath: string, opts: P
     blob = await open(blobTemp, 'wx', 0o600)
     leaves = await open(leavesTemp, 'wx', 0o600)
     const tree = new MerkleBuilder()
+    // One buffer each way for the whole file: chunks are sealed one after another.
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES)
+    const output = Buffer.allocUnsafe(CHUNK_STRIDE)
     let batch: Buffer[] = []
     for (let i = 0; i < n; i++) {
       opts.signal?.throwIfAborted()
       const plain = buffer.subarray(0, plainLength(i, size))
       await readFully(source, plain, i * CHUNK_BYTES)
-      const sealed = sealChunk(key, i, n, plain)
+      const sealed = sealChunk(key, i, n, plain, output)
       await blob.write(sealed)
       const leaf = leafHash(sealed)
       tree.push(leaf)

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises'
 import { toHex } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { FILES_LIMITS, HASH_BYTES, MAX_SERVING, RESPONSE_TIMEOUT_MS } from './constants.js'
 import { bitfield, blobOffset, hasBit, sealedLength } from './format.js'
 import { readFully } from './io.js'
@@ -11,6 +12,13 @@ import type { FileRequest } from './wire.js'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { FileHandle } from 'node:fs/promises'
+
+/** A copy of `bytes` as a list of 64 KiB pieces. */
+function piecesOf (bytes: Uint8Array): Uint8ArrayList {
+  const list = new Uint8ArrayList()
+  for (let at = 0; at < bytes.length; at += 64 * 1024) list.append(Buffer.from(bytes.subarray(at, Math.min(at + 64 * 1024, bytes.length))))
+  return list
+}
 
 /** What a node holds of a file, as it serves it. */
 export interface Holding {
@@ -140,11 +148,13 @@ export class FilesServer {
     let fh: FileHandle | undefined
     try {
       fh = await open(this.init.files.blobPath(root), 'r')
+      const scratch = Buffer.allocUnsafe(sealedLength(start, size))
       for (let i = start; i < start + count; i++) {
-        // A fresh buffer per chunk: the stream may still hold the last one in its send queue.
-        const chunk = Buffer.allocUnsafe(sealedLength(i, size))
+        const chunk = scratch.subarray(0, sealedLength(i, size))
         await readFully(fh, chunk, blobOffset(i))
-        await lp.write(chunk, { signal: deadline() })
+        // Sent as fresh 64 KiB copies: the stream may still hold them in its send queue, and
+        // pieces that size keep glibc from holding on to freed memory (see format.ts).
+        await lp.write(piecesOf(chunk), { signal: deadline() })
         this.init.metrics.servedChunks++
         this.init.metrics.servedBytes += chunk.length
       }

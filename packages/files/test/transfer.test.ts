@@ -4,7 +4,7 @@ import { FILES_PROTOCOL } from '@kith/core'
 import { memoryStore } from '@kith/store'
 import { lpStream } from '@libp2p/utils'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { CHUNK_BYTES, CHUNK_STRIDE, prepareFile } from '../src/index.js'
+import { CHUNK_BYTES, CHUNK_STRIDE, FETCH_DEFAULTS, prepareFile } from '../src/index.js'
 import { FileKind, FileRequest, FileResponse, FileStatus, decodeRequest } from '../src/wire.js'
 import { cleanup, connectAll, digest, startNode, tempDir, writeTestFile } from './helpers.js'
 import type { TestNode } from './helpers.js'
@@ -92,7 +92,8 @@ describe('fetching over TCP', () => {
     await receiver.files.fetch(ref, () => [liar.id, sender.id])
     expect(await exported(receiver, ref)).toBe(await digest(source))
     expect(receiver.files.metrics.badChunks).toBeGreaterThanOrEqual(1)
-    expect(receiver.files.metrics.badChunks).toBeLessThanOrEqual(2)
+    // Dropped at its second bad chunk; requests already sent to it may each bring one more.
+    expect(receiver.files.metrics.badChunks).toBeLessThanOrEqual(FETCH_DEFAULTS.maxBadChunks - 1 + FETCH_DEFAULTS.requestsPerSource)
     expect(bad.length).toBeGreaterThanOrEqual(1)
     expect(bad.every(b => b === `${liar.id}:bad-chunk`)).toBe(true)
   })
