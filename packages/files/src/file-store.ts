@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { link, lstat, mkdir, open, rename } from 'node:fs/promises'
+import { link, mkdir, open, rename } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { FileExistsError, FileUnavailableError, InvalidMessageError, UnknownFileError } from '@kith/core'
 import { blobOffset, chunkCount, countBits, openChunk, sealedLength, verifiedBytes } from './format.js'
 import { readFully, syncDir, unlinkQuietly } from './io.js'
+import { taken } from './names.js'
 import type { FileRef, FileRecord, FileState, ProgressOptions } from './types.js'
 import type { KithStore } from '@kith/store'
 import type { FileHandle } from 'node:fs/promises'
@@ -124,7 +125,7 @@ export class FileStore {
     const record = await this.record(ref.root)
     if (record === undefined) throw new UnknownFileError(`no file ${ref.root.slice(0, 12)}…`)
     if (!record.complete) throw new FileUnavailableError('the file is not downloaded yet')
-    if (opts.overwrite !== true && await exists(dest)) throw new FileExistsError(`${basename(dest)} exists`)
+    if (opts.overwrite !== true && await taken(dest)) throw new FileExistsError(`${basename(dest)} exists`)
     const n = chunkCount(record.size)
     const temp = join(dirname(dest), `.${basename(dest).slice(0, 100)}.${randomBytes(6).toString('hex')}.part`)
     let blob: FileHandle | undefined
@@ -187,15 +188,5 @@ export function checkRef (ref: FileRef): void {
     chunkCount(ref.size)
   } catch (err) {
     throw new InvalidMessageError('bad file size', { cause: err })
-  }
-}
-
-async function exists (path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch (err: any) {
-    if (err?.code === 'ENOENT') return false
-    throw err
   }
 }

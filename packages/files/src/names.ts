@@ -56,7 +56,7 @@ export function safeFileName (name: string): string {
 }
 
 /** Whether something (a file, a folder, a dangling link) has this path. */
-async function taken (path: string): Promise<boolean> {
+export async function taken (path: string): Promise<boolean> {
   try {
     await lstat(path)
     return true
