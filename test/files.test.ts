@@ -94,7 +94,7 @@ describe('files between nodes (in-process, memory transport)', () => {
       const saved = await bob.saveFile(sent.id, join(dir.path, 'copy.jpg'))
       expect(Buffer.compare(await readFile(saved.path), content)).toBe(0)
       const [view] = (await bob.history(group)).filter(m => m.id === sent.id)
-      expect(view).toMatchObject({ text: '', file: { name: 'photo.jpg', size: content.length, hash: sent.file!.hash } })
+      expect(view).toMatchObject({ text: '', file: { name: 'photo.jpg', type: 'image/jpeg', size: content.length, hash: sent.file!.hash } })
     } finally {
       await dir.cleanup()
     }

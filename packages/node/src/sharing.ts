@@ -123,13 +123,10 @@ export class FileSharing {
     const info = await stat(path).catch(() => undefined)
     if (info == null || !info.isFile()) throw new InvalidMessageError(`${path} is not a file that can be read`)
     const name = safeFileName(basename(path))
-    const ref = await prepareFile(this.init.files.store, path, {
-      signal: this.controller.signal,
-      onProgress: (done, total) => { this.init.progress({ hash: '', phase: 'preparing', done, total, ...(op != null ? { op } : {}) }) }
-    })
+    const ref = await prepareFile(this.init.files.store, path, { signal: this.controller.signal, onProgress: this.reporter('', 'preparing', op) })
     const conversation = 'peer' in to ? to.peer : to.group
     await this.share(ref.root, conversation)
-    const offer = { root: fromHex(ref.root), key: new Uint8Array(ref.key), size: ref.size, name, type: '' }
+    const offer = { root: fromHex(ref.root), key: new Uint8Array(ref.key), size: ref.size, name, type: mediaTypeOf(name) }
     return 'peer' in to ? await this.init.messaging.sendFile(to.peer, offer) : await this.init.groups.sendFile(to.group, offer)
   }
 
@@ -158,7 +155,7 @@ export class FileSharing {
     await this.init.files.store.export(refOf(file), target, {
       overwrite: options.overwrite === true,
       signal: this.controller.signal,
-      onProgress: (done, total) => { this.init.progress({ hash: file.hash, phase: 'saving', done, total, ...(options.op != null ? { op: options.op } : {}) }) }
+      onProgress: this.reporter(file.hash, 'saving', options.op)
     })
     return { path: target, size: file.size, hash: file.hash }
   }
@@ -211,6 +208,17 @@ export class FileSharing {
     }
   }
 
+  /** Progress of one operation, reported at most 4 times a second, and at the end. */
+  private reporter (hash: string, phase: FileProgress['phase'], op?: string): (done: number, total: number) => void {
+    let last = 0
+    return (done, total) => {
+      const now = Date.now()
+      if (done < total && now - last < 250) return
+      last = now
+      this.init.progress({ hash, phase, done, total, ...(op != null ? { op } : {}) })
+    }
+  }
+
   /** Wait for a download slot. */
   private async turn (): Promise<void> {
     if (this.active >= CONCURRENT_DOWNLOADS) await new Promise<void>(resolve => this.waiting.push(resolve))
@@ -243,6 +251,22 @@ export class FileSharing {
     if (parent?.isDirectory() !== true) throw new InvalidMessageError(`no folder ${dirname(dest)} to save into`)
     return join(dirname(dest), basename(dest))
   }
+}
+
+/** Common media types by file extension, so receivers know a photo from a document. */
+const MEDIA_TYPES: Record<string, string> = {
+  jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', heic: 'image/heic', svg: 'image/svg+xml',
+  mp4: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm', mkv: 'video/x-matroska',
+  mp3: 'audio/mpeg', m4a: 'audio/mp4', ogg: 'audio/ogg', opus: 'audio/opus', wav: 'audio/wav', flac: 'audio/flac',
+  pdf: 'application/pdf', zip: 'application/zip', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', json: 'application/json',
+  doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', odt: 'application/vnd.oasis.opendocument.text'
+}
+
+/** A file's media type from its extension; empty when unknown. */
+export function mediaTypeOf (name: string): string {
+  const dot = name.lastIndexOf('.')
+  return dot > 0 ? MEDIA_TYPES[name.slice(dot + 1).toLowerCase()] ?? '' : ''
 }
 
 function refOf (file: MessageFile): FileRef {
