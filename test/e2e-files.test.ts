@@ -10,6 +10,8 @@ import { Daemon, KITH_BIN, kith, kithJson } from './helpers/cli.js'
 import { eventually, tempDir } from './helpers/testnet.js'
 
 const MB = 1024 * 1024
+/** Saving or sending a big file takes as long as it takes: a generous limit, not a speed check. */
+const LONG = 300_000
 
 /** Write `bytes` of random data (with a known marker at the start) to `path`, 8 MiB at a time. */
 async function randomFile (path: string, bytes: number, marker = ''): Promise<void> {
@@ -103,7 +105,7 @@ describe('files end to end (separate processes, real TCP, real LevelDB)', () => 
   it('a 1 GB file crosses byte-identical, in bounded memory; neither home folder holds its plaintext', { timeout: 600_000 }, async () => {
     const source = join(dir.path, 'big.bin')
     await randomFile(source, 1024 * MB, 'KITH-PLAINTEXT-MARKER-1GB')
-    const sent = await kithJson(homes.alice!, ['send-file', 'bob', source])
+    const sent = await kithJson(homes.alice!, ['send-file', 'bob', source], undefined, LONG)
     expect(sent).toEqual({ id: expect.stringMatching(/^[0-9a-f]{32}$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/), size: 1024 * MB })
 
     await eventually(async () => (await fileOf('bob', 'alice', sent.id))?.state === 'available', 30_000, 'bob to see the file offered')
@@ -111,7 +113,7 @@ describe('files end to end (separate processes, real TCP, real LevelDB)', () => 
 
     const dest = join(dir.path, 'out', 'big-copy.bin')
     const memory = sampleRss({ alice: daemons.alice!.child!.pid!, bob: daemons.bob!.child!.pid! })
-    const saved = await kith(homes.bob!, ['save', sent.id, dest, '--json'])
+    const saved = await kith(homes.bob!, ['save', sent.id, dest, '--json'], undefined, {}, LONG)
     const rss = await memory.stop()
     expect(saved.code, saved.stderr).toBe(0)
     expect(JSON.parse(saved.stdout)).toEqual({ path: dest, size: 1024 * MB, hash: sent.hash })
@@ -131,14 +133,14 @@ describe('files end to end (separate processes, real TCP, real LevelDB)', () => 
     const source = join(dir.path, 'resume.bin')
     const size = 300 * MB
     await randomFile(source, size)
-    const sent = await kithJson(homes.alice!, ['send-file', 'carol', source])
+    const sent = await kithJson(homes.alice!, ['send-file', 'carol', source], undefined, LONG)
     await eventually(async () => await fileOf('carol', 'alice', sent.id) != null, 30_000, 'carol to see the offer')
 
     const dest = join(dir.path, 'out', 'resume-copy.bin')
     const port = await daemons.carol!.port()
     // Polled through the API directly: the CLI is too slow to catch a transfer halfway.
     const api = await KithClient.fromHome(homes.carol!)
-    const saving = kith(homes.carol!, ['save', sent.id, dest])
+    const saving = kith(homes.carol!, ['save', sent.id, dest], undefined, {}, LONG)
     // `received` counts what is durably held (progress is committed every 32 chunks or second).
     let held = 0
     await eventually(async () => { held = (await api.file(sent.id)).received; return held > size / 3 }, 120_000, 'a third to arrive')
@@ -148,7 +150,7 @@ describe('files end to end (separate processes, real TCP, real LevelDB)', () => 
 
     // The download it was doing resumes by itself when the node is back; saving waits for it.
     await daemons.carol!.start(port, {}, startArgs)
-    const saved = await kith(homes.carol!, ['save', sent.id, dest, '--json'])
+    const saved = await kith(homes.carol!, ['save', sent.id, dest, '--json'], undefined, {}, LONG)
     expect(saved.code, saved.stderr).toBe(0)
     expect(await sha256(dest)).toBe(await sha256(source))
     // Only what was missing crossed after the restart (each chunk carries a 16-byte tag).
@@ -166,7 +168,7 @@ describe('files end to end (separate processes, real TCP, real LevelDB)', () => 
     const source = join(dir.path, 'album.bin')
     const size = 64 * MB
     await randomFile(source, size)
-    const sent = await kithJson(homes.alice!, ['send-file', 'Photos', source])
+    const sent = await kithJson(homes.alice!, ['send-file', 'Photos', source], undefined, LONG)
     for (const member of ['bob', 'carol', 'dave']) {
       await eventually(async () => await fileOf(member, 'Photos', sent.id) != null, 60_000, `${member} to see the file`)
     }
@@ -178,16 +180,20 @@ describe('files end to end (separate processes, real TCP, real LevelDB)', () => 
     const watch = spawn(process.execPath, [KITH_BIN, '--home', homes.bob!, 'watch', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
     let watched = ''
     watch.stdout.on('data', d => { watched += String(d) })
-    // It is listening once it shows a message sent after it started.
-    const ping = await kithJson(homes.alice!, ['send', 'bob', 'are you watching?'])
-    await eventually(() => watched.includes(ping.id), 20_000, 'kith watch to show a message')
-    const bobSaved = await kith(homes.bob!, ['save', sent.id, join(dir.path, 'out', 'bob-album.bin')])
+    // It is listening once it shows a message sent after it started (one a second until it does).
+    await eventually(async () => {
+      const ping = await kithJson(homes.alice!, ['send', 'bob', 'are you watching?'])
+      const deadline = Date.now() + 1000
+      while (Date.now() < deadline && !watched.includes(ping.id)) await new Promise(resolve => setTimeout(resolve, 50))
+      return watched.includes(ping.id)
+    }, 30_000, 'kith watch to show a message')
+    const bobSaved = await kith(homes.bob!, ['save', sent.id, join(dir.path, 'out', 'bob-album.bin')], undefined, {}, LONG)
     expect(bobSaved.code, bobSaved.stderr).toBe(0)
     watch.kill()
     const progress = watched.split('\n').filter(Boolean).map(line => JSON.parse(line)).filter(e => e.type === 'file-progress' && e.progress.hash === sent.hash)
     expect(progress.some(e => e.progress.phase === 'downloading' && e.progress.done === size && e.progress.total === size)).toBe(true)
     expect(progress.some(e => e.progress.phase === 'saving')).toBe(true)
-    const both = await Promise.all(['carol', 'dave'].map(async who => await kith(homes[who]!, ['save', sent.id, join(dir.path, 'out', `${who}-album.bin`)])))
+    const both = await Promise.all(['carol', 'dave'].map(async who => await kith(homes[who]!, ['save', sent.id, join(dir.path, 'out', `${who}-album.bin`)], undefined, {}, LONG)))
     for (const result of both) expect(result.code, result.stderr).toBe(0)
     for (const who of ['bob', 'carol', 'dave']) expect(await sha256(join(dir.path, 'out', `${who}-album.bin`))).toBe(await sha256(source))
 
@@ -201,7 +207,7 @@ describe('files end to end (separate processes, real TCP, real LevelDB)', () => 
   it('saving names the file safely in a folder, never overwrites by surprise, and explains what is wrong', { timeout: 120_000 }, async () => {
     const source = join(dir.path, 'notes from alice.txt')
     await randomFile(source, 1000)
-    const sent = await kithJson(homes.alice!, ['send-file', 'bob', source])
+    const sent = await kithJson(homes.alice!, ['send-file', 'bob', source], undefined, LONG)
     await eventually(async () => await fileOf('bob', 'alice', sent.id) != null, 30_000, 'bob to see it')
     const folder = join(dir.path, 'out', 'inbox')
     await mkdir(folder)

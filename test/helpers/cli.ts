@@ -9,19 +9,20 @@ export const KITH_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 
 export interface CliResult { code: number, stdout: string, stderr: string }
 
-/** Run `kith --home HOME ...args` to completion. */
-export async function kith (home: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<CliResult> {
+/** Run `kith --home HOME ...args` to completion (killed after `timeoutMs`, which then fails loudly). */
+export async function kith (home: string, args: string[], input?: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliResult> {
   return await new Promise((resolve) => {
-    const child = execFile(process.execPath, [KITH_BIN, '--home', home, ...args], { timeout: 30_000, env: { ...process.env, ...env } }, (err: any, stdout, stderr) => {
-      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr })
+    const child = execFile(process.execPath, [KITH_BIN, '--home', home, ...args], { timeout: timeoutMs, env: { ...process.env, ...env } }, (err: any, stdout, stderr) => {
+      const killed = err?.killed === true ? `kith ${args.join(' ')} was killed after ${timeoutMs} ms\n` : ''
+      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr: killed + stderr })
     })
     if (input != null) child.stdin?.end(input)
   })
 }
 
 /** Run a command that must succeed and print JSON; return the parsed JSON. */
-export async function kithJson<T = any> (home: string, args: string[], input?: string): Promise<T> {
-  const result = await kith(home, [...args, '--json'], input)
+export async function kithJson<T = any> (home: string, args: string[], input?: string, timeoutMs?: number): Promise<T> {
+  const result = await kith(home, [...args, '--json'], input, {}, timeoutMs)
   if (result.code !== 0) throw new Error(`kith ${args.join(' ')} failed (${result.code}): ${result.stderr}`)
   return JSON.parse(result.stdout)
 }
