@@ -1,5 +1,5 @@
 import { randomBytes, scrypt as scryptCallback } from 'node:crypto'
-import { KithError } from '@kith/core'
+import { KithError, random } from '@kith/core'
 import { aesGcmDecrypt, aesGcmEncrypt } from './primitives.js'
 
 /** The data key could not be unwrapped: wrong passphrase or key file, or a damaged wrapping. */
@@ -93,7 +93,7 @@ export async function unwrapDataKey (stored: WrappedDataKey, secret: string | Ui
  * key as associated data, so a record copied under another key fails to open.
  */
 export function sealRecord (dataKey: Uint8Array, recordKey: string, plaintext: Uint8Array): Uint8Array {
-  const iv = randomBytes(IV_BYTES)
+  const iv = random(IV_BYTES)
   return new Uint8Array(Buffer.concat([iv, aesGcmEncrypt(dataKey, iv, plaintext, Buffer.from(recordKey))]))
 }
 
