@@ -5,9 +5,10 @@ import { join } from 'node:path'
 export const MAX_NAME_BYTES = 200
 /** Longest extension kept whole when a name is shortened. */
 const MAX_EXTENSION_BYTES = 32
-// Control characters (C0, DEL, C1), path separators and what Windows forbids in names.
+// Control characters (C0, DEL, C1), bidirectional overrides (which make "photo\u202Egpj.exe"
+// look like "photoexe.jpg"), path separators and what Windows forbids in names.
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f/\\<>:"|?*]/g
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069/\\<>:"|?*]/g
 const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8')

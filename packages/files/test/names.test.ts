@@ -32,6 +32,7 @@ describe('safeFileName', () => {
     expect(safeFileName('....')).toBe('file')
     expect(safeFileName('.bashrc')).toBe('bashrc')
     expect(safeFileName('a\u0000b.txt')).toBe('a_b.txt')
+    expect(safeFileName('photo\u202Egpj.exe')).toBe('photo_gpj.exe')
     expect(safeFileName('  report.pdf ')).toBe('report.pdf')
     expect(safeFileName('CON')).toBe('_CON')
     expect(safeFileName('holiday photo.jpg')).toBe('holiday photo.jpg')
