@@ -160,11 +160,21 @@ export function aes256Blocks (key: Uint8Array, blocks: Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.concat([cipher.update(blocks), cipher.final()]))
 }
 
-/** AES-256-GCM: ciphertext || 16-byte tag. */
-export function aesGcmEncrypt (key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array(0)): Uint8Array {
+/**
+ * AES-256-GCM: ciphertext || 16-byte tag, after `prefix` when one is given (written straight
+ * into one array: a message's path then copies its bytes once, not three times).
+ */
+export function aesGcmEncrypt (key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array(0), prefix: Uint8Array = new Uint8Array(0)): Uint8Array {
   const cipher = createCipheriv('aes-256-gcm', key, iv)
   cipher.setAAD(aad)
-  return new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]))
+  const body = cipher.update(plaintext)
+  const rest = cipher.final()
+  const out = new Uint8Array(prefix.length + body.length + rest.length + 16)
+  out.set(prefix)
+  out.set(body, prefix.length)
+  out.set(rest, prefix.length + body.length)
+  out.set(cipher.getAuthTag(), prefix.length + body.length + rest.length)
+  return out
 }
 
 /**
@@ -177,7 +187,13 @@ export function aesGcmDecrypt (key: Uint8Array, iv: Uint8Array, sealed: Uint8Arr
   const decipher = createDecipheriv('aes-256-gcm', key, iv)
   decipher.setAAD(aad)
   decipher.setAuthTag(sealed.subarray(sealed.length - 16))
-  return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]))
+  const body = decipher.update(sealed.subarray(0, sealed.length - 16))
+  const rest = decipher.final()
+  if (rest.length === 0) return new Uint8Array(body)
+  const out = new Uint8Array(body.length + rest.length)
+  out.set(body)
+  out.set(rest, body.length)
+  return out
 }
 
 function x25519PrivateKeyObject (privateKey: Uint8Array): KeyObject {

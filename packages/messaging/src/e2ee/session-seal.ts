@@ -66,8 +66,8 @@ function sealTag (chain: SealChain, counter: number): Uint8Array {
 
 /** Seal `inner` with the chain's next counter; returns the body and the advanced chain. */
 export function sessionSeal (chain: SealChain, aad: Uint8Array, inner: Uint8Array): { body: Uint8Array, chain: SealChain } {
-  const sealed = aesGcmEncrypt(chain.key, nonceOf(chain.next), inner, aad)
-  return { body: Buffer.concat([sealTag(chain, chain.next), sealed]), chain: { ...chain, next: chain.next + 1 } }
+  const body = aesGcmEncrypt(chain.key, nonceOf(chain.next), inner, aad, sealTag(chain, chain.next))
+  return { body, chain: { ...chain, next: chain.next + 1 } }
 }
 
 /** The tag at the front of a session-sealed body. */
