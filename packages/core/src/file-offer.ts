@@ -1,4 +1,5 @@
 import { InvalidMessageError } from './errors.js'
+import { decodeCanonical } from './canonical.js'
 import { FileOffer } from './proto/dm.js'
 import { utf8Length } from './bytes.js'
 
@@ -31,13 +32,7 @@ export function encodeFileOffer (offer: FileOffer): Uint8Array<ArrayBuffer> {
  */
 export function decodeFileOffer (bytes: Uint8Array): FileOffer {
   if (bytes.length > FILE_OFFER_LIMITS.maxBytes) throw new InvalidMessageError('file offer is too large')
-  let offer: FileOffer
-  try {
-    offer = FileOffer.decode(bytes)
-  } catch (err) {
-    throw new InvalidMessageError('malformed file offer', { cause: err })
-  }
-  if (!Buffer.from(FileOffer.encode(offer)).equals(bytes)) throw new InvalidMessageError('file offer is not in canonical form')
+  const offer = decodeCanonical(FileOffer, bytes, 'file offer')
   checkFileOffer(offer)
   return offer
 }
