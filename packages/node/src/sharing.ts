@@ -195,7 +195,6 @@ export class FileSharing {
     await this.turn()
     this.init.files.addEventListener('progress', onProgress)
     try {
-      await this.init.files.store.expect(refOf(file))
       await this.init.files.fetch(refOf(file), () => this.sources(record), { signal: this.controller.signal })
       await this.init.store.commit([this.init.store.delSecret(WANTED + file.hash)])
     } catch (err: any) {
