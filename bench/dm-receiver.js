@@ -5,12 +5,11 @@ import '@kith/core/polyfill'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { lpStream } from '@libp2p/utils'
 import { createKithNode } from '@kith/node'
 import { openStore } from '@kith/store'
 import { generateDeviceKey } from '@kith/crypto'
 import { toHex } from '@kith/core'
-import { ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, atRestCipher, cpuSince, createRawNode, now, serveParent } from './lib.js'
+import { ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, atRestCipher, cpuSince, createRawNode, now, serveParent, serveRawAcks } from './lib.js'
 
 if (process.send == null) {
   console.error('bench/dm-receiver.js is started by bench/dm.js')
@@ -32,7 +31,9 @@ let stopping
 const commands = {
   async 'raw:start' ({ ackBytes, frameBytes }) {
     raw = await createRawNode()
-    await raw.handle(RAW_PROTOCOL, (stream) => { void serveRaw(stream, ackBytes, frameBytes) }, { maxInboundStreams: 16 })
+    await raw.handle(RAW_PROTOCOL, (stream) => {
+      void serveRawAcks(stream, { tally: counts, frameBytes, ackBytes, maxFrameBytes: MAX_FRAME_BYTES, onFrame: (frame) => { stamps?.set(toHex(frame.subarray(0, ID_BYTES)), now()) } })
+    }, { maxInboundStreams: 16 })
     return { addrs: raw.getMultiaddrs().map(String) }
   },
 
@@ -91,31 +92,6 @@ const commands = {
   async stop () {
     await shutdown()
     return {}
-  }
-}
-
-/** Read frames, count them, ack each with its id padded to the size of a Kith ack. */
-async function serveRaw (stream, ackBytes, frameBytes) {
-  const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
-  try {
-    while (true) {
-      let frame
-      try {
-        frame = await lp.read()
-      } catch (err) {
-        if (err?.name === 'UnexpectedEOFError') break
-        throw err
-      }
-      counts.raw++
-      if (frame.byteLength !== frameBytes) counts.rawBad++
-      if (stamps != null) stamps.set(toHex(frame.subarray(0, ID_BYTES)), now())
-      const ack = new Uint8Array(ackBytes)
-      ack.set(frame.subarray(0, ID_BYTES), 0)
-      await lp.write(ack)
-    }
-    await stream.close()
-  } catch (err) {
-    stream.abort(err)
   }
 }
 

@@ -10,6 +10,7 @@ import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
+import { lpStream } from '@libp2p/utils'
 import { generateDataKey, openRecord, sealRecord } from '@kith/crypto'
 
 /** The floor: a bare libp2p stream protocol carrying frames the size of Kith envelopes. */
@@ -52,6 +53,35 @@ export function rawFrame (frameBytes, filler) {
   frame.set(randomBytes(ID_BYTES), 0)
   frame.set(filler.subarray(0, frameBytes - ID_BYTES), ID_BYTES)
   return frame
+}
+
+/**
+ * The floor's receiving side: read length-prefixed frames, count them in `tally` (`raw`, and
+ * `rawBad` for a frame not `frameBytes` long), and answer each with its 16-byte id padded to
+ * `ackBytes`, the size of a Kith ack. `onFrame` sees each frame first.
+ */
+export async function serveRawAcks (stream, { tally, frameBytes, ackBytes, maxFrameBytes, onFrame }) {
+  const lp = lpStream(stream, { maxDataLength: maxFrameBytes })
+  try {
+    while (true) {
+      let frame
+      try {
+        frame = await lp.read()
+      } catch (err) {
+        if (err?.name === 'UnexpectedEOFError') break
+        throw err
+      }
+      tally.raw++
+      if (frame.byteLength !== frameBytes) tally.rawBad++
+      onFrame?.(frame)
+      const ack = new Uint8Array(ackBytes)
+      ack.set(frame.subarray(0, ID_BYTES), 0)
+      await lp.write(ack)
+    }
+    await stream.close()
+  } catch (err) {
+    stream.abort(err)
+  }
 }
 
 /** Two byte arrays are equal. */

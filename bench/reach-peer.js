@@ -20,7 +20,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { generateDeviceKey, generateIdentityKey } from '@kith/crypto'
 import { createKithNode } from '@kith/node'
 import { openStore } from '@kith/store'
-import { ID_BYTES, cpuSince, now, serveParent, withTimeout } from './lib.js'
+import { cpuSince, now, serveParent, serveRawAcks, withTimeout } from './lib.js'
 
 /** The raw floor of section 1: length-prefixed frames, each answered with an ack-sized frame. */
 export const RAW_ECHO = '/bench/reach/raw/1.0.0'
@@ -102,29 +102,6 @@ let relayedKeys
 /** While draining: wait for this many texts starting with `prefix`. */
 let drainWatch
 
-async function serveEcho (stream, tally, sizes) {
-  const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
-  try {
-    while (true) {
-      let frame
-      try {
-        frame = await lp.read()
-      } catch (err) {
-        if (err?.name === 'UnexpectedEOFError') break
-        throw err
-      }
-      tally.raw++
-      if (frame.byteLength !== sizes.frameBytes) tally.rawBad++
-      const ack = new Uint8Array(sizes.ackBytes)
-      ack.set(frame.subarray(0, ID_BYTES), 0)
-      await lp.write(ack)
-    }
-    await stream.close()
-  } catch (err) {
-    stream.abort(err)
-  }
-}
-
 const bobCommands = {
   /** Start bob's `direct` or `relayed` node; returns its peer id and addresses. */
   async 'bob:start' ({ which }) {
@@ -157,7 +134,7 @@ const bobCommands = {
   async 'raw:serve' ({ which, frameBytes, ackBytes }) {
     const node = kith(`bob-${which}`)
     await node.libp2p.unhandle(RAW_ECHO)
-    await node.libp2p.handle(RAW_ECHO, (stream) => { void serveEcho(stream, counts[which], { frameBytes, ackBytes }) }, { runOnLimitedConnection: true, maxInboundStreams: 16 })
+    await node.libp2p.handle(RAW_ECHO, (stream) => { void serveRawAcks(stream, { tally: counts[which], frameBytes, ackBytes, maxFrameBytes: MAX_FRAME }) }, { runOnLimitedConnection: true, maxInboundStreams: 16 })
     return {}
   },
 
