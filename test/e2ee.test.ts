@@ -159,9 +159,10 @@ describe('end-to-end encryption', () => {
     await befriend(alice, bob)
     await bob.stop()
     // The same device, now certified by another identity key (a reinstall, or a stolen device key).
+    // Alice notices with its first envelope (its device list, pushed when it connects, or the text).
+    const changed = waitFor(alice, 'contact:identity-changed')
     const bob2 = await node('bob', { privateKey: bobKey, identityKey: await generateIdentityKey(), dbPath: join(dir.path, 'bob') })
     await bob2.libp2p.peerStore.merge(alice.peerId, { multiaddrs: alice.libp2p.getMultiaddrs() })
-    const changed = waitFor(alice, 'contact:identity-changed')
     await bob2.send('alice', 'it is me, really')
     await changed.catch(err => {
       // Say what each side saw, so a failure here can be understood.

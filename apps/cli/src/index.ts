@@ -46,14 +46,29 @@ export function buildProgram (): Command {
   const client = async (): Promise<KithClient> => await KithClient.fromHome(home())
 
   program.command('init')
-    .description('create a new identity in the home folder')
+    .description('create a new identity in the home folder, or join one of your devices with --link')
     .option('--name <name>', 'your display name', defaultName())
+    .option('--link <code>', 'join your existing account: a code from "kith device link" on the device holding your identity')
+    .option('--device-name <name>', 'with --link: what your other devices call this one (default: the host name)')
+    .addOption(new Option('--history <days>', 'with --link: fetch only the last DAYS days of history from your other devices (default: all of it)').argParser(positiveInt))
     .option('--no-passphrase', 'no passphrase: a key file (mode 0600) guards the data instead')
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      const { initHome } = await import('@kith/node')
+      const { initHome, linkHome } = await import('@kith/node')
       const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
       const passphrase = await passphraseForInit(opts.passphrase !== false)
+      if (opts.link != null) {
+        const linked = await linkHome(home(), opts.link, {
+          ...(passphrase != null ? { passphrase } : {}),
+          ...(opts.deviceName != null ? { deviceName: opts.deviceName } : {}),
+          ...(opts.history != null ? { historySince: Date.now() - opts.history * 86_400_000 } : {})
+        })
+        if (opts.json === true) { printJson({ peerId: linked.device, name: linked.name, comparison: linked.comparison, contacts: linked.contacts }); return }
+        process.stdout.write(`linked this device (${linked.device}) to ${linked.name}'s account, with ${plural(linked.contacts, 'contact')}\n`)
+        process.stdout.write(`comparison code: ${linked.comparison}\n(check that your other device shows the same code; if it does not, revoke this device there)\n`)
+        process.stdout.write('next: kith start (your history then comes from your other devices; kith watch shows the progress)\n')
+        return
+      }
       const identity = await initHome(home(), opts.name, passphrase != null ? { passphrase } : {})
       const peerId = peerIdFromPrivateKey(identity.privateKey).toString()
       if (opts.json === true) printJson({ peerId, name: identity.name })
@@ -138,6 +153,53 @@ export function buildProgram (): Command {
     .description('list the contacts that hold your mail')
     .option('--json', 'print JSON')
     .action(async (opts) => { printMailboxes(await (await client()).mailboxes(), opts.json === true) })
+
+  const device = program.command('device').description("link and remove this account's devices")
+  device.command('link')
+    .description('let a new device join this account (run on the device holding your identity)')
+    .option('--json', 'print the code as JSON and return at once')
+    .action(async (opts) => {
+      const c = await client()
+      if (opts.json === true) { const { code } = await c.linkDevice(); printJson({ code }); return }
+      let unsubscribe = (): void => {}
+      const linked = new Promise<{ device: string, name: string, comparison: string }>((resolve, reject) => {
+        void c.events(event => { if (event.type === 'device-linked') resolve(event.device) }, () => { reject(new Error('the node stopped')) }).then(u => { unsubscribe = u }, reject)
+      })
+      const { code, expires } = await c.linkDevice()
+      if (process.stdout.isTTY === true) {
+        const { toString } = await import('qrcode')
+        process.stdout.write(await toString(code, { type: 'terminal', small: true }))
+      }
+      process.stdout.write(`${code}\non the new device run: kith init --link CODE   (works once, until ${new Date(expires).toLocaleTimeString()})\nwaiting for it…\n`)
+      try {
+        const d = await linked
+        process.stdout.write(`linked ${d.name !== '' ? d.name : 'a device'} (${d.device})\ncomparison code: ${d.comparison}\n(the new device shows one too: they must match)\n`)
+      } finally {
+        unsubscribe()
+      }
+    })
+
+  device.command('revoke')
+    .description('remove a device from this account: it reads nothing sent afterwards (run on the device holding your identity)')
+    .argument('<device>', 'its peer id or name (see kith devices)')
+    .option('--json', 'print JSON: the devices left')
+    .action(async (target: string, opts) => {
+      const left = await (await client()).revokeDevice(target)
+      if (opts.json === true) printJson(left)
+      else process.stdout.write(`revoked ${target}; ${plural(left.length, 'device')} left\n`)
+    })
+
+  program.command('devices')
+    .description("list this account's devices")
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const devices = await (await client()).devices()
+      if (opts.json === true) { printJson(devices); return }
+      for (const d of devices) {
+        const seen = d.self ? 'this device' : d.lastSeen != null ? `last seen ${new Date(d.lastSeen).toLocaleString()}` : 'not seen yet'
+        process.stdout.write(`${d.name !== '' ? d.name : '(unnamed)'}  ${d.device}  ${seen}${d.identityDevice ? '  (holds the identity key)' : ''}\n`)
+      }
+    })
 
   program.command('invite')
     .description('print an invite code for a friend')
@@ -326,6 +388,8 @@ export function buildProgram (): Command {
           else if (event.type === 'identity-changed') process.stdout.write(`!!! ${event.contact.name}'s identity key changed: kith verify ${event.contact.name}\n`)
           else if (event.type === 'message') process.stdout.write(formatMessage(event.message) + '\n')
           else if (event.type === 'file-progress') process.stdout.write(`${event.progress.hash.slice(0, 12) || 'file'} ${event.progress.phase} ${formatBytes(event.progress.done)} / ${formatBytes(event.progress.total)}\n`)
+          else if (event.type === 'history-progress') process.stdout.write(historyLine(event.progress) + '\n')
+          else if (event.type === 'device-linked') process.stdout.write(`new device linked: ${event.device.name} (${event.device.device}), comparison code ${event.device.comparison}\n`)
           else process.stdout.write(`${event.message.id} ${event.message.status}\n`)
         }, () => { reject(new Error('the node stopped')) })).catch(reject)
       })
@@ -357,6 +421,13 @@ async function withProgress<T> (c: KithClient, label: string, also: (progress: F
     unsubscribe()
     bar.done()
   }
+}
+
+/** One line about a history sync, for `kith watch`. */
+function historyLine (p: { peer: string, fetched: number, total: number, done: boolean, error?: string }): string {
+  const from = `history from ${p.peer.slice(-8)}`
+  if (!p.done) return `${from}: ${p.fetched} / ${p.total}`
+  return p.error != null ? `${from} stopped: ${p.error}` : `${from}: ${p.fetched} messages fetched`
 }
 
 function defaultName (): string {

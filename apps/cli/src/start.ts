@@ -75,6 +75,13 @@ export async function runDaemon (home: string, options: StartOptions): Promise<v
   log('press Ctrl-C to stop')
 
   node.addEventListener('contact', evt => { log(`new contact: ${evt.detail.name} (${evt.detail.peerId})`) })
+  node.addEventListener('device:linked', evt => { log(`new device linked: ${evt.detail.name} (${evt.detail.device}), comparison code ${evt.detail.comparison}`) })
+  node.addEventListener('history:progress', evt => {
+    const { peer, fetched, total, done, error } = evt.detail
+    if (done && error != null) log(`history sync with ${peer} stopped: ${error}`)
+    else if (done && fetched > 0) log(`history: ${fetched} messages from ${peer}`)
+    else if (!done && total >= 1000) log(`history: ${fetched} / ${total} messages from ${peer}`)
+  })
   node.addEventListener('message', evt => {
     void node.store.getContact(evt.detail.conversation).then(c => { log(`message from ${c?.name ?? evt.detail.from}`) })
   })

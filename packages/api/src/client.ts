@@ -5,7 +5,7 @@ import { readEndpoint } from './files.js'
 import type { ApiEndpoint } from './files.js'
 import type { ApiEvent, MessageView } from './views.js'
 import type { MailboxView } from './server.js'
-import type { ContactView, FileView, GroupView, NodeStatus, SavedFile, Verification } from '@kith/node'
+import type { ContactView, DeviceView, FileView, GroupView, NodeStatus, SavedFile, Verification } from '@kith/node'
 
 /** An error the daemon answered with; `name` is the node's error name (e.g. `UnknownContactError`). */
 export class ApiError extends KithError {
@@ -61,6 +61,9 @@ export class KithClient {
   async mailboxes (): Promise<MailboxView[]> { return await this.request('GET', '/v1/mailboxes') }
   async addMailbox (contact: string): Promise<MailboxView[]> { return await this.request('POST', '/v1/mailboxes', { contact }) }
   async removeMailbox (contact: string): Promise<MailboxView[]> { return await this.request('DELETE', `/v1/mailboxes/${encodeURIComponent(contact)}`) }
+  async devices (): Promise<DeviceView[]> { return await this.request('GET', '/v1/devices') }
+  async linkDevice (): Promise<{ code: string, expires: number }> { return await this.request('POST', '/v1/devices/link') }
+  async revokeDevice (device: string): Promise<DeviceView[]> { return await this.request('DELETE', `/v1/devices/${encodeURIComponent(device)}`) }
   async shutdown (): Promise<void> { await this.request('POST', '/v1/shutdown') }
 
   /** A contact's safety number; `mark` records it verified, `accept` accepts a changed identity key. */

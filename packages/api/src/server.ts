@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws'
 import { removeEndpoint, writeEndpoint } from './files.js'
 import { contactView, messageView } from './views.js'
 import type { ApiEvent } from './views.js'
-import type { FileProgress, KithNode, MessageRecord } from '@kith/node'
+import type { FileProgress, HistoryProgress, KithNode, LinkedDevice, MessageRecord } from '@kith/node'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -32,7 +32,12 @@ const STATUS_BY_ERROR: Record<string, number> = {
   FileExistsError: 409,
   FileUnavailableError: 503,
   FileCorruptError: 502,
-  DiskFullError: 507
+  DiskFullError: 507,
+  NotIdentityDeviceError: 403,
+  UnknownDeviceError: 404,
+  InvalidLinkCodeError: 400,
+  LinkCodeExpiredError: 410,
+  LinkCodeUsedError: 409
 }
 
 /** The contacts that hold our mail, as `kith mailbox list` shows them. */
@@ -128,6 +133,9 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
       await n.reach.removeMailbox(await n.resolveContact(pathParam(contact)))
       return await mailboxesView(n)
     }],
+    ['GET', /^\/v1\/devices$/, async (n) => n.devices.devices()],
+    ['POST', /^\/v1\/devices\/link$/, async (n) => await n.devices.createLinkCode()],
+    ['DELETE', /^\/v1\/devices\/([^/]+)$/, async (n, _body, _query, [device]) => await n.devices.revoke(pathParam(device))],
     ['POST', /^\/v1\/shutdown$/, async () => { setImmediate(() => options.onShutdown?.()); return { stopping: true } }]
   ]
 
@@ -169,6 +177,8 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   const onContact = (evt: CustomEvent): void => { emit(async () => ({ type: 'contact', contact: contactView(evt.detail) })) }
   const onIdentityChanged = (evt: CustomEvent): void => { emit(async () => ({ type: 'identity-changed', contact: contactView(evt.detail) })) }
   const onFileProgress = (evt: CustomEvent<FileProgress>): void => { emit(async () => ({ type: 'file-progress', progress: evt.detail })) }
+  const onDeviceLinked = (evt: CustomEvent<LinkedDevice>): void => { emit(async () => ({ type: 'device-linked', device: evt.detail })) }
+  const onHistoryProgress = (evt: CustomEvent<HistoryProgress>): void => { emit(async () => ({ type: 'history-progress', progress: evt.detail })) }
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -184,6 +194,8 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   node.addEventListener('contact', onContact)
   node.addEventListener('contact:identity-changed', onIdentityChanged)
   node.addEventListener('file:progress', onFileProgress)
+  node.addEventListener('device:linked', onDeviceLinked)
+  node.addEventListener('history:progress', onHistoryProgress)
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   await writeEndpoint(options.home, url, token)
 
@@ -195,6 +207,8 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
       node.removeEventListener('contact', onContact)
       node.removeEventListener('contact:identity-changed', onIdentityChanged)
       node.removeEventListener('file:progress', onFileProgress)
+      node.removeEventListener('device:linked', onDeviceLinked)
+      node.removeEventListener('history:progress', onHistoryProgress)
       await removeEndpoint(options.home)
       for (const client of wss.clients) client.terminate()
       wss.close()

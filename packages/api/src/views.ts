@@ -1,4 +1,4 @@
-import type { ContactRecord, FileProgress, FileView, MessageRecord, MessageStatus } from '@kith/node'
+import type { ContactRecord, FileProgress, FileView, HistoryProgress, LinkedDevice, MessageRecord, MessageStatus } from '@kith/node'
 
 /** A message as the API shows it. */
 export interface MessageView {
@@ -32,6 +32,10 @@ export type ApiEvent =
   | { type: 'identity-changed', contact: { name: string, peerId: string } }
   /** Progress of preparing, downloading or saving a file (a few times a second at most). */
   | { type: 'file-progress', progress: FileProgress }
+  /** A device joined this account (shown on the identity device): compare `comparison` with the new device's screen. */
+  | { type: 'device-linked', device: LinkedDevice }
+  /** History sync with another of our devices (a few times a second at most, and when it ends). */
+  | { type: 'history-progress', progress: HistoryProgress }
 
 /** Turn a stored record into its API view. */
 export function messageView (record: MessageRecord, self: string, contactName: string, senderName = contactName, file?: FileView): MessageView {

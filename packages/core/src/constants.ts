@@ -13,6 +13,8 @@ export const ENCRYPTION_SEALED = 1
 export const ENCRYPTION_SESSION_SEALED = 2
 /** Protocol id of prekey bundle requests. */
 export const PREKEYS_PROTOCOL = '/kith/prekeys/1.0.0'
+/** Protocol id of linking a new device to an account, served by the identity device. */
+export const LINK_PROTOCOL = '/kith/link/1.0.0'
 
 /** Limits, all enforced before anything is parsed or stored. */
 export const LIMITS = {

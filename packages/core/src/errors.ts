@@ -54,3 +54,13 @@ export class FileCorruptError extends KithError { static override name = 'FileCo
 export class FileExistsError extends KithError { static override name = 'FileExistsError' }
 /** No message has that id, or it holds no file. */
 export class UnknownFileError extends KithError { static override name = 'UnknownFileError' }
+/** A link code is malformed or damaged. */
+export class InvalidLinkCodeError extends KithError { static override name = 'InvalidLinkCodeError' }
+/** A link code has expired: make a new one on the identity device. */
+export class LinkCodeExpiredError extends KithError { static override name = 'LinkCodeExpiredError' }
+/** A link code was used already: each links one device. */
+export class LinkCodeUsedError extends KithError { static override name = 'LinkCodeUsedError' }
+/** Only the device holding the identity key can do this (link or revoke devices). */
+export class NotIdentityDeviceError extends KithError { static override name = 'NotIdentityDeviceError' }
+/** No device of this account has that id or name. */
+export class UnknownDeviceError extends KithError { static override name = 'UnknownDeviceError' }

@@ -21,3 +21,5 @@ export { FILE_OFFER_LIMITS, encodeFileOffer, decodeFileOffer } from './file-offe
 export { PreKeyBundle, SealedContent } from './proto/e2ee.js'
 export { resolveHome } from './home.js'
 export { decodeEnvelope } from './envelope.js'
+export { decodeCanonical } from './canonical.js'
+export type { DecodeErrorFactory } from './canonical.js'

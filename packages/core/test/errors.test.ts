@@ -25,7 +25,12 @@ const ERROR_CLASSES = [
   'FileUnavailableError',
   'FileCorruptError',
   'FileExistsError',
-  'UnknownFileError'
+  'UnknownFileError',
+  'InvalidLinkCodeError',
+  'LinkCodeExpiredError',
+  'LinkCodeUsedError',
+  'NotIdentityDeviceError',
+  'UnknownDeviceError'
 ]
 
 type ErrorClass = new (message: string, options?: ErrorOptions) => Error

@@ -4,19 +4,20 @@ import { describe, expect, it } from 'vitest'
 const CORE_API = [
   // constants.ts
   'DM_PROTOCOL', 'KAD_PROTOCOL', 'PREKEYS_PROTOCOL', 'ENVELOPE_VERSION', 'ENCRYPTION_NONE', 'ENCRYPTION_SEALED', 'ENCRYPTION_SESSION_SEALED', 'LIMITS',
-  'MESSAGE_ID_BYTES', 'INVITE_TOKEN_BYTES', 'INVITE_TTL_MS', 'FILES_PROTOCOL',
+  'MESSAGE_ID_BYTES', 'INVITE_TOKEN_BYTES', 'INVITE_TTL_MS', 'FILES_PROTOCOL', 'LINK_PROTOCOL',
   // errors.ts
   'KithError', 'InvalidMessageError', 'MessageTooLargeError', 'EmptyMessageError',
   'InvalidSignatureError', 'WrongRecipientError', 'NotAContactError', 'RateLimitedError',
   'InvalidInviteError', 'UnknownContactError', 'ContactExistsError', 'IdentityExistsError',
   'NoIdentityError', 'NodeRunningError', 'NodeNotRunningError', 'UnauthorizedError', 'PassphraseRequiredError', 'IdentityChangedError',
   'DiskFullError', 'FileUnavailableError', 'FileCorruptError', 'FileExistsError', 'UnknownFileError',
+  'InvalidLinkCodeError', 'LinkCodeExpiredError', 'LinkCodeUsedError', 'NotIdentityDeviceError', 'UnknownDeviceError',
   // file-offer.ts
   'FILE_OFFER_LIMITS', 'encodeFileOffer', 'decodeFileOffer',
   // bytes.ts
   'toHex', 'fromHex', 'random', 'utf8Length', 'PAD_TO', 'padded', 'paddingFor',
   // invite.ts
-  'INVITE_PREFIX', 'encodeInvite', 'decodeInvite', 'decodeEnvelope',
+  'INVITE_PREFIX', 'encodeInvite', 'decodeInvite', 'decodeEnvelope', 'decodeCanonical',
   // home.ts
   'resolveHome',
   // proto/dm.ts

@@ -94,7 +94,8 @@ export async function unwrapDataKey (stored: WrappedDataKey, secret: string | Ui
  */
 export function sealRecord (dataKey: Uint8Array, recordKey: string, plaintext: Uint8Array): Uint8Array {
   const iv = random(IV_BYTES)
-  return new Uint8Array(Buffer.concat([iv, aesGcmEncrypt(dataKey, iv, plaintext, Buffer.from(recordKey))]))
+  // The iv goes in front as the cipher's prefix: the sealed record is written once, not copied twice.
+  return aesGcmEncrypt(dataKey, iv, plaintext, Buffer.from(recordKey), iv)
 }
 
 /**

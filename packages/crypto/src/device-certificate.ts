@@ -1,6 +1,6 @@
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { KithError } from '@kith/core'
+import { KithError, decodeCanonical as strictDecode } from '@kith/core'
 import { ed25519Sign, ed25519Verify } from './ed25519.js'
 import { identityFingerprint } from './identity-key.js'
 import { DeviceCertificate, SignedDeviceCertificate } from './proto/certificate.js'
@@ -147,21 +147,9 @@ function signedBytes (certificate: Uint8Array): Uint8Array {
   return Buffer.concat([DOMAIN, certificate])
 }
 
-/**
- * Decode, and accept only this build's own encoding of the result: that refuses unknown
- * fields (new fields come with a new version), repeated fields and varints cut short, which
- * protons-runtime 7 reads past without an error (protobufjs#1834). It also means a
- * certificate has exactly one encoding, so the cache above sees one key per certificate.
- */
+/** Only this build's own encoding: one encoding per certificate, so the cache above sees one key per certificate. */
 function decodeCanonical<T> (codec: { decode: (bytes: Uint8Array) => T, encode: (value: T) => Uint8Array }, bytes: Uint8Array): T {
-  let value: T
-  try {
-    value = codec.decode(bytes)
-  } catch (err) {
-    throw new InvalidCertificateError('malformed device certificate', { cause: err })
-  }
-  if (!Buffer.from(codec.encode(value)).equals(bytes)) throw new InvalidCertificateError('malformed device certificate: not in canonical form')
-  return value
+  return strictDecode(codec, bytes, 'device certificate', (message, cause) => new InvalidCertificateError(message, { cause }))
 }
 
 function parseKey (bytes: Uint8Array, role: 'identity' | 'device'): PublicKey {

@@ -24,6 +24,8 @@ export type { WrappedDataKey } from './at-rest.js'
 export { generateIdentityKey, saveIdentityKey, loadIdentityKey, identityFingerprint, shortFingerprint } from './identity-key.js'
 export { issueDeviceCertificate, verifyDeviceCertificate, InvalidCertificateError } from './device-certificate.js'
 export type { IssueDeviceCertificateOptions, VerifyDeviceCertificateOptions, VerifiedDeviceCertificate } from './device-certificate.js'
+export { issueDeviceList, verifyDeviceList, listHasDevice, InvalidDeviceListError, StaleDeviceListError } from './device-list.js'
+export type { DeviceListFields, VerifiedDeviceList, VerifyDeviceListOptions } from './device-list.js'
 export { safetyNumber } from './safety-number.js'
 export {
   initiate as x3dhInitiate, respond as x3dhRespond, createSignedPreKey, verifyPreKeyBundle, signedPreKeyPayload,

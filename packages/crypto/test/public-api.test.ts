@@ -7,6 +7,7 @@ const CRYPTO_API = ['generateDeviceKey', 'saveDeviceKey', 'loadDeviceKey', 'sign
   'generateDataKey', 'wrapWithPassphrase', 'wrapWithKeyFile', 'unwrapDataKey', 'sealRecord', 'openRecord', 'WrongPassphraseError', 'RecordTamperedError', 'SCRYPT_PARAMS',
   'generateIdentityKey', 'saveIdentityKey', 'loadIdentityKey', 'identityFingerprint', 'shortFingerprint',
   'issueDeviceCertificate', 'verifyDeviceCertificate', 'InvalidCertificateError', 'safetyNumber',
+  'issueDeviceList', 'verifyDeviceList', 'listHasDevice', 'InvalidDeviceListError', 'StaleDeviceListError',
   'x3dhInitiate', 'x3dhRespond', 'createSignedPreKey', 'verifyPreKeyBundle', 'signedPreKeyPayload',
   'initSender', 'initReceiver', 'ratchetEncrypt', 'ratchetDecrypt', 'encodeHeader', 'decodeHeader',
   'DecryptionFailedError', 'DuplicateMessageError', 'InvalidPreKeyBundleError', 'NoSendingChainError', 'TooManySkippedMessagesError']

@@ -41,7 +41,7 @@ describe('signMessage / openSignedMessage', () => {
 
   it('round-trips an introduction with its token, name and addresses', async () => {
     const ctx = context()
-    const message: Message = { kind: MessageKind.INTRO, text: '', inviteToken: random(16), name: 'Alice', addrs: [random(20), random(30)], certificate: random(150), topic: '', payload: new Uint8Array(), file: new Uint8Array() }
+    const message: Message = { kind: MessageKind.INTRO, text: '', inviteToken: random(16), name: 'Alice', addrs: [random(20), random(30)], certificate: random(150), topic: '', payload: new Uint8Array(), file: new Uint8Array(), sentTo: '' }
     const opened = await openSignedMessage(await signMessage(alice, ctx, message), ctx)
     expect(opened.message).toEqual(message)
   })

@@ -8,6 +8,7 @@ import { SYNC_PROTOCOL, serveCatchUp } from './catch-up.js'
 import { GroupChannel } from './channel.js'
 import { KEY_PACKAGE_PROTOCOL, KEY_PACKAGE_TOPIC, KeyPackages } from './key-packages.js'
 import { GroupPermissionError, KithGroup, InvalidGroupMessageError } from './group.js'
+import type { GroupMember } from './group.js'
 import { checkGroupName } from './group-meta.js'
 import { deviceKeyPackage } from './mls.js'
 import { GroupInvite } from './proto/group.js'
@@ -150,6 +151,26 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   }
 
   list (): GroupView[] { return [...this.groups.keys()].map(id => this.view(id)) }
+
+  /** The groups we are an admin of (as members, not leaving), with their members: to keep each user's devices in them. */
+  administered (): Array<{ group: string, members: GroupMember[] }> {
+    return [...this.groups.keys()].filter(id => { const v = this.view(id); return v.admin && v.state === 'member' }).map(id => ({ group: id, members: this.entry(id).channel.replica.head.members() }))
+  }
+
+  /**
+   * Remove one device of a member (one its user revoked); the user's other devices stay.
+   * Admins only; nothing to do when it is no member.
+   *
+   * @throws {GroupPermissionError} when we are no admin
+   */
+  async removeDevice (idOrName: string, device: string): Promise<GroupView> {
+    const id = this.resolve(idOrName)
+    if (!this.entry(id).channel.replica.head.members().some(m => m.device === device)) return this.view(id)
+    this.requireAdmin(id, 'remove members')
+    await this.serially(id, async () => { await this.entry(id).channel.intend({ kind: 'remove', who: device }) })
+    await this.persist(id, [])
+    return this.view(id)
+  }
 
   /**
    * A group by id or name.

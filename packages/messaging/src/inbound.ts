@@ -52,6 +52,8 @@ export async function openEnvelope (envelope: Envelope, from?: PeerId): Promise<
 
 /** A message's own limits: non-empty text within the size limit, a well-formed file offer or introduction, or a control message within its limits. */
 export function validMessage (message: Message): boolean {
+  // A peer id string is at most about 60 characters; only texts and files are copied between devices.
+  if (message.sentTo.length > 128 || (message.sentTo !== '' && message.kind !== MessageKind.TEXT && message.kind !== MessageKind.FILE)) return false
   switch (message.kind) {
     case MessageKind.TEXT:
       return message.text.length > 0 && utf8Length(message.text) <= LIMITS.maxTextBytes

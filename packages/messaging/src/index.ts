@@ -39,7 +39,7 @@ export interface MessagingEvents {
 }
 
 /**
- * Takes a control message from a contact (peer id `from`): returns store ops to write in the
+ * Takes a control message from a contact's device or one of our own (its peer id, `from`): returns store ops to write in the
  * batch that takes the message in (so accepting it and its effects are one change), and what
  * to do once that batch is written. Throwing refuses it (counted as invalid; the sender's
  * outbox drops it).
@@ -118,6 +118,11 @@ export interface MessagingInit {
   encryption?: 'e2ee' | 'none'
   /** How to reach contacts that cannot be reached directly (default: keep retrying directly only). */
   reach?: ReachHooks
+  /**
+   * This user's other devices, from its device list: what we send is copied to them, and their
+   * envelopes are taken as our own (default: none).
+   */
+  ownDevices?: () => string[]
 }
 
 /** Exactly the libp2p components the service uses. */

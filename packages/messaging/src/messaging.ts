@@ -47,6 +47,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private readonly e2e: EndToEnd | undefined
   private readonly contacts: ContactBook
   private readonly encryption: number
+  /** Our identity key, as contacts store theirs: own devices' envelopes carry it. */
+  private readonly identity: string
   private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.senders.get(evt.detail.toString())?.wake() }
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => { void this.contacts.updateAddrs(evt.detail) }
 
@@ -67,6 +69,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       dispatch: (type, detail) => { this.safeDispatch(type, detail) }
     })
     this.e2e = init.encryption === 'none' ? undefined : new EndToEnd(init.store, components.privateKey, init.certificate)
+    this.identity = identityOf(verifyDeviceCertificate(init.certificate))
     this.encryption = this.e2e != null ? ENCRYPTION_SEALED : ENCRYPTION_NONE
     this.handleControl(RECEIPT_TOPIC, async (from, payload) => ({ ops: [], after: () => { void this.receipted(from, payload) } }))
   }
@@ -76,7 +79,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   async start (): Promise<void> {
     if (this.e2e != null) {
       await this.e2e.start()
-      await servePrekeys(this.components.registrar, this.init.store, this.e2e)
+      await servePrekeys(this.components.registrar, this.init.store, this.e2e, peer => this.isOwnDevice(peer))
     }
     await this.components.registrar.handle(DM_PROTOCOL, (stream, connection) => { void this.handleStream(stream, connection) }, {
       maxInboundStreams: 16,
@@ -97,6 +100,11 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           .catch(err => { this.log('contact %s is not reachable: %s', contact.name, err?.message) })
       }
     })
+  }
+
+  /** Whether `peer` is another device of this user (its copies are ours, not a contact's). */
+  private isOwnDevice (peer: string): boolean {
+    return this.init.ownDevices?.().includes(peer) === true
   }
 
   async stop (): Promise<void> {
@@ -134,30 +142,47 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     return await this.sendMessage(peer, messageOf({ kind: MessageKind.FILE, file }), { text: '', file: messageFileOf(offer) })
   }
 
-  /** Write a message for history and the outbox (one batch, under the session lock), then queue it. */
+  /**
+   * Write a message for history and the outbox (one batch, under the session locks), then
+   * queue it: one envelope for each of the contact's devices, and a copy (naming the
+   * conversation) for each of our own other devices, all with the same message id.
+   */
   private async sendMessage (peer: string, message: Message, content: Pick<MessageRecord, 'text' | 'file'>): Promise<MessageRecord> {
-    const contact = await this.init.store.getContact(peer)
+    const contact = await this.init.store.getContact(peer) ?? await this.init.store.getContactByDevice(peer)
     if (contact == null) throw new UnknownContactError(`no contact ${peer}`)
     if (contact.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key (kith verify ${contact.name} --accept) before sending`)
-    const { written } = await this.withSession(peer, undefined, async (session) => {
-      const { id, envelope, ts, next } = await this.seal(peer, message, session)
-      // Issued under the session lock, so writes land in the order the ratchet advanced, but not
-      // awaited there: back-to-back messages then share one batch (group commit).
-      const written = this.init.store.appendOutgoing({ id, conversation: peer, from: this.components.peerId.toString(), ...content, ts }, envelope, this.sessionOps(peer, next))
-      return { result: { written }, session: next }
+    const conversation = contact.peerId
+    const theirs = devicesOf(contact)
+    const ours = this.init.ownDevices?.() ?? []
+    const { written } = await this.withSessions(theirs, ours, async (sessions) => {
+      const id = random(MESSAGE_ID_BYTES)
+      const ts = Date.now()
+      const envelopes: Array<{ peer: string, envelope: Uint8Array }> = []
+      const next = new Map<string, Session | undefined>()
+      for (const [device, session] of sessions) {
+        const copy = ours.includes(device) ? { ...message, sentTo: conversation } : message
+        const sealed = await this.seal(device, copy, session, id, ts)
+        envelopes.push({ peer: device, envelope: sealed.envelope })
+        next.set(device, sealed.next)
+      }
+      // Issued under the session locks, so writes land in the order the ratchets advanced, but
+      // not awaited there: back-to-back messages then share one batch (group commit).
+      const written = this.init.store.appendOutgoing({ id: toHex(id), conversation, from: this.components.peerId.toString(), ...content, ts }, envelopes,
+        [...next].flatMap(([device, session]) => this.sessionOps(device, session)))
+      return { result: { written }, sessions: next }
     })
-    const { record, entry } = await written
-    this.sender(peer).enqueue(entry)
+    const { record, entries } = await written
+    for (const entry of entries) this.sender(entry.peer).enqueue(entry)
     return record
   }
 
   async sendControl (peer: string, topic: string, payload: Uint8Array, extra: StoreOp[] = []): Promise<void> {
     if (utf8Length(topic) === 0 || utf8Length(topic) > LIMITS.maxControlTopicBytes) throw new InvalidMessageError(`a control topic is 1 to ${LIMITS.maxControlTopicBytes} bytes`)
     if (payload.length > LIMITS.maxControlBytes) throw new MessageTooLargeError(`a control message is at most ${LIMITS.maxControlBytes} bytes`)
-    const contact = await this.init.store.getContact(peer)
-    if (contact == null) throw new UnknownContactError(`no contact ${peer}`)
+    const contact = await this.init.store.getContactByDevice(peer)
+    if (contact == null && !this.isOwnDevice(peer)) throw new UnknownContactError(`no contact ${peer}`)
     // Control messages carry keys and group secrets: held, like texts, until a changed identity key is accepted.
-    if (contact.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key before this can go`)
+    if (contact?.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key before this can go`)
     const message = messageOf({ kind: MessageKind.CONTROL, topic, payload: new Uint8Array(payload) })
     const entry = await this.withSession(peer, undefined, async (session) => {
       const { id, envelope, next } = await this.seal(peer, message, session)
@@ -175,14 +200,15 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * A control message from a contact, for the service that handles its topic: the store ops
    * that service returns go to `into.ops` (the batch that takes the message in), what it does
    * afterwards to `into.afters`. Refused (and counted) when no service handles it, the service
-   * rejects it, or the contact's identity key changed and the user has not accepted it.
+   * rejects it, or the contact's identity key changed and the user has not accepted it. The
+   * service hears which device sent it (`device`: one of the contact's, or of our own).
    */
-  private async acceptControl (contact: ContactRecord, hexId: string, message: Message, into: { ops: StoreOp[], afters: Array<() => void> }): Promise<AckStatus> {
+  private async acceptControl (contact: ContactRecord, device: string, hexId: string, message: Message, into: { ops: StoreOp[], afters: Array<() => void> }): Promise<AckStatus> {
     const handler = this.controlHandlers.get(message.topic)
     const current = await this.init.store.getContact(contact.peerId) ?? contact
     if (handler == null || current.changedIdentity != null) { this.metrics.invalid++; return AckStatus.INVALID }
     try {
-      const { ops, after } = await handler(contact.peerId, message.payload)
+      const { ops, after } = await handler(device, message.payload)
       into.ops.push(...ops, this.init.store.seenIdOp(hexId, contact.peerId))
       if (after != null) into.afters.push(after)
       return AckStatus.OK
@@ -191,6 +217,42 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       this.metrics.invalid++
       return AckStatus.INVALID
     }
+  }
+
+  /**
+   * Run `fn` holding the session locks of the devices a message goes to, with their sessions
+   * (opened from a fetched bundle where there is none yet); the sessions `fn` returns become
+   * current once `fn` (which committed them) is done. A device whose session cannot be opened
+   * (offline, and no published bundle) is left out and logged: the contact's other devices, or
+   * history sync between our own devices, bring it the message. At least one of `theirs` must
+   * open, else this throws as {@link withSession} does.
+   */
+  private async withSessions<T> (theirs: string[], ours: string[], fn: (sessions: Map<string, Session | undefined>) => Promise<{ result: T, sessions: Map<string, Session | undefined> }>): Promise<T> {
+    if (ours.length === 0 && theirs.length === 1) {
+      const peer = theirs[0] as string
+      return await this.withSession(peer, undefined, async (session) => {
+        const { result, sessions } = await fn(new Map([[peer, session]]))
+        return { result, session: sessions.get(peer) }
+      })
+    }
+    const e2e = this.e2e
+    if (e2e == null) return (await fn(new Map([...theirs, ...ours].map(p => [p, undefined])))).result
+    return await e2e.locks.run([...theirs, ...ours], async () => {
+      const sessions = new Map<string, Session | undefined>()
+      let firstError: unknown
+      for (const device of [...theirs, ...ours]) {
+        try {
+          sessions.set(device, await e2e.session(device) ?? e2e.initiate(peerIdFromString(device), await this.fetchBundle(device)).session)
+        } catch (err: any) {
+          firstError ??= err
+          this.log('no session with device %s, it gets this message later: %s', device, err?.message)
+        }
+      }
+      if (!theirs.some(d => sessions.has(d))) throw firstError instanceof InvalidMessageError ? firstError : new InvalidMessageError(`cannot open an encrypted session: ${(firstError as any)?.message}`)
+      const { result, sessions: next } = await fn(sessions)
+      for (const [device, session] of next) if (session != null) e2e.remember(device, session)
+      return result
+    })
   }
 
   /**
@@ -291,10 +353,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * Make the envelope for `message`: sealed and end-to-end encrypted in `session` (whose next
    * state is returned), or signed in the clear when encryption is off.
    */
-  private async seal (peer: string, message: Message, session: Session | undefined): Promise<{ id: string, envelope: Uint8Array, ts: number, next: Session | undefined }> {
-    const id = random(MESSAGE_ID_BYTES)
+  private async seal (peer: string, message: Message, session: Session | undefined, id = random(MESSAGE_ID_BYTES), ts = Date.now()): Promise<{ id: string, envelope: Uint8Array, ts: number, next: Session | undefined }> {
     const recipient = this.recipientBytes(peer)
-    const ts = Date.now()
     const timestamp = BigInt(ts)
     let body: Uint8Array
     let next: Session | undefined
@@ -330,7 +390,11 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         log: this.components.logger.forComponent(`kith:messaging:send:${peer.slice(-8)}`),
         ...(this.init.window != null ? { window: this.init.window } : {}),
         openStream: async () => await this.components.connectionManager.openStream(peerId, DM_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS), runOnLimitedConnection: true }),
-        sent: (entries) => { this.metrics.transmitted += entries.length; void this.updateStatus(this.init.store.markSent(entries.map(e => e.id))) },
+        sent: (entries) => {
+          this.metrics.transmitted += entries.length
+          // A copy on its way to one of our own devices says nothing about the contact's.
+          if (!this.isOwnDevice(peer)) void this.updateStatus(this.init.store.markSent(entries.map(e => e.id)))
+        },
         failed: () => { void this.unreachable(peer) },
         settled: (entries, status) => {
           for (const entry of entries) this.deposited.delete(entry.id)
@@ -338,7 +402,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
             this.metrics.delivered += entries.length
             void this.sessionEstablished(peer)
           }
-          void this.updateStatus(this.init.store.settle(entries, status))
+          void this.updateStatus(this.init.store.settle(entries, this.isOwnDevice(peer) ? undefined : status))
         }
       })
       this.senders.set(peer, sender)
@@ -519,10 +583,10 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       const contact = await this.init.store.getContact(from)
       if (contact == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
       if (opened.message.kind === MessageKind.CONTROL) {
-        statuses[at] = await this.acceptControl(contact, frame.hexId, opened.message, { ops, afters })
+        statuses[at] = await this.acceptControl(contact, from, frame.hexId, opened.message, { ops, afters })
         continue
       }
-      accepted.push({ at, message: incomingRecord(frame, from, opened.message) })
+      accepted.push({ at, message: incomingRecord(frame, from, from, opened.message) })
     }
     return { accepted, ops, afters }
   }
@@ -565,14 +629,22 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           if (statuses[at] !== AckStatus.OK) continue
           ops.push(this.init.store.seenIdOp(frame.hexId, from))
         } else {
-          const contact = await this.init.store.getContact(from)
-          if (contact == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
-          await this.contacts.checkIdentity(contact, sealed.identity)
+          const contact = await this.init.store.getContactByDevice(from)
+          const own = contact == null && sealed.identity === this.identity && this.isOwnDevice(from)
+          // A contact's device is one of its latest list (a revoked one no longer is).
+          if ((contact == null && !own) || (contact?.devices != null && !contact.devices.includes(from))) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
+          if (contact != null) await this.contacts.checkIdentity(contact, sealed.identity)
           if (message.kind === MessageKind.CONTROL) {
             // Its keys are spent whatever the service makes of it: the session moves on.
-            statuses[at] = await this.acceptControl(contact, frame.hexId, message, { ops, afters })
+            statuses[at] = await this.acceptControl(contact ?? ownDevice(from), from, frame.hexId, message, { ops, afters })
+          } else if (contact != null) {
+            accepted.push({ at, message: incomingRecord(frame, contact.peerId, from, message) })
           } else {
-            accepted.push({ at, message: incomingRecord(frame, from, message) })
+            // A copy of what another of our devices sent: filed under the conversation it names.
+            const conversation = await this.init.store.getContact(message.sentTo)
+            // Not known here yet (its contact record is on its way): refused, so it comes again.
+            if (conversation == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
+            accepted.push({ at, message: { ...incomingRecord(frame, conversation.peerId, from, message), status: 'sent' } })
           }
         }
         sessions.set(from, result.session)
@@ -641,11 +713,21 @@ function envelopeAad (id: Uint8Array, recipient: Uint8Array, timestamp: bigint):
 
 /** A Message with every field it does not set empty. */
 function messageOf (fields: Partial<Message> & Pick<Message, 'kind'>): Message {
-  return { text: '', name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array(), topic: '', payload: new Uint8Array(), file: new Uint8Array(), ...fields }
+  return { text: '', name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array(), topic: '', payload: new Uint8Array(), file: new Uint8Array(), sentTo: '', ...fields }
+}
+
+/** The devices a message to `contact` goes to: those of its latest device list, else the one we met. */
+function devicesOf (contact: ContactRecord): string[] {
+  return contact.devices != null && contact.devices.length > 0 ? contact.devices : [contact.peerId]
+}
+
+/** One of our own devices, as a control message's sender. */
+function ownDevice (peerId: string): ContactRecord {
+  return { peerId, name: 'own device', addrs: [], addedAt: 0 }
 }
 
 /** The history record of a text or file (already validated) that arrived in `frame`. */
-function incomingRecord (frame: DecodedFrame, from: string, message: Message): Accepted['message'] {
-  const base = { id: frame.hexId, conversation: from, from, ts: Number(frame.envelope.timestamp) }
+function incomingRecord (frame: DecodedFrame, conversation: string, from: string, message: Message): Accepted['message'] {
+  const base = { id: frame.hexId, conversation, from, ts: Number(frame.envelope.timestamp) }
   return message.kind === MessageKind.FILE ? { ...base, text: '', file: messageFileOf(decodeFileOffer(message.file)) } : { ...base, text: message.text }
 }

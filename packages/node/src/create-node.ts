@@ -4,7 +4,7 @@ import { KAD_PROTOCOL, NodeRunningError, UnknownContactError, UnknownFileError, 
 import { messaging } from '@kith/messaging'
 import { GroupService } from '@kith/groups'
 import type { GroupPubSub } from '@kith/groups'
-import { generateIdentityKey, identityFingerprint, issueDeviceCertificate } from '@kith/crypto'
+import { generateIdentityKey, identityFingerprint, issueDeviceCertificate, verifyDeviceCertificate } from '@kith/crypto'
 import { openStore } from '@kith/store'
 import { autoNAT } from '@libp2p/autonat'
 import { bootstrap } from '@libp2p/bootstrap'
@@ -31,8 +31,10 @@ import { recordCipher } from './data-key.js'
 import { relayReservations } from './reservations.js'
 import { Reach } from './reach.js'
 import { FileSharing } from './sharing.js'
+import { DeviceManager, HISTORY_SINCE } from './devices.js'
 import type { FileView, SavedFile } from './sharing.js'
 import { files } from '@kith/files'
+import { historySync } from '@kith/history'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { MailboxServer, MailboxStore } from '@kith/mailbox'
@@ -45,6 +47,9 @@ import type { KithNode, KithNodeEvents, KithNodeOptions, KithServices, ContactVi
 import type { Messaging, MessagingEvents, ReachHooks } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
 import type { Libp2p, PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
+
+/** How often history sync runs again with each of our devices we are connected to (it costs one round when nothing differs). */
+const HISTORY_RESYNC_MS = 30_000
 
 /** Loopback is always allowed past the connection manager's per-IP rate limits. */
 const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
@@ -64,9 +69,21 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
 
   readonly reach: Reach
   readonly sharing: FileSharing
+  readonly devices: DeviceManager
 
-  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array }, reach: Reach, groups: { syncEveryMs?: number } = {}, autoDownloadBytes = AUTO_DOWNLOAD_DEFAULT) {
+  constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array, identityKey?: PrivateKey }, reach: Reach, groups: { syncEveryMs?: number } = {}, autoDownloadBytes = AUTO_DOWNLOAD_DEFAULT) {
     super()
+    this.devices = new DeviceManager({
+      libp2p,
+      store,
+      certificate: device.certificate,
+      name,
+      log: libp2p.logger.forComponent('kith:devices'),
+      onLinked: (detail) => { this.safeDispatchEvent('device:linked', { detail }) },
+      onListChanged: () => { this.groupDevicesSoon() },
+      onOwnDeviceConnected: (device) => { void this.syncHistory(device) },
+      ...(device.identityKey != null ? { identityKey: device.identityKey } : {})
+    })
     this.libp2p = libp2p
     this.store = store
     this.name = name
@@ -85,8 +102,9 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       handle: async (protocol, handler) => { await libp2p.handle(protocol, handler, { runOnLimitedConnection: true }) },
       unhandle: async (protocol) => { await libp2p.unhandle(protocol) },
       dial: async (peer, protocol) => await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(10_000), runOnLimitedConnection: true }),
-      isContact: async (peer) => await store.getContact(peer) != null,
-      contacts: async () => (await store.listContacts()).map(c => c.peerId),
+      // Contacts' devices and our own other devices: each device is its own group member.
+      isContact: async (peer) => await store.getContactByDevice(peer) != null || this.devices.isOwnDevice(peer),
+      contacts: async () => [...(await store.listContacts()).flatMap(c => c.devices ?? [c.peerId]), ...this.devices.others()],
       sendControl: async (peer, topic, payload, extra) => { await this.messaging.sendControl(peer, topic, payload, extra) },
       handleControl: (topic, handler) => { this.messaging.handleControl(topic, handler) },
       ...groups
@@ -109,11 +127,80 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     })
   }
 
+  private groupDevicesTimer: ReturnType<typeof setTimeout> | undefined
+  /** A device that connects may have handed us its key package since: groups may take it now. */
+  private readonly onPeerConnect = (): void => { if (this.groups.administered().length > 0) this.groupDevicesSoon() }
+
+  /** Keep each user's devices in the groups we administer, soon (changes come in bursts). */
+  private groupDevicesSoon (): void {
+    if (this.groupDevicesTimer != null || this.libp2p.status !== 'started') return
+    this.groupDevicesTimer = setTimeout(() => {
+      this.groupDevicesTimer = undefined
+      void this.groupDevices().catch(err => { this.libp2p.logger.forComponent('kith:devices')('could not update group members: %s', err?.message) })
+    }, 1_000)
+  }
+
+  /**
+   * In each group we administer, add the devices a member's user has linked since (once we hold
+   * or can fetch their key package) and remove the ones it revoked (docs/devices.md, "Groups").
+   */
+  private async groupDevices (): Promise<void> {
+    const sets = await this.devices.deviceSets()
+    for (const { group, members } of this.groups.administered()) {
+      for (const identity of new Set(members.map(m => m.identity))) {
+        const set = sets.get(identity)
+        if (set == null) continue
+        // Only devices its user revoked go (a device merely missing may be one we have not heard of yet).
+        for (const member of members.filter(m => m.identity === identity && set.revoked.includes(m.device))) await this.groups.removeDevice(group, member.device)
+        for (const device of set.devices.filter(d => d !== this.peerId.toString() && !members.some(m => m.device === d))) {
+          // Without its key package yet (it has not been online): tried again when it connects.
+          await this.groups.add(group, device).catch(() => {})
+        }
+      }
+    }
+  }
+
+  /** Our devices a history sync is pulling from right now: one at a time each. */
+  private readonly syncing = new Set<string>()
+  /** Syncs again with the devices we are connected to, now and then: a copy that could not reach us directly comes this way. */
+  private historyTimer: ReturnType<typeof setInterval> | undefined
+
+  /**
+   * Pull what this device lacks from another of ours (on every connection: the cost grows with
+   * the difference). A newly linked device gets the history it chose at link time this way.
+   */
+  private async syncHistory (device: string): Promise<void> {
+    if (this.syncing.has(device) || this.libp2p.status !== 'started') return
+    this.syncing.add(device)
+    const history = this.libp2p.services.history
+    const onProgress = (evt: CustomEvent<{ peer: string, fetched: number, total: number }>): void => {
+      if (evt.detail.peer === device) this.safeDispatchEvent('history:progress', { detail: { ...evt.detail, done: false } })
+    }
+    history.addEventListener('history:progress', onProgress)
+    try {
+      const since = await this.store.getSecret<number>(HISTORY_SINCE)
+      const result = await history.sync(peerIdFromString(device), since != null ? { since } : {})
+      this.safeDispatchEvent('history:progress', { detail: { peer: device, fetched: result.fetched, total: result.needed, done: true } })
+    } catch (err: any) {
+      this.safeDispatchEvent('history:progress', { detail: { peer: device, fetched: 0, total: 0, done: true, error: err?.message ?? String(err) } })
+    } finally {
+      history.removeEventListener('history:progress', onProgress)
+      this.syncing.delete(device)
+    }
+  }
+
   get peerId (): PeerId { return this.libp2p.peerId }
   get messaging (): Messaging { return this.libp2p.services.messaging }
 
   async start (): Promise<void> {
+    // Before messaging starts: it asks which devices are ours from its first envelope on.
+    await this.devices.start()
     await this.libp2p.start()
+    this.devices.afterStart()
+    this.libp2p.addEventListener('peer:connect', this.onPeerConnect)
+    this.historyTimer = setInterval(() => {
+      for (const device of this.devices.others()) if (this.isOnline(device)) void this.syncHistory(device)
+    }, HISTORY_RESYNC_MS)
     await this.groups.start()
     await this.reach.start()
     await this.sharing.start(this, this.libp2p)
@@ -122,6 +209,10 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   async stop (): Promise<void> {
     if (this.libp2p.status === 'started') {
       this.sharing.stop(this, this.libp2p)
+      this.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
+      clearTimeout(this.groupDevicesTimer)
+      clearInterval(this.historyTimer)
+      await this.devices.stop()
       await this.reach.stop()
       await this.groups.stop()
     }
@@ -151,8 +242,9 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     return await Promise.all(sorted.map(async c => ({
       name: c.name,
       peerId: c.peerId,
-      online: this.isOnline(c.peerId),
+      online: (c.devices ?? [c.peerId]).some(d => this.isOnline(d)),
       connection: this.connectionKind(c.peerId),
+      devices: (c.devices ?? [c.peerId]).length,
       verified: c.verified === true,
       identityChanged: c.changedIdentity != null,
       groupReady: await this.groups.canAdd(c.peerId)
@@ -316,8 +408,9 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
           // Group members behind NAT are reached through a friend's relay.
           runOnLimitedConnection: true
         }),
-        messaging: messaging({ store, name, certificate: identity.certificate, reach: lateHooks(() => reach), ...options.messaging }),
-        files: files({ store, dir: filesDir, authorize: async (peer, root) => await node.sharing.authorize(peer, root) })
+        messaging: messaging({ store, name, certificate: identity.certificate, reach: lateHooks(() => reach), ownDevices: () => node?.devices.others() ?? [], ...options.messaging }),
+        files: files({ store, dir: filesDir, authorize: async (peer, root) => await node.sharing.authorize(peer, root) }),
+        history: historySync({ store, isOwnDevice: (peer) => node?.devices.isOwnDevice(peer.toString()) ?? false })
       },
       start: false
     })
@@ -325,13 +418,13 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
     reach = new Reach({
       libp2p,
       store,
-      identityKey: identity.identityKey,
+      ...(identity.identityKey != null ? { identityKey: identity.identityKey } : {}),
       certificate: identity.certificate,
       presenceRefused,
       ...(mailbox != null ? { mailbox: mailbox.server } : {}),
       ...options.reach
     })
-    node = new DefaultKithNode(libp2p, store, name, identity.identityKey.publicKey, ownsStore, identity, reach, options.groups, options.autoDownloadBytes)
+    node = new DefaultKithNode(libp2p, store, name, verifyDeviceCertificate(identity.certificate).identity, ownsStore, identity, reach, options.groups, options.autoDownloadBytes)
     node.mailboxDb = mailbox?.db
     node.tempFilesDir = tempFilesDir
     if (options.start !== false) {

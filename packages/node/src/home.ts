@@ -23,8 +23,8 @@ export const HOME_FILES = {
 export interface Identity {
   /** This device's key (its libp2p identity). */
   privateKey: PrivateKey
-  /** The user's identity key, which certifies the device. */
-  identityKey: PrivateKey
+  /** The user's identity key, which certifies the device: on the identity device only (docs/devices.md). */
+  identityKey?: PrivateKey
   /** The device certificate: `identityKey` vouching for `privateKey`. */
   certificate: Uint8Array
   name: string
@@ -77,13 +77,34 @@ export async function loadHome (home: string, options: HomeOptions = {}): Promis
   if (!await exists(keyPath)) throw new NoIdentityError(`no identity in ${home}: run "kith init" first`)
   const dataKey = await openDataKey(home, options.passphrase)
   const privateKey = await loadDeviceKey(keyPath, dataKey)
-  const identityKey = await loadIdentityKey(join(home, HOME_FILES.identityKey), dataKey)
+  // A linked device holds no identity key: only the device that made the identity does.
+  const identityKey = await exists(join(home, HOME_FILES.identityKey)) ? await loadIdentityKey(join(home, HOME_FILES.identityKey), dataKey) : undefined
   const certificate = new Uint8Array(await readFile(join(home, HOME_FILES.certificate)))
   let name = 'kith user'
   try {
     name = JSON.parse(await readFile(join(home, HOME_FILES.profile), 'utf8')).name ?? name
   } catch {}
-  return { privateKey, identityKey, certificate, name, dataKey }
+  return { privateKey, certificate, name, dataKey, ...(identityKey != null ? { identityKey } : {}) }
+}
+
+/**
+ * Create a home for a device linked to an existing identity: its device key and the
+ * certificate the identity device issued, and no identity key. `prepare` runs before the device
+ * key is written (it fills the database), so a failed link leaves no half-made identity.
+ *
+ * @throws {IdentityExistsError} when the home folder already holds one
+ */
+export async function initLinkedHome (home: string, device: { privateKey: PrivateKey, certificate: Uint8Array, name: string }, options: HomeOptions, prepare: (dataKey: Uint8Array) => Promise<void>): Promise<Identity> {
+  const keyPath = join(home, HOME_FILES.deviceKey)
+  if (await exists(keyPath)) throw new IdentityExistsError(`${home} already holds an identity; use another --home to link a new device`)
+  await mkdir(home, { recursive: true, mode: 0o700 })
+  await chmod(home, 0o700)
+  await writeFile(join(home, HOME_FILES.profile), JSON.stringify({ name: device.name }, null, 2) + '\n', { mode: 0o600 })
+  const dataKey = await createDataKey(home, options.passphrase)
+  await writeFile(join(home, HOME_FILES.certificate), device.certificate, { mode: 0o600 })
+  await prepare(dataKey)
+  await saveDeviceKey(keyPath, device.privateKey, dataKey)
+  return { privateKey: device.privateKey, certificate: device.certificate, name: device.name, dataKey }
 }
 
 /** Ports a node listened on last time, so friends find it at the same address after a restart. */

@@ -14,6 +14,8 @@
  * ```
  */
 import '@kith/core/polyfill'
+import type { DeviceManager, LinkedDevice } from './devices.js'
+import type { HistorySync } from '@kith/history'
 import type { Messaging, MessagingEvents, MessagingInit, MessagingMetrics } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -51,6 +53,8 @@ export type KithServices = {
   messaging: Messaging
   files: Files
   reservations: RelayReservations
+  /** History sync between this user's own devices (docs/devices.md). */
+  history: HistorySync
   /** Only on nodes started with `relay`. */
   relay?: CircuitRelayService
 }  // a type, not an interface: libp2p's ServiceMap needs an index signature
@@ -149,11 +153,17 @@ export interface ContactView {
   identityChanged: boolean
   /** We hold a key package of the contact: it can be added to groups even while offline. */
   groupReady: boolean
+  /** How many devices the contact has (from its signed device list). */
+  devices: number
 }
 
 export type KithNodeEvents = MessagingEvents & {
   /** Progress of preparing, downloading or saving a file. */
   'file:progress': CustomEvent<FileProgress>
+  /** A new device joined this account (on the identity device): compare `comparison` with the new device's screen. */
+  'device:linked': CustomEvent<LinkedDevice>
+  /** History sync with another of our devices made progress (`done` once it ended). */
+  'history:progress': CustomEvent<HistoryProgress>
 }
 
 /** A running Kith node. */
@@ -207,5 +217,21 @@ export interface KithNode extends TypedEventTarget<KithNodeEvents> {
   createInvite(): Promise<string>
   /** @throws {InvalidInviteError | ContactExistsError} */
   acceptInvite(code: string, alias: string): Promise<ContactRecord>
+  /** This account's devices (docs/devices.md). */
+  readonly devices: DeviceManager
+}
+/** How a history sync with another of our devices is going. */
+export interface HistoryProgress {
+  /** The device we pull from. */
+  peer: string
+  /** Messages written (or found gone) of `total` this device lacked. */
+  fetched: number
+  total: number
+  /** The sync ended (with `error` when it failed; what was fetched stays). */
+  done: boolean
+  error?: string
 }
 export type { GroupView }
+export type { DeviceView, LinkedDevice } from './devices.js'
+export { linkHome } from './link.js'
+export type { LinkedHome, LinkHomeOptions } from './link.js'

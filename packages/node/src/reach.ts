@@ -26,7 +26,8 @@ const REFUSALS: Record<string, (name: string) => string> = {
 export interface ReachInit {
   libp2p: Libp2p<KithServices>
   store: KithStore
-  identityKey: PrivateKey
+  /** Signs our presence record; absent on a linked device, which does not publish one yet (docs/devices.md). */
+  identityKey?: PrivateKey
   certificate: Uint8Array
   /** Where to count presence records refused, by reason (shared with the DHT's validator). */
   presenceRefused?: Record<string, number>
@@ -142,11 +143,13 @@ export class Reach {
   /** Publish our presence record now (one at a time; a change during a publish publishes again). */
   async publish (): Promise<void> {
     if (this.publishing != null) { this.publishAgain = true; return await this.publishing }
+    const identityKey = this.init.identityKey
+    if (identityKey == null) return
     this.publishing = (async () => {
       let nextIn = this.init.publishEveryMs ?? 20 * 60_000
       try {
-        const record = await this.presenceRecord()
-        await publishPresence(this.init.libp2p.services.dht, this.init.identityKey, record, { signal: this.signal(30_000) })
+        const record = await this.presenceRecord(identityKey)
+        await publishPresence(this.init.libp2p.services.dht, identityKey, record, { signal: this.signal(30_000) })
         this.publishedAt = Date.now()
         this.log('published our presence record')
       } catch (err: any) {
@@ -162,7 +165,7 @@ export class Reach {
     await this.publishing
   }
 
-  private async presenceRecord (): Promise<Uint8Array> {
+  private async presenceRecord (identityKey: PrivateKey): Promise<Uint8Array> {
     const { libp2p, store } = this.init
     const last = await store.getSecret<number>(PRESENCE_SEQ)
     const seq = nextPresenceSeq(last)
@@ -177,7 +180,7 @@ export class Reach {
       const addrs = (known?.addresses ?? []).map(a => a.multiaddr).sort((x, y) => Number(isLoopback(x)) - Number(isLoopback(y)))
       for (const addr of addrs.slice(0, 3)) mailboxes.push(addr.encapsulate(`/p2p/${peer}`))
     }
-    return signPresence(this.init.identityKey, {
+    return signPresence(identityKey, {
       seq,
       certificate: this.init.certificate,
       device: libp2p.peerId,

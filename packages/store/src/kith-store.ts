@@ -7,6 +7,9 @@ export type StoreOp = Op
 import type { ContactRecord, HistoryOptions, InviteRecord, MessageRecord, MessageStatus, OutboxEntry } from './types.js'
 import { Table, binaryJsonCodec, bytesCodec, jsonCodec } from './table.js'
 import type { RecordCipher } from './table.js'
+import type { HistoryImport, HistoryRef, HistorySyncEntries, ImportedMessage } from './types.js'
+import { ITEM_BYTES, MAX_SMALL_SEGMENTS, SEGMENT_MAX_ITEMS, compareWithHistory, countOf, decodeSegment, encodeSegment, entriesOf, segmentsOf, sortItems, writeItem } from './history-index.js'
+import type { IndexedConversation } from './history-index.js'
 /** A message to store; its status defaults to 'received' where the method says so. */
 type NewMessage = Omit<MessageRecord, 'seq' | 'status'> & { status?: MessageRecord['status'] }
 
@@ -58,8 +61,12 @@ export class KithStore {
   private readonly seqs: Table<number>
   /** Key material and ratchet sessions of end-to-end encryption. */
   private readonly secrets: Table<any>
+  /** History sync's index of every record's time and id (see the history sync section). */
+  private readonly historyIndex: Table<Uint8Array>
   /** Contacts are few and read on every message: all of them, in memory, loaded on open. */
   private readonly contacts = new Map<string, ContactRecord>()
+  /** Each device of a contact, to the contact (its `peerId`). */
+  private readonly contactDevices = new Map<string, string>()
   /** Last seq per conversation, loaded on first use; writes are ordered by it. */
   private readonly lastSeq = new Map<string, Promise<number> | number>()
   /** Ids being written right now: a second copy arriving meanwhile is a duplicate. */
@@ -83,12 +90,21 @@ export class KithStore {
     this.invites = new Table(db, 'v', jsonCodec, cipher)
     this.seqs = new Table(db, 's', jsonCodec, cipher)
     this.secrets = new Table(db, 'k', binaryJsonCodec, cipher)
+    this.historyIndex = new Table(db, 'h', bytesCodec, cipher)
   }
 
   async open (): Promise<void> {
     await this.db.open()
     this.contacts.clear()
-    for (const contact of await this.contactsDb.values()) this.contacts.set(contact.peerId, contact)
+    this.contactDevices.clear()
+    for (const contact of await this.contactsDb.values()) this.cacheContact(contact)
+  }
+
+  private cacheContact (contact: ContactRecord): void {
+    const previous = this.contacts.get(contact.peerId)
+    for (const device of previous?.devices ?? []) this.contactDevices.delete(device)
+    this.contacts.set(contact.peerId, contact)
+    for (const device of contact.devices ?? []) this.contactDevices.set(device, contact.peerId)
   }
 
   async close (): Promise<void> {
@@ -101,7 +117,7 @@ export class KithStore {
   /** Add or replace a contact. */
   async putContact (contact: ContactRecord): Promise<void> {
     await this.writer.commit([this.contactsDb.put(contact.peerId, contact)])
-    this.contacts.set(contact.peerId, contact)
+    this.cacheContact(contact)
   }
 
   /**
@@ -110,7 +126,7 @@ export class KithStore {
    */
   async addContactWithIntro (contact: ContactRecord, intro: { id: string, envelope: Uint8Array }, extra: StoreOp[] = []): Promise<OutboxEntry> {
     const entry = await this.queueControl(contact.peerId, intro, [this.contactsDb.put(contact.peerId, contact), ...extra])
-    this.contacts.set(contact.peerId, contact)
+    this.cacheContact(contact)
     return entry
   }
 
@@ -131,6 +147,22 @@ export class KithStore {
 
   async getContact (peerId: string): Promise<ContactRecord | undefined> {
     return this.contacts.get(peerId)
+  }
+
+  /** An operation that writes a contact, to commit with the change it belongs to; then call {@link contactCommitted}. */
+  contactOp (contact: ContactRecord): StoreOp { return this.contactsDb.put(contact.peerId, contact) }
+  /** A contact written by a committed {@link contactOp}: lookups see it from now on. */
+  contactCommitted (contact: ContactRecord): void { this.cacheContact(contact) }
+
+  /** The contact one of whose devices `device` is (the device it was added by, or one of its list). */
+  async getContactByDevice (device: string): Promise<ContactRecord | undefined> {
+    const peerId = this.contactDevices.get(device)
+    return (peerId != null ? this.contacts.get(peerId) : undefined) ?? this.contacts.get(device)
+  }
+
+  /** The contact with this identity key (as {@link ContactRecord.identity} stores it). */
+  async getContactByIdentity (identity: string): Promise<ContactRecord | undefined> {
+    return [...this.contacts.values()].find(c => c.identity === identity)
   }
 
   async listContacts (): Promise<ContactRecord[]> {
@@ -159,7 +191,7 @@ export class KithStore {
       this.contactsDb.put(contact.peerId, contact),
       ...extra
     ])
-    this.contacts.set(contact.peerId, contact)
+    this.cacheContact(contact)
   }
 
   // ---- secrets: end-to-end encryption keys and sessions ----
@@ -223,21 +255,32 @@ export class KithStore {
 
   /**
    * Write an outgoing message to history and the outbox in one batch, before anything goes on
-   * the wire. Returns the history record (with its `seq`) and the outbox entry.
+   * the wire: one envelope per device it goes to (the contact's devices and our own others).
+   * A lone envelope goes to the conversation's device. Returns the history record (with its
+   * `seq`) and the outbox entries (`entry` is the first).
    */
-  async appendOutgoing (message: NewMessage, envelope: Uint8Array, extra: StoreOp[] = []): Promise<{ record: MessageRecord, entry: OutboxEntry }> {
+  async appendOutgoing (message: NewMessage, to: Uint8Array | Array<{ peer: string, envelope: Uint8Array }>, extra: StoreOp[] = []): Promise<{ record: MessageRecord, entry: OutboxEntry, entries: OutboxEntry[] }> {
+    const envelopes = to instanceof Uint8Array ? [{ peer: message.conversation, envelope: to }] : to
+    if (envelopes.length === 0) throw new RangeError('an outgoing message goes to at least one device')
     const seq = await this.nextSeq(message.conversation)
     const record: MessageRecord = { ...message, seq, status: 'queued' }
     const key = seqKey(message.conversation, seq)
-    await this.writer.commit([
+    const ops: Op[] = [
       this.messages.put(key, record),
       this.seqs.put(message.conversation, seq),
-      this.index.put(message.id, { conversation: message.conversation, seq }),
-      this.outbox.put(key, outboxValue(message.id, envelope)),
-      ...extra
-    ])
+      this.index.put(message.id, { conversation: message.conversation, seq })
+    ]
+    const entries: OutboxEntry[] = []
+    for (const { peer, envelope } of envelopes) {
+      // The conversation's own device shares the conversation's seq; other devices count their own.
+      const at = peer === message.conversation ? seq : await this.nextSeq(peer)
+      if (peer !== message.conversation) ops.push(this.seqs.put(peer, at))
+      ops.push(this.outbox.put(seqKey(peer, at), outboxValue(message.id, envelope)))
+      entries.push({ id: message.id, peer, seq: at, envelope })
+    }
+    await this.writer.commit([...ops, ...extra])
     this.unsettled.set(message.id, record)
-    return { record, entry: { id: message.id, peer: message.conversation, seq, envelope } }
+    return { record, entry: entries[0] as OutboxEntry, entries }
   }
 
   /**
@@ -359,24 +402,25 @@ export class KithStore {
 
   /**
    * Settle outbox entries the recipient answered: remove them from the outbox and move their
-   * messages (if they have one in history) to `delivered` or `refused`, in one batch.
-   * Returns the records that changed.
+   * messages (if they have one in history) to `delivered` or `refused`, in one batch; with no
+   * status (a copy for one of our own devices), only remove them. Returns the records that changed.
    */
-  async settle (entries: Array<Pick<OutboxEntry, 'id' | 'peer' | 'seq'>>, status: 'delivered' | 'refused'): Promise<MessageRecord[]> {
+  async settle (entries: Array<Pick<OutboxEntry, 'id' | 'peer' | 'seq'>>, status: 'delivered' | 'refused' | undefined): Promise<MessageRecord[]> {
     return await this.serialized(async () => {
       const found = await this.outgoingRecords(entries.map(e => e.id))
       const changed: MessageRecord[] = []
       const ops: Op[] = []
       for (const [i, entry] of entries.entries()) {
         // Seqs are never reused, so (peer, seq) names exactly this entry.
-        const key = seqKey(entry.peer, entry.seq)
-        ops.push(this.outbox.del(key))
-        this.unsettled.delete(entry.id)
+        ops.push(this.outbox.del(seqKey(entry.peer, entry.seq)))
         const record = found[i]
-        if (record == null || record.conversation !== entry.peer || record.seq !== entry.seq || RANK[record.status] >= RANK[status]) continue
+        // A message to several devices of a contact settles with the first answer.
+        if (status == null || record == null || record.id !== entry.id || changed.some(c => c.id === entry.id)) continue
+        this.unsettled.delete(entry.id)
+        if (RANK[record.status] >= RANK[status]) continue
         const { mailboxes: _, ...rest } = record
         const updated: MessageRecord = { ...rest, status }
-        ops.push(this.messages.put(key, updated))
+        ops.push(this.messages.put(seqKey(record.conversation, record.seq), updated))
         changed.push(updated)
       }
       if (ops.length > 0) await this.writer.commit(ops)
@@ -423,5 +467,217 @@ export class KithStore {
       const split = key.lastIndexOf('!')
       return { id: toHex(value.subarray(0, MESSAGE_ID_BYTES)), peer: key.slice(0, split), seq: parseInt(key.slice(split + 1), 16), envelope: new Uint8Array(value.subarray(MESSAGE_ID_BYTES)) }
     })
+  }
+
+  // ---- history sync (between a user's own devices) ----
+
+  /**
+   * The sync index ('h'): per conversation, sealed segments of (seq, ts, id) of its history
+   * records (see history-index.ts), so history sync learns every record's time and id without
+   * opening each record. An import writes its segment in the batch that writes its records;
+   * records written by other paths are added by the next {@link historySyncEntries}. Created
+   * on first use.
+   */
+  /** Index refreshes, and the ops of imports, are built one at a time: each reads the index, then writes it. */
+  private historyQueue: Promise<unknown> = Promise.resolve()
+  /**
+   * The index as last built, with the seq counters it reflects. Every write of a history record
+   * moves its conversation's counter in the same batch (appendOutgoing, appendClaimed,
+   * importHistory), so a conversation whose counter has not moved needs no look at history.
+   */
+  private historyCache: { counters: Map<string, number>, conversations: Map<string, IndexedConversation>, entries: HistorySyncEntries } | undefined
+  /** Imports since the cache was built: their segments, added to it once their batch is written. */
+  private historyImports: Array<{ committed: Promise<boolean>, segments: Map<string, { key: string, items: Buffer }> }> = []
+
+  private async historySerialized<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.historyQueue.then(fn, fn)
+    this.historyQueue = run.catch(() => {})
+    return await run
+  }
+
+  /**
+   * The place, time and id of every history record, for history sync (control ids, which
+   * have no history record, are not included; nor records whose id is not 16 bytes of hex or
+   * whose ts is not an integer from 0 to 2^53 - 2). The first call reads the sealed sync index
+   * and the keys of history; later ones look again only at conversations written since. A
+   * record the index does not cover yet is read once and added to it; additions and any
+   * compaction are written in one batch. Returns the same object while nothing changed.
+   */
+  async historySyncEntries (): Promise<HistorySyncEntries> {
+    return await this.historySerialized(async () => {
+      // Imports release the queue once their batch is queued: let those batches land.
+      await this.writer.drain()
+      const counters = new Map(await this.seqs.entries())
+      const cache = this.historyCache
+      const imports = this.historyImports.splice(0)
+      let changed: Map<string, IndexedConversation | undefined>
+      let keep: Map<string, IndexedConversation>
+      if (cache == null) {
+        keep = new Map()
+        changed = await this.loadHistoryIndex()
+      } else {
+        keep = cache.conversations
+        const added = new Map<string, { keys: string[], small: number, items: Buffer[] }>()
+        for (const { committed, segments } of imports) {
+          if (!await committed) continue
+          for (const [conversation, { key, items }] of segments) {
+            let to = added.get(conversation)
+            if (to == null) added.set(conversation, to = { keys: [], small: 0, items: [] })
+            to.keys.push(key)
+            to.items.push(items)
+            if (countOf(items) < SEGMENT_MAX_ITEMS / 2) to.small++
+          }
+        }
+        for (const [conversation, more] of added) {
+          const at = keep.get(conversation) ?? { keys: [], small: 0, items: Buffer.alloc(0) }
+          keep.set(conversation, { keys: [...at.keys, ...more.keys], small: at.small + more.small, items: sortItems(Buffer.concat([at.items, ...more.items])) })
+        }
+        changed = new Map()
+        for (const [name, counter] of counters) if (cache.counters.get(name) !== counter) changed.set(name, keep.get(name))
+        if (changed.size === 0 && imports.length === 0) return cache.entries
+      }
+      const present = await this.historySeqs(cache == null ? undefined : [...changed.keys()])
+      for (const name of present.keys()) if (!changed.has(name)) changed.set(name, keep.get(name))
+      const ops: Op[] = []
+      const conversations = new Map(keep)
+      for (const [name, indexed] of changed) {
+        const now = await this.catchUpConversation(name, indexed, present.get(name) ?? [], ops)
+        if (countOf(now.items) > 0 || now.keys.length > 0) conversations.set(name, now)
+        else conversations.delete(name)
+      }
+      if (ops.length > 0) await this.writer.commit(ops)
+      const entries = entriesOf(new Map([...conversations].map(([name, c]) => [name, c.items])))
+      this.historyCache = { counters, conversations, entries }
+      return entries
+    })
+  }
+
+  /** The history records at these places, in order (undefined where there is none). */
+  async historyRecordsAt (refs: HistoryRef[]): Promise<Array<MessageRecord | undefined>> {
+    return await this.messages.getMany(refs.map(r => seqKey(r.conversation, r.seq)))
+  }
+
+  /**
+   * Import history records from another of this user's devices, in ONE batch: each record
+   * whose id is not known here is appended at the end of its conversation (a batch in (ts, id)
+   * order) with everything it carries but its seq, which this store assigns; its sync index
+   * segment goes in the same batch. Known ids (in history, or control ids) and ids repeated
+   * in the batch are skipped. The caller has checked the records' fields. The next import may
+   * start while this one's batch is being written.
+   *
+   * @throws {RangeError} when a record's id is not 16 bytes of lowercase hex or its conversation is empty or holds a '!'
+   */
+  async importHistory (records: ImportedMessage[]): Promise<HistoryImport> {
+    for (const r of records) {
+      if (!/^[0-9a-f]{32}$/.test(r.id)) throw new RangeError('a history record id is 16 bytes of lowercase hex')
+      if (r.conversation === '' || r.conversation.includes('!')) throw new RangeError('invalid conversation in a history record')
+    }
+    const sorted = [...records].sort((a, b) => a.ts !== b.ts ? (a.ts < b.ts ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    const claim = await this.claim(sorted.map(r => r.id))
+    try {
+      const { written, committed } = await this.historySerialized(async () => {
+        const ops: Op[] = []
+        const written: MessageRecord[] = []
+        const byConversation = new Map<string, MessageRecord[]>()
+        const done = new Set<string>()
+        for (const r of sorted) {
+          if (claim.known.has(r.id) || done.has(r.id)) continue
+          done.add(r.id)
+          const seq = await this.nextSeq(r.conversation)
+          const record: MessageRecord = { ...r, seq }
+          ops.push(this.messages.put(seqKey(r.conversation, seq), record), this.index.put(r.id, { conversation: r.conversation, seq }))
+          written.push(record)
+          const list = byConversation.get(r.conversation)
+          if (list == null) byConversation.set(r.conversation, [record])
+          else list.push(record)
+        }
+        const segments = new Map<string, { key: string, items: Buffer }>()
+        for (const [conversation, list] of byConversation) {
+          const items = Buffer.allocUnsafe(list.length * ITEM_BYTES)
+          list.forEach((r, i) => { writeItem(items, i * ITEM_BYTES, r.seq, r.ts, r.id) })
+          const key = seqKey(conversation, (list[0] as MessageRecord).seq)
+          segments.set(conversation, { key, items })
+          ops.push(this.seqs.put(conversation, (list[list.length - 1] as MessageRecord).seq), this.historyIndex.put(key, encodeSegment(items)))
+        }
+        const committed = ops.length > 0 ? this.writer.commit(ops) : Promise.resolve()
+        if (this.historyCache != null && segments.size > 0) this.historyImports.push({ committed: committed.then(() => true, () => false), segments })
+        return { written, committed }
+      })
+      await committed
+      return { records: written, known: sorted.length - written.length }
+    } finally {
+      claim.release()
+    }
+  }
+
+  /** The index's segments, by conversation, read and decoded (a broken segment is dropped and makes its conversation compact). */
+  private async loadHistoryIndex (): Promise<Map<string, IndexedConversation>> {
+    const parts = new Map<string, { keys: string[], small: number, items: Buffer[] }>()
+    for (const [key, value] of await this.historyIndex.entries()) {
+      const conversation = key.slice(0, key.lastIndexOf('!'))
+      let entry = parts.get(conversation)
+      if (entry == null) parts.set(conversation, entry = { keys: [], small: 0, items: [] })
+      entry.keys.push(key)
+      const items = decodeSegment(value)
+      if (items == null) entry.small = Number.POSITIVE_INFINITY
+      else {
+        entry.items.push(items)
+        if (countOf(items) < SEGMENT_MAX_ITEMS / 2) entry.small++
+      }
+    }
+    return new Map([...parts].map(([c, e]) => [c, { keys: e.keys, small: e.small, items: sortItems(Buffer.concat(e.items)) }]))
+  }
+
+  /** The seqs in history of these conversations (all when undefined), ascending, from the keys alone. */
+  private async historySeqs (conversations: string[] | undefined): Promise<Map<string, number[]>> {
+    const present = new Map<string, number[]>()
+    const add = (key: string): void => {
+      const split = key.lastIndexOf('!')
+      const conversation = key.slice(0, split)
+      let seqs = present.get(conversation)
+      if (seqs == null) present.set(conversation, seqs = [])
+      seqs.push(parseInt(key.slice(split + 1), 16))
+    }
+    if (conversations == null) for (const key of await this.messages.keys()) add(key)
+    else for (const conversation of conversations) for (const key of await this.messages.keys(rangeOf(conversation))) add(key)
+    return present
+  }
+
+  /**
+   * Bring one conversation's index in line with the seqs present in its history: drop items
+   * whose record is gone, read the records not indexed yet, compact when small segments have
+   * piled up. Pushes the writes to `ops`; returns the conversation's index as it will be.
+   */
+  private async catchUpConversation (conversation: string, indexed: IndexedConversation | undefined, present: number[], ops: Op[]): Promise<IndexedConversation> {
+    const { kept, missing, stale } = compareWithHistory(indexed?.items ?? Buffer.alloc(0), present)
+    const added = await this.readIndexItems(conversation, missing)
+    const items = added.length === 0 ? kept : sortItems(Buffer.concat([kept, added]))
+    const rewrite = stale || (indexed?.small ?? 0) > MAX_SMALL_SEGMENTS
+    // A rewrite deletes every segment first, so a key written again keeps its new value.
+    if (rewrite) for (const key of indexed?.keys ?? []) ops.push(this.historyIndex.del(key))
+    const keys = rewrite ? [] : [...indexed?.keys ?? []]
+    let small = rewrite ? 0 : indexed?.small ?? 0
+    for (const segment of segmentsOf(rewrite ? items : added)) {
+      const key = seqKey(conversation, segment.first)
+      ops.push(this.historyIndex.put(key, encodeSegment(segment.items)))
+      keys.push(key)
+      if (countOf(segment.items) < SEGMENT_MAX_ITEMS / 2) small++
+    }
+    return { keys, small, items }
+  }
+
+  /** Read the records at these seqs (ascending) and make their index items. */
+  private async readIndexItems (conversation: string, seqs: number[]): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(seqs.length * ITEM_BYTES)
+    let count = 0
+    for (let at = 0; at < seqs.length; at += 2000) {
+      const batch = seqs.slice(at, at + 2000)
+      const records = await this.messages.getMany(batch.map(seq => seqKey(conversation, seq)))
+      records.forEach((record, i) => {
+        // Gone since the keys were read: the next look sees it gone.
+        if (record != null) writeItem(out, ITEM_BYTES * count++, batch[i] as number, record.ts, record.id)
+      })
+    }
+    return out.subarray(0, count * ITEM_BYTES)
   }
 }

@@ -64,6 +64,15 @@ export interface ContactRecord {
    * user accepts it (after comparing the new safety number).
    */
   changedIdentity?: string
+  /**
+   * All of the contact's current devices, from its latest signed device list (`peerId`, the
+   * device we met first, names the conversation and may itself be gone). Absent: `[peerId]`.
+   */
+  devices?: string[]
+  /** The contact's latest signed device list (base64), as received. */
+  deviceList?: string
+  /** Its sequence number: older lists are refused. */
+  deviceListSeq?: number
 }
 
 /** A signed envelope waiting for its recipient's ack. */
@@ -92,4 +101,36 @@ export interface HistoryOptions {
   limit?: number
   /** Only messages with a `seq` below this cursor (for paging backwards). */
   before?: number
+}
+
+/** A history record as another of the user's own devices hands it over: all but `seq`, which the importing store assigns. */
+export type ImportedMessage = Omit<MessageRecord, 'seq'>
+
+/** Where a history record is kept: its conversation and its position there. */
+export interface HistoryRef {
+  conversation: string
+  seq: number
+}
+
+/**
+ * The place, time and id of every history record, for history sync: column arrays of `count`
+ * entries, grouped by conversation and ordered by seq within each. Entry i is the record
+ * `conversations[conversation[i]]` / `seq[i]`, written at `ts[i]`, whose id is the 16 bytes
+ * `ids[16 i .. 16 i + 16]`.
+ */
+export interface HistorySyncEntries {
+  count: number
+  conversations: string[]
+  conversation: Uint32Array
+  seq: Float64Array
+  ts: Float64Array
+  ids: Uint8Array
+}
+
+/** What {@link KithStore.importHistory} did. */
+export interface HistoryImport {
+  /** The records written (with the seqs this store gave them), in the order written. */
+  records: MessageRecord[]
+  /** Records skipped because their id was already known here (or repeated in the batch). */
+  known: number
 }

@@ -372,6 +372,7 @@ export interface Message {
   topic: string
   payload: Uint8Array<ArrayBuffer>
   file: Uint8Array<ArrayBuffer>
+  sentTo: string
 }
 
 export namespace Message {
@@ -431,6 +432,11 @@ export namespace Message {
           w.bytes(obj.file)
         }
 
+        if ((obj.sentTo != null && obj.sentTo !== '')) {
+          w.uint32(82)
+          w.string(obj.sentTo)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -444,7 +450,8 @@ export namespace Message {
           certificate: uint8ArrayAlloc(0),
           topic: '',
           payload: uint8ArrayAlloc(0),
-          file: uint8ArrayAlloc(0)
+          file: uint8ArrayAlloc(0),
+          sentTo: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -491,6 +498,10 @@ export namespace Message {
             }
             case 9: {
               obj.file = reader.bytes()
+              break
+            }
+            case 10: {
+              obj.sentTo = reader.string()
               break
             }
             default: {
@@ -583,6 +594,13 @@ export namespace Message {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.sentTo`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -641,6 +659,11 @@ export namespace Message {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MessageSentToFieldEvent {
+    field: '$.sentTo'
+    value: string
+  }
+
   export function encode (obj: Partial<Message>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Message.codec())
   }
@@ -649,7 +672,7 @@ export namespace Message {
     return decodeMessage(buf, Message.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageKindFieldEvent | MessageTextFieldEvent | MessageInviteTokenFieldEvent | MessageNameFieldEvent | MessageAddrsFieldEvent | MessageCertificateFieldEvent | MessageTopicFieldEvent | MessagePayloadFieldEvent | MessageFileFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageKindFieldEvent | MessageTextFieldEvent | MessageInviteTokenFieldEvent | MessageNameFieldEvent | MessageAddrsFieldEvent | MessageCertificateFieldEvent | MessageTopicFieldEvent | MessagePayloadFieldEvent | MessageFileFieldEvent | MessageSentToFieldEvent> {
     return streamMessage(buf, Message.codec(), opts)
   }
 }

@@ -44,7 +44,17 @@ export interface Session {
   /** Session sealing, once established: ours to send with, theirs to recognise. */
   sealOut?: SealChain
   sealIn?: SealChain
+  /**
+   * Sessions this one replaced, newest first (at most {@link MAX_PREVIOUS}; they hold no
+   * `previous` of their own). When both devices open a session with each other at once, each
+   * answers the other's X3DH and keeps its own as previous: envelopes already sealed in it still
+   * open, as Signal keeps archived session states.
+   */
+  previous?: Session[]
 }
+
+/** Replaced sessions kept to open envelopes still in flight in them. */
+export const MAX_PREVIOUS = 2
 
 /** A sealed envelope, opened: who sent it (certified) and what it holds, not yet decrypted. */
 export interface Opened {
@@ -55,6 +65,8 @@ export interface Opened {
   content: SealedContent
   /** The seal counter, when it was sealed with the session's keys (not an ephemeral key). */
   sealCounter?: number
+  /** With `sealCounter`: the session it was sealed in, 0 for the current one, i for `previous[i - 1]`. */
+  sealSlot?: number
 }
 
 /** Why an envelope could not be opened or decrypted; counted under this name. */
@@ -73,8 +85,8 @@ export class EndToEnd {
   readonly locks = new PeerLocks()
   private readonly sessions = new Map<string, Session>()
   private readonly verifiedBindings = new Set<string>()
-  /** Session seal tags we expect next, hex → (peer, counter); and each peer's tags, to drop them. */
-  private readonly tags = new Map<string, { peer: string, counter: number }>()
+  /** Session seal tags we expect next, hex → (peer, session slot, counter); and each slot's tags, to drop them. */
+  private readonly tags = new Map<string, { peer: string, slot: number, counter: number }>()
   private readonly tagsOf = new Map<string, { key: Uint8Array, from: number, tags: Map<number, string> }>()
 
   constructor (private readonly store: KithStore, deviceKey: PrivateKey, private readonly certificate: Uint8Array) {
@@ -101,15 +113,18 @@ export class EndToEnd {
   remember (peer: string, session: Session): void {
     this.sessions.set(peer, session)
     // Seal chains stored before they had a tag key (kith 0.1) announce nothing we can recognise.
-    this.indexTags(peer, session.sealIn?.tagKey != null ? session.sealIn : undefined)
+    const recognisable = (s: Session | undefined): SealChain | undefined => s?.sealIn?.tagKey != null ? s.sealIn : undefined
+    for (let slot = 0; slot <= MAX_PREVIOUS; slot++) this.indexTags(peer, slot, recognisable(slot === 0 ? session : session.previous?.[slot - 1]))
   }
 
   /**
-   * Keep the tags of `peer`'s next TAG_WINDOW seal counters known. Most calls change nothing
-   * (a send) or move the window by one (a receive), so only the difference is hashed.
+   * Keep the tags of the next TAG_WINDOW seal counters of `peer`'s session in `slot` known. Most
+   * calls change nothing (a send) or move the window by one (a receive), so only the difference
+   * is hashed.
    */
-  private indexTags (peer: string, chain: SealChain | undefined): void {
-    const indexed = this.tagsOf.get(peer)
+  private indexTags (peer: string, slot: number, chain: SealChain | undefined): void {
+    const name = `${peer}/${slot}`
+    const indexed = this.tagsOf.get(name)
     const sameKey = indexed != null && chain != null && Buffer.from(indexed.key).equals(chain.tagKey)
     if (sameKey && indexed.from === chain.next) return // a send: nothing moved
     const from = chain?.next ?? 0
@@ -119,7 +134,7 @@ export class EndToEnd {
       this.tags.delete(tag)
       indexed?.tags.delete(counter)
     }
-    if (chain == null) { this.tagsOf.delete(peer); return }
+    if (chain == null) { this.tagsOf.delete(name); return }
     const tags = sameKey ? indexed.tags : new Map<number, string>()
     // Counters already indexed are the start of the window: only its end is new.
     let first = from
@@ -127,9 +142,9 @@ export class EndToEnd {
     for (const [i, bytes] of sealTags(chain, first, from + TAG_WINDOW - first).entries()) {
       const tag = Buffer.from(bytes).toString('hex')
       tags.set(first + i, tag)
-      this.tags.set(tag, { peer, counter: first + i })
+      this.tags.set(tag, { peer, slot, counter: first + i })
     }
-    this.tagsOf.set(peer, { key: chain.tagKey, from, tags })
+    this.tagsOf.set(name, { key: chain.tagKey, from, tags })
   }
 
   /**
@@ -218,14 +233,18 @@ export class EndToEnd {
   open (body: Uint8Array, envelopeAad: Uint8Array, encryption: number = ENCRYPTION_SEALED): Opened {
     let content: SealedContent
     let sealCounter: number | undefined
+    let sealSlot: number | undefined
     let sealedFor: string | undefined
+    let sealedIn: Session | undefined
     try {
       if (encryption === ENCRYPTION_SESSION_SEALED) {
         const found = this.tags.get(Buffer.from(tagOf(body)).toString('hex'))
-        const chain = found != null ? this.sessions.get(found.peer)?.sealIn : undefined
+        sealedIn = found != null ? inSlot(this.sessions.get(found.peer), found.slot) : undefined
+        const chain = sealedIn?.sealIn
         if (found == null || chain == null) throw new SealError('noSession', 'no session expects this seal')
         content = SealedContent.decode(sessionUnseal(chain, found.counter, envelopeAad, body))
         sealCounter = found.counter
+        sealSlot = found.slot
         sealedFor = found.peer
       } else {
         content = SealedContent.decode(unseal(this.keys.identityDh, envelopeAad, body))
@@ -235,7 +254,7 @@ export class EndToEnd {
       throw new SealError('forged', 'the seal does not open')
     }
     // A session-sealed envelope may leave the certificate out: the session's own is the sender's.
-    const certificateBytes = content.certificate.length > 0 || sealedFor == null ? content.certificate : this.sessions.get(sealedFor)?.theirCertificate
+    const certificateBytes = content.certificate.length > 0 || sealedFor == null ? content.certificate : sealedIn?.theirCertificate
     if (certificateBytes == null) throw new SealError('noSession', 'the session holds no certificate for its sender')
     let certificate: VerifiedDeviceCertificate
     try {
@@ -246,7 +265,7 @@ export class EndToEnd {
     // Ephemeral seals always carry the DH identity key; session seals may leave it to the session.
     if (sealedFor == null || content.identityDhKey.length > 0) this.checkDhBinding(certificate, content)
     if (sealedFor != null && sealedFor !== certificate.device.toString()) throw new SealError('forged', 'sealed in one session, signed by another device')
-    return { sender: certificate.device, certificate, identity: identityString(certificate), content, ...(sealCounter != null ? { sealCounter } : {}) }
+    return { sender: certificate.device, certificate, identity: identityString(certificate), content, ...(sealCounter != null ? { sealCounter, sealSlot: sealSlot ?? 0 } : {}) }
   }
 
   /** Check that the sender's device signed the DH identity key it sent (once per binding). */
@@ -275,24 +294,49 @@ export class EndToEnd {
     try {
       const header = decodeHeader(content.header)
       const initiation = content.prekeyEphemeral.length > 0 ? content.prekeyEphemeral : undefined
-      let session = current
       let ops: StoreOp[] = []
-      if (initiation != null && (session?.initiation == null || !sameBytes(session.initiation, initiation))) {
-        const responder = await this.keys.responderKeys(content.prekeySignedId, content.prekeyOneTimeId)
-        if (responder == null) throw new SealError('noSession', 'the prekeys this message names are gone')
-        const x = x3dhRespond(responder.keys, content.identityDhKey, initiation)
-        session = { state: initReceiver(x.sharedSecret, responder.keys.signedPreKey), ad: x.associatedData, theirDh: content.identityDhKey, initiation, ...sealChains(x.sharedSecret, false) }
-        ops = responder.ops
+      // The sessions it may belong to, as slots: 0 is the current one, i is previous[i - 1].
+      let slots: number[]
+      let base = current
+      if (opened.sealSlot != null) {
+        slots = [opened.sealSlot]
+      } else if (initiation != null) {
+        const slot = [current, ...current?.previous ?? []].findIndex(s => s?.initiation != null && sameBytes(s.initiation, initiation))
+        if (slot >= 0) {
+          slots = [slot]
+        } else {
+          // A new X3DH from them: answer it, and keep what it replaces for envelopes still on their way.
+          const responder = await this.keys.responderKeys(content.prekeySignedId, content.prekeyOneTimeId)
+          if (responder == null) throw new SealError('noSession', 'the prekeys this message names are gone')
+          const x = x3dhRespond(responder.keys, content.identityDhKey, initiation)
+          base = withPrevious({ state: initReceiver(x.sharedSecret, responder.keys.signedPreKey), ad: x.associatedData, theirDh: content.identityDhKey, initiation, ...sealChains(x.sharedSecret, false) }, current)
+          ops = responder.ops
+          slots = [0]
+        }
+      } else {
+        slots = [0, ...(current?.previous ?? []).map((_, i) => i + 1)]
       }
-      if (session == null) throw new SealError('noSession', 'no session with this device')
-      const { state, plaintext } = ratchetDecrypt(session.state, header, content.ciphertext, session.ad)
-      // A message from them proves they have the session: stop sending X3DH fields.
-      let next: Session = { ...session, state }
-      if (next.prekey != null) { const { prekey: _, ...rest } = next; next = rest }
-      // Keep the latest certificate they sent: the one their session-sealed envelopes leave out.
-      if (content.certificate.length > 0) next.theirCertificate = content.certificate
-      if (opened.sealCounter != null && next.sealIn != null) next.sealIn = { ...next.sealIn, next: Math.max(next.sealIn.next, opened.sealCounter + 1) }
-      return { message: Message.decode(plaintext, { limits: { addrs: LIMITS.maxAddrs } }), session: next, ops }
+      let lastError: unknown = new SealError('noSession', 'no session with this device')
+      for (const slot of slots) {
+        const session = inSlot(base, slot)
+        if (session == null || base == null) continue
+        let decrypted
+        try {
+          decrypted = ratchetDecrypt(session.state, header, content.ciphertext, session.ad)
+        } catch (err: any) {
+          // A replay in one session says more than a failure in another.
+          if ((lastError as any)?.name !== 'DuplicateMessageError') lastError = err
+          continue
+        }
+        // A message from them proves they have the session: stop sending X3DH fields.
+        let next: Session = { ...session, state: decrypted.state }
+        if (next.prekey != null) { const { prekey: _, ...rest } = next; next = rest }
+        // Keep the latest certificate they sent: the one their session-sealed envelopes leave out.
+        if (content.certificate.length > 0) next.theirCertificate = content.certificate
+        if (opened.sealCounter != null && next.sealIn != null) next.sealIn = { ...next.sealIn, next: Math.max(next.sealIn.next, opened.sealCounter + 1) }
+        return { message: Message.decode(decrypted.plaintext, { limits: { addrs: LIMITS.maxAddrs } }), session: replaceSlot(base, slot, next), ops }
+      }
+      throw lastError
     } catch (err: any) {
       if (err instanceof SealError) throw err
       if (err?.name === 'DuplicateMessageError') throw new SealError('replayed', 'message already received')
@@ -300,6 +344,27 @@ export class EndToEnd {
       throw new SealError('forged', `does not decrypt: ${err?.name ?? err}`)
     }
   }
+}
+
+/** The session in `slot` of `session`: itself for 0, else `previous[slot - 1]`. */
+function inSlot (session: Session | undefined, slot: number): Session | undefined {
+  return slot === 0 ? session : session?.previous?.[slot - 1]
+}
+
+/** `current` with the session in `slot` replaced by `next` (a previous one keeps no previous of its own). */
+function replaceSlot (current: Session, slot: number, next: Session): Session {
+  if (slot === 0) return next
+  const previous = [...current.previous ?? []]
+  const { previous: _, ...flat } = next
+  previous[slot - 1] = flat
+  return { ...current, previous }
+}
+
+/** A new session that replaces `current`, which is kept (with its own previous ones) as previous. */
+function withPrevious (next: Session, current: Session | undefined): Session {
+  if (current == null) return next
+  const { previous, ...flat } = current
+  return { ...next, previous: [flat, ...previous ?? []].slice(0, MAX_PREVIOUS) }
 }
 
 /** A certificate's identity key as contacts store it (protobuf, base64); verified certificates are cached objects, so this is too. */

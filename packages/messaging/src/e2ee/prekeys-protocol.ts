@@ -8,14 +8,15 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 const TIMEOUT_MS = 10_000
 
 /**
- * `/kith/prekeys/1.0.0`: a contact asks, we answer with one prekey bundle (handing out one
+ * `/kith/prekeys/1.0.0`: a contact's device (or one of ours) asks, we answer with one prekey bundle (handing out one
  * one-time prekey) and close. Strangers get nothing, so they can't drain the pool.
  */
-export async function servePrekeys (registrar: Registrar, store: KithStore, e2e: EndToEnd): Promise<void> {
+export async function servePrekeys (registrar: Registrar, store: KithStore, e2e: EndToEnd, ownDevice: (peer: string) => boolean): Promise<void> {
   await registrar.handle(PREKEYS_PROTOCOL, (stream: Stream, connection: Connection) => {
     void (async () => {
       try {
-        if (await store.getContact(connection.remotePeer.toString()) == null) { stream.abort(new Error('not a contact')); return }
+        const peer = connection.remotePeer.toString()
+        if (await store.getContactByDevice(peer) == null && !ownDevice(peer)) { stream.abort(new Error('not a contact')); return }
         const { bundle, ops } = await e2e.keys.bundle()
         await store.commit(ops)
         await lpStream(stream).write(bundle, { signal: AbortSignal.timeout(TIMEOUT_MS) })

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto'
+import { InvalidLinkCodeError, LIMITS, LinkCodeExpiredError } from '@kith/core'
+import { LinkCode } from './proto/link.js'
+
+/** Every link code starts with this, so it is never mistaken for an invite code (`kith1…`). */
+export const LINK_CODE_PREFIX = 'kithlink1'
+/** How long a link code works: long enough to walk to the other device, short enough to go stale. */
+export const LINK_CODE_TTL_MS = 10 * 60 * 1000
+export const LINK_SECRET_BYTES = 32
+const LINK_CODE_VERSION = 1
+const MAX_LINK_CODE_CHARS = 4 * 1024
+const CHECKSUM_BYTES = 4
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+
+/** What a link code carries. */
+export interface LinkCodeData {
+  /** The identity device's peer id, multihash bytes. */
+  peerId: Uint8Array
+  /** Where it listens, multiaddr bytes. */
+  addrs: Uint8Array[]
+  /** The one-time secret the new device proves it holds. */
+  secret: Uint8Array
+  /** ms since the epoch. */
+  expires: number
+}
+
+function checksum (payload: Uint8Array): Buffer {
+  return createHash('sha256').update(payload).digest().subarray(0, CHECKSUM_BYTES)
+}
+
+/** `kithlink1` + base64url(LinkCode + the first 4 bytes of its SHA-256). */
+export function encodeLinkCode (data: LinkCodeData): string {
+  const bytes = LinkCode.encode({
+    version: LINK_CODE_VERSION,
+    peerId: new Uint8Array(data.peerId),
+    addrs: data.addrs.slice(0, LIMITS.maxAddrs).map(a => new Uint8Array(a)),
+    secret: new Uint8Array(data.secret),
+    expires: BigInt(data.expires)
+  })
+  return LINK_CODE_PREFIX + Buffer.concat([bytes, checksum(bytes)]).toString('base64url')
+}
+
+/**
+ * Decode a link code, checking its size before parsing and every field after.
+ *
+ * @throws {InvalidLinkCodeError} when it is malformed or damaged
+ * @throws {LinkCodeExpiredError} when it has expired
+ */
+export function decodeLinkCode (code: string, now = Date.now()): LinkCodeData {
+  const trimmed = code.trim()
+  if (trimmed.length > MAX_LINK_CODE_CHARS) throw new InvalidLinkCodeError('link code is too long')
+  if (!trimmed.startsWith(LINK_CODE_PREFIX)) throw new InvalidLinkCodeError(`a link code starts with "${LINK_CODE_PREFIX}" (make one with "kith device link" on the device holding your identity)`)
+  const body = trimmed.slice(LINK_CODE_PREFIX.length)
+  if (!BASE64URL.test(body)) throw new InvalidLinkCodeError('link code holds characters it cannot hold')
+  const bytes = Buffer.from(body, 'base64url')
+  const payload = bytes.subarray(0, Math.max(0, bytes.length - CHECKSUM_BYTES))
+  if (bytes.length <= CHECKSUM_BYTES || !checksum(payload).equals(bytes.subarray(payload.length))) {
+    throw new InvalidLinkCodeError('link code is damaged (check that it was copied whole)')
+  }
+  let link: LinkCode
+  try {
+    link = LinkCode.decode(payload, { limits: { addrs: LIMITS.maxAddrs } })
+  } catch {
+    throw new InvalidLinkCodeError('link code is damaged (could not decode it)')
+  }
+  if (link.version !== LINK_CODE_VERSION) throw new InvalidLinkCodeError(`unsupported link code version ${link.version}`)
+  if (link.peerId.length === 0 || link.peerId.length > 64) throw new InvalidLinkCodeError('link code has no valid device id')
+  if (link.secret.length !== LINK_SECRET_BYTES) throw new InvalidLinkCodeError('link code has no valid secret')
+  if (link.addrs.some(a => a.length > LIMITS.maxAddrBytes)) throw new InvalidLinkCodeError('link code address is too long')
+  const expires = Number(link.expires)
+  if (expires <= now) throw new LinkCodeExpiredError('link code has expired: make a new one with "kith device link"')
+  return { peerId: link.peerId, addrs: link.addrs, secret: link.secret, expires }
+}

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { createKithNode, initHome, linkHome } from '@kith/node'
+import type { KithNode, LinkedDevice } from '@kith/node'
+import { befriend, eventually, settled, tempDir, trackNodes } from './helpers/testnet.js'
+
+/** A node on a home folder, on loopback TCP. */
+async function homeNode (home: string): Promise<KithNode> {
+  return await createKithNode({ home, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+}
+
+/** Link a new device (home `home`) to `identityDevice`'s account; returns both comparison codes. */
+async function link (identityDevice: KithNode, home: string): Promise<{ node: KithNode, shown: string, linked: LinkedDevice }> {
+  const { code } = await identityDevice.devices.createLinkCode()
+  const linked = new Promise<LinkedDevice>(resolve => { identityDevice.addEventListener('device:linked', (evt) => { resolve(evt.detail) }, { once: true }) })
+  const result = await linkHome(home, code, { deviceName: 'phone' })
+  return { node: await homeNode(home), shown: result.comparison, linked: await linked }
+}
+
+const texts = async (node: KithNode, conversation: string): Promise<string[]> => (await node.history(conversation, { limit: 100 })).map(m => m.text).sort()
+
+describe('one account on several devices (in-process, TCP)', () => {
+  it('three devices of one user and a contact chat, and every device shows the same conversation', async () => {
+    const dir = await tempDir()
+    const nodes: KithNode[] = []
+    try {
+      await initHome(join(dir.path, 'a1'), 'alice')
+      await initHome(join(dir.path, 'bob'), 'bob')
+      const a1 = await homeNode(join(dir.path, 'a1'))
+      const bob = await homeNode(join(dir.path, 'bob'))
+      nodes.push(a1, bob)
+      await befriend(a1, bob)
+      await settled(a1, bob)
+      const club = await a1.groups.create('Club')
+      await a1.groups.add(club.group, bob.peerId.toString())
+
+      const second = await link(a1, join(dir.path, 'a2'))
+      nodes.push(second.node)
+      expect(second.shown).toMatch(/^\d{3} \d{3}$/)
+      expect(second.linked.comparison).toBe(second.shown)
+      expect(second.linked.device).toBe(second.node.peerId.toString())
+      const third = await link(a1, join(dir.path, 'a3'))
+      nodes.push(third.node)
+      const devices = [a1, second.node, third.node]
+      const ids = devices.map(d => d.peerId.toString())
+
+      // Same identity on every device; only the first holds the identity key.
+      for (const d of devices) expect(d.identity.equals(a1.identity)).toBe(true)
+      expect(a1.devices.devices().map(d => d.device)).toEqual(ids)
+      expect(second.node.devices.devices().find(d => d.identityDevice)?.device).toBe(ids[0])
+      await expect(second.node.devices.createLinkCode()).rejects.toMatchObject({ name: 'NotIdentityDeviceError' })
+      // The contact learns the new devices from the signed list; the linked devices got the contact.
+      await eventually(async () => (await bob.store.getContact(ids[0] as string))?.devices?.length === 3, 30_000, 'bob to learn of three devices')
+      await eventually(async () => third.node.devices.others().length === 2 && second.node.devices.others().length === 2, 30_000, 'each device to know the others')
+        .catch(err => { throw new Error(`${err.message}: ${JSON.stringify(devices.map(d => [d.devices.others().length, d.messaging.pending(), d.messaging.metrics]))}`) })
+      for (const d of devices.slice(1)) expect((await d.store.getContact(bob.peerId.toString()))?.name).toBe('bob')
+
+      await a1.send('bob', 'from the laptop')
+      await second.node.send('bob', 'from the phone')
+      await bob.send('alice', 'from bob')
+      const all = ['from bob', 'from the laptop', 'from the phone']
+      const conversation = bob.peerId.toString()
+      for (const d of devices) await eventually(async () => (await texts(d, conversation)).join() === all.join(), 30_000, `device ${d.peerId.toString().slice(-6)} to show the whole conversation`)
+      await eventually(async () => (await texts(bob, a1.peerId.toString())).join() === all.join(), 30_000, 'bob to show the whole conversation')
+      // The same message has the same id everywhere.
+      const idsOn = async (node: KithNode, c: string): Promise<string[]> => (await node.history(c)).map(m => m.id).sort()
+      for (const d of devices) expect(await idsOn(d, conversation)).toEqual(await idsOn(bob, a1.peerId.toString()))
+      // Each device is its own peer: bob's messages to alice's devices are delivered once each.
+      await eventually(async () => (await bob.history(a1.peerId.toString())).every(m => m.status !== 'queued' && m.status !== 'sent'), 30_000, 'delivery')
+
+      // In groups each device is its own member: the admin's devices added the new ones.
+      await eventually(() => devices.every(d => d.groups.list().some(g => g.group === club.group && g.members === 4)), 60_000, 'all four devices in the group')
+      await bob.send(club.group, 'to the club')
+      for (const d of devices) await eventually(async () => (await d.history(club.group)).some(m => m.text === 'to the club'), 30_000, 'the group text on every device')
+
+      // Revoking the third device: nobody encrypts to it any more, and what it sends is refused.
+      const revoked = ids[2] as string
+      await expect(second.node.devices.revoke(revoked)).rejects.toMatchObject({ name: 'NotIdentityDeviceError' })
+      expect((await a1.devices.revoke('phone-x').catch(err => err)).name).toBe('UnknownDeviceError')
+      expect((await a1.devices.revoke(revoked)).map(d => d.device)).toEqual(ids.slice(0, 2))
+      await eventually(async () => (await bob.store.getContact(ids[0] as string))?.devices?.length === 2, 30_000, 'bob to learn of the revocation')
+      await eventually(async () => second.node.devices.others().length === 1, 30_000, 'the second device to learn of the revocation')
+      await eventually(() => a1.groups.list().some(g => g.group === club.group && g.members === 3), 30_000, 'the revoked device out of the group')
+      await eventually(() => bob.groups.list().some(g => g.group === club.group && g.members === 3 && g.epoch === a1.groups.list()[0]?.epoch), 30_000, 'bob in the same epoch')
+      await bob.send(club.group, 'to the club, after the revocation')
+      await eventually(async () => (await second.node.history(club.group)).some(m => m.text === 'to the club, after the revocation'), 30_000, 'the group text on the second device')
+      await bob.send('alice', 'after the revocation')
+      await a1.send('bob', 'after the revocation, from the laptop')
+      await eventually(async () => (await texts(second.node, conversation)).length === 5, 30_000, 'the second device to get both')
+      const ghost = await third.node.send('bob', 'from a revoked device')
+      await eventually(async () => (await third.node.history(conversation)).find(m => m.id === ghost.id)?.status === 'refused', 30_000, 'the revoked device to be refused')
+      expect(await texts(third.node, conversation)).toEqual(expect.not.arrayContaining(['after the revocation', 'after the revocation, from the laptop']))
+      expect(await texts(bob, ids[0] as string)).not.toContain('from a revoked device')
+      expect(bob.messaging.pending(revoked) + a1.messaging.pending(revoked)).toBe(0)
+      expect((await third.node.history(club.group)).map(m => m.text)).not.toContain('to the club, after the revocation')
+    } finally {
+      await Promise.all(nodes.map(async n => { await n.stop() }))
+      await dir.cleanup()
+    }
+  }, 120_000)
+})
+
+describe('device lists and link codes refused', () => {
+  const node = trackNodes()
+
+  it('refuses forged, foreign and stale device lists from a contact, counts them, and keeps serving', async () => {
+    const { generateIdentityKey, generateDeviceKey, issueDeviceCertificate, issueDeviceList } = await import('@kith/crypto')
+    const aliceIdentity = await generateIdentityKey()
+    const alice = await node('alice', { identityKey: aliceIdentity })
+    const bob = await node('bob')
+    await befriend(alice, bob)
+    const aliceId = alice.peerId.toString()
+    await eventually(async () => (await bob.store.getContact(aliceId))?.deviceListSeq === 1, 20_000, 'bob to hold alice\'s list')
+    const before = bob.status().metrics.invalid
+    const current = await bob.store.getContact(aliceId)
+
+    // Mallory's identity signs a list naming alice's device: not alice's identity.
+    const mallory = await generateIdentityKey()
+    const malloryDevice = await generateDeviceKey()
+    const foreign = issueDeviceList(mallory, { seq: 9, devices: [issueDeviceCertificate(mallory, malloryDevice.publicKey)] })
+    // (A list signed by alice's identity holding mallory's certificate cannot even be made.)
+    // Forged: a newer list of alice's with its signature broken.
+    const forged = new Uint8Array(issueDeviceList(aliceIdentity, { seq: 9, devices: [issueDeviceCertificate(aliceIdentity, alice.libp2p.peerId.publicKey!)] }))
+    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1
+    // Stale: an older seq than the one bob holds (a replay of what alice had before).
+    const stale = issueDeviceList(aliceIdentity, { seq: 1, devices: [issueDeviceCertificate(aliceIdentity, alice.libp2p.peerId.publicKey!)] })
+    for (const payload of [foreign, forged, stale]) await alice.messaging.sendControl(bob.peerId.toString(), 'kith/devices', payload)
+    await eventually(() => bob.status().metrics.invalid === before + 3 && alice.messaging.pending() === 0, 20_000, 'three lists refused')
+    expect(await bob.store.getContact(aliceId)).toEqual(current)
+    // And bob still takes alice's messages.
+    await alice.send('bob', 'still here')
+    await eventually(async () => (await bob.history(aliceId)).some(m => m.text === 'still here'), 20_000, 'the text')
+  })
+
+  it('refuses a link code used already or expired, on the identity device', async () => {
+    const dir = await tempDir()
+    const nodes: KithNode[] = []
+    try {
+      await initHome(join(dir.path, 'a1'), 'alice')
+      const a1 = await homeNode(join(dir.path, 'a1'))
+      nodes.push(a1)
+      const { code } = await a1.devices.createLinkCode()
+      await linkHome(join(dir.path, 'a2'), code)
+      await expect(linkHome(join(dir.path, 'a3'), code)).rejects.toMatchObject({ name: 'LinkCodeUsedError' })
+      // A code the identity device made that has since expired (its clock says so, whatever the code says).
+      const fresh = await a1.devices.createLinkCode()
+      for (const [name, link] of await a1.store.listSecrets<any>('devices/link/')) {
+        if (link.used == null) await a1.store.commit([a1.store.putSecret(name, { ...link, expires: Date.now() - 1 })])
+      }
+      await expect(linkHome(join(dir.path, 'a4'), fresh.code)).rejects.toMatchObject({ name: 'LinkCodeExpiredError' })
+      // Neither failed attempt left a home behind, and the account has two devices.
+      await expect(initHome(join(dir.path, 'a3'), 'again')).resolves.toBeDefined()
+      expect(a1.devices.devices()).toHaveLength(2)
+    } finally {
+      await Promise.all(nodes.map(async n => { await n.stop() }))
+      await dir.cleanup()
+    }
+  })
+})

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Daemon, KITH_BIN, kith, kithJson } from './helpers/cli.js'
+import { eventually } from './helpers/testnet.js'
+
+/**
+ * One account on three devices and a contact, each a real `kith` process on loopback: linking
+ * (both comparison codes), fan-out, history sync to new devices, and revocation.
+ */
+describe('kith on several devices (e2e, separate processes)', () => {
+  let root: string
+  const home: Record<string, string> = {}
+  const daemons: Daemon[] = []
+  const texts = async (who: string, contact: string): Promise<string[]> => (await kithJson<any[]>(home[who] as string, ['history', contact, '--limit', '1000'])).map(m => m.text).sort()
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'kith-devices-'))
+    for (const name of ['laptop', 'phone', 'tablet', 'bob']) home[name] = join(root, name)
+  })
+  afterAll(async () => {
+    await Promise.all(daemons.map(async d => await d.stop()))
+    await rm(root, { recursive: true, force: true })
+  })
+
+  async function start (name: string): Promise<void> {
+    const daemon = new Daemon(home[name] as string)
+    daemons.push(daemon)
+    await daemon.start()
+  }
+
+  it('links two devices, chats from all of them, syncs history, and revokes one', async () => {
+    await kithJson(home.laptop as string, ['init', '--name', 'alice', '--no-passphrase'])
+    await kithJson(home.bob as string, ['init', '--name', 'bob', '--no-passphrase'])
+    await start('laptop')
+    await start('bob')
+    const { code: invite } = await kithJson(home.laptop as string, ['invite'])
+    const { peerId: aliceLaptop } = await kithJson(home.laptop as string, ['status'])
+    await kithJson(home.bob as string, ['accept', invite, '--name', 'alice'])
+    await eventually(async () => (await kithJson<any[]>(home.laptop as string, ['contacts'])).length === 1, 30_000, 'alice to hear from bob')
+    // History from before the new devices existed: they get it by syncing with the laptop.
+    for (let i = 0; i < 20; i++) await kithJson(home.laptop as string, ['send', 'bob', `before linking ${i}`])
+    await kithJson(home.bob as string, ['send', 'alice', 'hello from bob, before linking'])
+    await eventually(async () => (await texts('laptop', 'bob')).length === 21, 30_000, 'the first messages')
+
+    // The phone links with a code printed as JSON.
+    const { code } = await kithJson(home.laptop as string, ['device', 'link'])
+    const phone = await kithJson(home.phone as string, ['init', '--link', code, '--device-name', 'phone', '--no-passphrase'])
+    expect(phone).toMatchObject({ name: 'alice', contacts: 1 })
+    expect(phone.comparison).toMatch(/^\d{3} \d{3}$/)
+    // The same code again is refused by the laptop; a code from the phone is impossible.
+    const reused = await kith(home.tablet as string, ['init', '--link', code, '--no-passphrase'])
+    expect(reused.code).toBe(1)
+    expect(reused.stderr).toMatch(/used already/)
+    expect(reused.stderr).not.toMatch(/\n\s+at /) // one line, no stack trace
+
+    // The tablet links the way a person does: `kith device link` waits and shows the comparison code.
+    const waiting = spawn(process.execPath, [KITH_BIN, '--home', home.laptop as string, 'device', 'link'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const exited = new Promise(resolve => waiting.once('exit', resolve))
+    let shown = ''
+    waiting.stdout.on('data', d => { shown += String(d) })
+    const linkCode = await eventually(() => /^(kithlink1\S+)$/m.exec(shown)?.[1], 20_000, 'a link code')
+    const tablet = await kithJson(home.tablet as string, ['init', '--link', linkCode, '--device-name', 'tablet', '--no-passphrase'])
+    await exited
+    expect(shown).toContain(`comparison code: ${tablet.comparison as string}`)
+    expect(waiting.exitCode).toBe(0)
+
+    await start('phone')
+    await start('tablet')
+    const devices = await kithJson<any[]>(home.laptop as string, ['devices'])
+    expect(devices.map(d => [d.name, d.self, d.identityDevice])).toEqual([['', true, true], ['phone', false, false], ['tablet', false, false]])
+    expect(devices.map(d => d.device)).toEqual([aliceLaptop, phone.peerId, tablet.peerId])
+    const notHere = await kith(home.phone as string, ['device', 'link'])
+    expect(notHere.stderr).toMatch(/only the device holding your identity key/)
+
+    // Everyone chats; every device shows the whole conversation, history included.
+    await eventually(async () => (await kithJson<any[]>(home.phone as string, ['devices'])).length === 3, 30_000, 'the phone to know the tablet')
+    await eventually(async () => (await kithJson<any[]>(home.bob as string, ['contacts']))[0]?.devices === 3, 30_000, 'bob to know all three')
+    await kithJson(home.phone as string, ['send', 'bob', 'from the phone'])
+    await kithJson(home.tablet as string, ['send', 'bob', 'from the tablet'])
+    await kithJson(home.laptop as string, ['send', 'bob', 'from the laptop'])
+    await kithJson(home.bob as string, ['send', 'alice', 'from bob'])
+    const expected = await eventually(async () => { const t = await texts('bob', 'alice'); return t.length === 25 ? t : undefined }, 60_000, 'bob to have every message')
+    for (const device of ['laptop', 'phone', 'tablet']) {
+      await eventually(async () => (await texts(device, 'bob')).join('\n') === expected.join('\n'), 60_000, `the ${device} to show the whole conversation`)
+    }
+
+    // Revoking the tablet: it reads nothing sent afterwards.
+    const left = await kithJson<any[]>(home.laptop as string, ['device', 'revoke', 'tablet'])
+    expect(left.map(d => d.name)).toEqual(['', 'phone'])
+    await eventually(async () => (await kithJson<any[]>(home.phone as string, ['devices'])).length === 2, 30_000, 'the phone to learn of it')
+    await eventually(async () => (await kithJson<any[]>(home.bob as string, ['contacts']))[0]?.devices === 2, 30_000, 'bob to learn of it')
+    await kithJson(home.bob as string, ['send', 'alice', 'after revoking the tablet'])
+    await kithJson(home.laptop as string, ['send', 'bob', 'the laptop, after revoking'])
+    await eventually(async () => (await texts('phone', 'bob')).length === 27, 60_000, 'the phone to get both')
+    // Had anything gone to the tablet, it would have arrived with the phone's copies; give it as long again.
+    await new Promise(resolve => setTimeout(resolve, 3000))
+    const onTablet = await texts('tablet', 'bob')
+    expect(onTablet).not.toContain('after revoking the tablet')
+    expect(onTablet).not.toContain('the laptop, after revoking')
+  }, 300_000)
+})
