@@ -1,19 +1,12 @@
-import { createHash } from 'node:crypto'
 import { INVITE_TOKEN_BYTES, LIMITS } from './constants.js'
 import { InvalidInviteError } from './errors.js'
 import { Invite } from './proto/dm.js'
 import { utf8Length } from './bytes.js'
+import { decodeCode, encodeCode } from './code.js'
 
 /** Every invite code starts with this, so a pasted code is recognisable. */
 export const INVITE_PREFIX = 'kith1'
 const INVITE_VERSION = 1
-const BASE64URL = /^[A-Za-z0-9_-]+$/
-/** Bytes of SHA-256 appended to the payload, so a code mangled in copy-paste is caught. */
-const CHECKSUM_BYTES = 4
-
-function checksum (payload: Uint8Array): Buffer {
-  return createHash('sha256').update(payload).digest().subarray(0, CHECKSUM_BYTES)
-}
 
 /** What a friend needs to reach you, as carried by an invite code. */
 export interface InviteData {
@@ -48,7 +41,7 @@ export function encodeInvite (invite: InviteData): string {
     certificate: new Uint8Array(invite.certificate),
     bundle: new Uint8Array(invite.bundle)
   })
-  return INVITE_PREFIX + Buffer.concat([bytes, checksum(bytes)]).toString('base64url')
+  return encodeCode(INVITE_PREFIX, bytes)
 }
 
 /**
@@ -57,17 +50,7 @@ export function encodeInvite (invite: InviteData): string {
  * @throws {InvalidInviteError} when the code is malformed or has expired
  */
 export function decodeInvite (code: string, now = Date.now()): InviteData {
-  const trimmed = code.trim()
-  if (trimmed.length > LIMITS.maxInviteChars) throw new InvalidInviteError('invite code is too long')
-  if (!trimmed.startsWith(INVITE_PREFIX)) throw new InvalidInviteError(`invite code must start with "${INVITE_PREFIX}"`)
-  const body = trimmed.slice(INVITE_PREFIX.length)
-  if (!BASE64URL.test(body)) throw new InvalidInviteError('invite code holds characters it cannot hold')
-
-  const bytes = Buffer.from(body, 'base64url')
-  const payload = bytes.subarray(0, Math.max(0, bytes.length - CHECKSUM_BYTES))
-  if (bytes.length <= CHECKSUM_BYTES || !checksum(payload).equals(bytes.subarray(payload.length))) {
-    throw new InvalidInviteError('invite code is damaged (check that it was copied whole)')
-  }
+  const payload = decodeCode(code, INVITE_PREFIX, LIMITS.maxInviteChars, 'invite code', `invite code must start with "${INVITE_PREFIX}"`, (message, cause) => new InvalidInviteError(message, { cause }))
   let invite: Invite
   try {
     invite = Invite.decode(payload, { limits: { addrs: LIMITS.maxAddrs } })

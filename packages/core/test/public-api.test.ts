@@ -17,7 +17,7 @@ const CORE_API = [
   // bytes.ts
   'toHex', 'fromHex', 'random', 'utf8Length', 'PAD_TO', 'padded', 'paddingFor',
   // invite.ts
-  'INVITE_PREFIX', 'encodeInvite', 'decodeInvite', 'decodeEnvelope', 'decodeCanonical',
+  'INVITE_PREFIX', 'encodeInvite', 'decodeInvite', 'decodeEnvelope', 'decodeCanonical', 'encodeCode', 'decodeCode',
   // home.ts
   'resolveHome',
   // proto/dm.ts

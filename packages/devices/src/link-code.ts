@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto'
-import { InvalidLinkCodeError, LIMITS, LinkCodeExpiredError } from '@kith/core'
+import { InvalidLinkCodeError, LIMITS, LinkCodeExpiredError, decodeCode, encodeCode } from '@kith/core'
 import { LinkCode } from './proto/link.js'
 
 /** Every link code starts with this, so it is never mistaken for an invite code (`kith1…`). */
@@ -9,8 +8,6 @@ export const LINK_CODE_TTL_MS = 10 * 60 * 1000
 export const LINK_SECRET_BYTES = 32
 const LINK_CODE_VERSION = 1
 const MAX_LINK_CODE_CHARS = 4 * 1024
-const CHECKSUM_BYTES = 4
-const BASE64URL = /^[A-Za-z0-9_-]+$/
 
 /** What a link code carries. */
 export interface LinkCodeData {
@@ -24,10 +21,6 @@ export interface LinkCodeData {
   expires: number
 }
 
-function checksum (payload: Uint8Array): Buffer {
-  return createHash('sha256').update(payload).digest().subarray(0, CHECKSUM_BYTES)
-}
-
 /** `kithlink1` + base64url(LinkCode + the first 4 bytes of its SHA-256). */
 export function encodeLinkCode (data: LinkCodeData): string {
   const bytes = LinkCode.encode({
@@ -37,7 +30,7 @@ export function encodeLinkCode (data: LinkCodeData): string {
     secret: new Uint8Array(data.secret),
     expires: BigInt(data.expires)
   })
-  return LINK_CODE_PREFIX + Buffer.concat([bytes, checksum(bytes)]).toString('base64url')
+  return encodeCode(LINK_CODE_PREFIX, bytes)
 }
 
 /**
@@ -47,16 +40,8 @@ export function encodeLinkCode (data: LinkCodeData): string {
  * @throws {LinkCodeExpiredError} when it has expired
  */
 export function decodeLinkCode (code: string, now = Date.now()): LinkCodeData {
-  const trimmed = code.trim()
-  if (trimmed.length > MAX_LINK_CODE_CHARS) throw new InvalidLinkCodeError('link code is too long')
-  if (!trimmed.startsWith(LINK_CODE_PREFIX)) throw new InvalidLinkCodeError(`a link code starts with "${LINK_CODE_PREFIX}" (make one with "kith device link" on the device holding your identity)`)
-  const body = trimmed.slice(LINK_CODE_PREFIX.length)
-  if (!BASE64URL.test(body)) throw new InvalidLinkCodeError('link code holds characters it cannot hold')
-  const bytes = Buffer.from(body, 'base64url')
-  const payload = bytes.subarray(0, Math.max(0, bytes.length - CHECKSUM_BYTES))
-  if (bytes.length <= CHECKSUM_BYTES || !checksum(payload).equals(bytes.subarray(payload.length))) {
-    throw new InvalidLinkCodeError('link code is damaged (check that it was copied whole)')
-  }
+  const payload = decodeCode(code, LINK_CODE_PREFIX, MAX_LINK_CODE_CHARS, 'link code', `a link code starts with "${LINK_CODE_PREFIX}" (make one with "kith device link" on the device holding your identity)`,
+    (message, cause) => new InvalidLinkCodeError(message, { cause }))
   let link: LinkCode
   try {
     link = LinkCode.decode(payload, { limits: { addrs: LIMITS.maxAddrs } })
