@@ -68,6 +68,11 @@ describe('one account on several devices (in-process, TCP)', () => {
       // Each device is its own peer: bob's messages to alice's devices are delivered once each.
       await eventually(async () => (await bob.history(a1.peerId.toString())).every(m => m.status !== 'queued' && m.status !== 'sent'), 30_000, 'delivery')
 
+      // Read on one device, read on all of them.
+      for (const d of devices) expect((await d.contacts())[0]?.unread).toBe(1)
+      expect((await second.node.markRead('bob')).upTo).toBeGreaterThan(0)
+      for (const d of devices) await eventually(async () => (await d.contacts())[0]?.unread === 0, 30_000, 'the conversation read everywhere')
+
       // In groups each device is its own member: the admin's devices added the new ones.
       await eventually(() => devices.every(d => d.groups.list().some(g => g.group === club.group && g.members === 4)), 60_000, 'all four devices in the group')
       await bob.send(club.group, 'to the club')

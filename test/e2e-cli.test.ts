@@ -63,8 +63,8 @@ describe('kith CLI end to end (separate processes, real TCP, real LevelDB)', () 
       const list = await kithJson(aliceHome, ['contacts'])
       return list.length === 1 && list[0].online === true ? list : undefined
     }, 20_000, 'alice to see bob')
-    expect(contacts).toEqual([{ name: 'bob', peerId: bobPeerId, online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1 }])
-    expect(await kithJson(bobHome, ['contacts'])).toEqual([{ name: 'alice', peerId: alicePeerId, online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1 }])
+    expect(contacts).toEqual([{ name: 'bob', peerId: bobPeerId, online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1, unread: 0 }])
+    expect(await kithJson(bobHome, ['contacts'])).toEqual([{ name: 'alice', peerId: alicePeerId, online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1, unread: 0 }])
   })
 
   it('verify shows both people the same safety number, and --mark records it', async () => {

@@ -87,6 +87,13 @@ describe('kith on several devices (e2e, separate processes)', () => {
       await eventually(async () => (await texts(device, 'bob')).join('\n') === expected.join('\n'), 60_000, `the ${device} to show the whole conversation`)
     }
 
+    // Reading on the laptop marks the conversation read on the phone too.
+    const unread = async (who: string): Promise<number> => (await kithJson<any[]>(home[who] as string, ['contacts']))[0]?.unread
+    expect(await unread('phone')).toBeGreaterThan(0)
+    expect(await kithJson(home.laptop as string, ['read', 'bob'])).toMatchObject({ conversation: await kithJson(home.laptop as string, ['contacts']).then((c: any[]) => c[0].peerId) })
+    expect(await unread('laptop')).toBe(0)
+    await eventually(async () => await unread('phone') === 0, 30_000, 'the phone to show it read')
+
     // Revoking the tablet: it reads nothing sent afterwards.
     const left = await kithJson<any[]>(home.laptop as string, ['device', 'revoke', 'tablet'])
     expect(left.map(d => d.name)).toEqual(['', 'phone'])

@@ -15,6 +15,9 @@ export async function runChat (client: KithClient, contact: string): Promise<voi
   const about = peer?.online === true ? ' (online)' : group != null ? ` (group, ${plural(group.members, 'member')})` : ''
   process.stdout.write(`chat with ${name}${about} — type a message and press Enter; /quit to leave\n`)
   for (const m of history) process.stdout.write(formatMessage(m) + '\n')
+  // What is on screen is read, here and on our other devices.
+  const markRead = (): void => { void client.markRead(contact).catch(() => {}) }
+  markRead()
 
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: `${name}> ` })
   // Take lines from now on: piped input can arrive (and end) while we subscribe below.
@@ -27,7 +30,7 @@ export async function runChat (client: KithClient, contact: string): Promise<voi
   }
 
   const unsubscribe = await client.events(event => {
-    if (event.type === 'message' && event.message.contact === name) above(formatMessage(event.message))
+    if (event.type === 'message' && event.message.contact === name) { above(formatMessage(event.message)); markRead() }
     if (event.type === 'status' && event.message.contact === name && event.message.status === 'delivered') above(`  ✓✓ delivered: ${event.message.text.slice(0, 40)}`)
   }, () => { above('the node stopped'); rl.close() })
 

@@ -228,7 +228,17 @@ export function buildProgram (): Command {
       const contacts = await (await client()).contacts()
       if (opts.json === true) { printJson(contacts); return }
       if (contacts.length === 0) process.stdout.write('no contacts yet: kith invite, or kith accept CODE --name ALIAS\n')
-      for (const c of contacts) process.stdout.write(`${c.online ? '●' : '○'} ${c.name}  ${c.peerId}\n`)
+      for (const c of contacts) process.stdout.write(`${c.online ? '●' : '○'} ${c.name}  ${c.peerId}${c.unread > 0 ? `  (${c.unread} unread)` : ''}\n`)
+    })
+
+  program.command('read')
+    .description('mark a conversation read (on all your devices); kith chat does this as you read')
+    .argument('<contact>', 'contact name or peer id, or group id or name')
+    .option('--json', 'print JSON')
+    .action(async (contact: string, opts) => {
+      const read = await (await client()).markRead(contact)
+      if (opts.json === true) printJson(read)
+      else process.stdout.write(`read up to ${read.upTo > 0 ? new Date(read.upTo).toLocaleString() : 'the start'}\n`)
     })
 
   program.command('send')

@@ -11,7 +11,7 @@ describe('kith command tree', () => {
   it('has every command the contract names, with its options', () => {
     const program = buildProgram()
     const commands = Object.fromEntries(program.commands.map(c => [c.name(), c.options.map(o => o.long)]))
-    expect(Object.keys(commands).sort()).toEqual(['accept', 'chat', 'contacts', 'device', 'devices', 'group', 'groups', 'history', 'init', 'invite', 'mailbox', 'save', 'send', 'send-file', 'start', 'status', 'stop', 'verify', 'watch'])
+    expect(Object.keys(commands).sort()).toEqual(['accept', 'chat', 'contacts', 'device', 'devices', 'group', 'groups', 'history', 'init', 'invite', 'mailbox', 'read', 'save', 'send', 'send-file', 'start', 'status', 'stop', 'verify', 'watch'])
     const group = program.commands.find(c => c.name() === 'group')
     expect(Object.fromEntries(group?.commands.map(c => [c.name(), c.options.map(o => o.long)]) ?? [])).toEqual({ create: ['--json'], add: ['--json'], remove: ['--json'], promote: ['--json'], rename: ['--json'], leave: ['--json'] })
     expect(commands.groups).toContain('--json')

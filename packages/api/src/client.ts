@@ -62,6 +62,7 @@ export class KithClient {
   async addMailbox (contact: string): Promise<MailboxView[]> { return await this.request('POST', '/v1/mailboxes', { contact }) }
   async removeMailbox (contact: string): Promise<MailboxView[]> { return await this.request('DELETE', `/v1/mailboxes/${encodeURIComponent(contact)}`) }
   async devices (): Promise<DeviceView[]> { return await this.request('GET', '/v1/devices') }
+  async markRead (conversation: string): Promise<{ conversation: string, upTo: number }> { return await this.request('POST', `/v1/conversations/${encodeURIComponent(conversation)}/read`) }
   async linkDevice (): Promise<{ code: string, expires: number }> { return await this.request('POST', '/v1/devices/link') }
   async revokeDevice (device: string): Promise<DeviceView[]> { return await this.request('DELETE', `/v1/devices/${encodeURIComponent(device)}`) }
   async shutdown (): Promise<void> { await this.request('POST', '/v1/shutdown') }

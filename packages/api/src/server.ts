@@ -92,6 +92,7 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
       const records = await n.history(pathParam(contact), { ...intParam(query, 'limit'), ...intParam(query, 'before') })
       return await Promise.all(records.map(view))
     }],
+    ['POST', /^\/v1\/conversations\/([^/]+)\/read$/, async (n, _body, _query, [conversation]) => await n.markRead(pathParam(conversation))],
     ['GET', /^\/v1\/contacts\/([^/]+)\/verification$/, async (n, _body, _query, [contact]) => await n.verify(pathParam(contact))],
     ['POST', /^\/v1\/contacts\/([^/]+)\/verification$/, async (n, body, _query, [contact]) => {
       const action = body?.action

@@ -135,8 +135,8 @@ describe('KithClient against a running node', () => {
       return list.every(c => c.online) ? list : undefined
     }, 20_000, 'contacts online')
     expect(contacts).toEqual([
-      { name: 'bob', peerId: bob.peerId.toString(), online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1 },
-      { name: 'caz', peerId: carol.peerId.toString(), online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1 }
+      { name: 'bob', peerId: bob.peerId.toString(), online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1, unread: 0 },
+      { name: 'caz', peerId: carol.peerId.toString(), online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1, unread: 0 }
     ])
   })
 

@@ -32,6 +32,7 @@ import { relayReservations } from './reservations.js'
 import { Reach } from './reach.js'
 import { FileSharing } from './sharing.js'
 import { DeviceManager, HISTORY_SINCE } from './devices.js'
+import { ReadState } from './read-state.js'
 import type { FileView, SavedFile } from './sharing.js'
 import { files } from '@kith/files'
 import { historySync } from '@kith/history'
@@ -70,6 +71,8 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   readonly reach: Reach
   readonly sharing: FileSharing
   readonly devices: DeviceManager
+  /** How far each conversation has been read, kept the same on all our devices. */
+  readonly reading: ReadState
 
   constructor (libp2p: Libp2p<KithServices>, store: KithStore, name: string, identity: PublicKey, ownsStore: boolean, device: { privateKey: PrivateKey, certificate: Uint8Array, identityKey?: PrivateKey }, reach: Reach, groups: { syncEveryMs?: number } = {}, autoDownloadBytes = AUTO_DOWNLOAD_DEFAULT) {
     super()
@@ -81,8 +84,15 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       log: libp2p.logger.forComponent('kith:devices'),
       onLinked: (detail) => { this.safeDispatchEvent('device:linked', { detail }) },
       onListChanged: () => { this.groupDevicesSoon() },
-      onOwnDeviceConnected: (device) => { void this.syncHistory(device) },
+      onOwnDeviceConnected: (device) => { void this.syncHistory(device); void this.reading.connected(device) },
       ...(device.identityKey != null ? { identityKey: device.identityKey } : {})
+    })
+    this.reading = new ReadState({
+      store,
+      messaging: () => this.messaging,
+      others: () => this.devices.others(),
+      isOwnDevice: (peer) => this.devices.isOwnDevice(peer),
+      log: libp2p.logger.forComponent('kith:read')
     })
     this.libp2p = libp2p
     this.store = store
@@ -195,6 +205,7 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   async start (): Promise<void> {
     // Before messaging starts: it asks which devices are ours from its first envelope on.
     await this.devices.start()
+    await this.reading.start()
     await this.libp2p.start()
     this.devices.afterStart()
     this.libp2p.addEventListener('peer:connect', this.onPeerConnect)
@@ -245,6 +256,7 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       online: (c.devices ?? [c.peerId]).some(d => this.isOnline(d)),
       connection: this.connectionKind(c.peerId),
       devices: (c.devices ?? [c.peerId]).length,
+      unread: await this.reading.unread(c.peerId),
       verified: c.verified === true,
       identityChanged: c.changedIdentity != null,
       groupReady: await this.groups.canAdd(c.peerId)
@@ -283,7 +295,17 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
   }
 
   async history (conversation: string, options?: HistoryOptions): Promise<MessageRecord[]> {
-    return await this.store.history(await this.groupNamed(conversation) ?? (await this.resolveContact(conversation)).peerId, options)
+    return await this.store.history(await this.conversationOf(conversation), options)
+  }
+
+  async markRead (conversation: string): Promise<{ conversation: string, upTo: number }> {
+    const id = await this.conversationOf(conversation)
+    return { conversation: id, upTo: await this.reading.markRead(id) }
+  }
+
+  /** A conversation's id: a group's, or a contact's peer id (by alias or peer id). */
+  private async conversationOf (nameOrId: string): Promise<string> {
+    return await this.groupNamed(nameOrId) ?? (await this.resolveContact(nameOrId)).peerId
   }
 
   /** The id of the group `to` names, unless `to` names a contact: a contact's alias or peer id wins over a group's id or name. */
@@ -420,6 +442,8 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
       store,
       ...(identity.identityKey != null ? { identityKey: identity.identityKey } : {}),
       certificate: identity.certificate,
+      deviceList: () => node.devices.signedList(),
+      onDeviceList: (device, list) => { void node.devices.takePublishedList(device, list) },
       presenceRefused,
       ...(mailbox != null ? { mailbox: mailbox.server } : {}),
       ...options.reach

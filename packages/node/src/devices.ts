@@ -90,6 +90,9 @@ export class DeviceManager {
   /** A device that reconnects gets our list again: one small message, and a lost push heals. */
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.pushed.delete(evt.detail.toString()) }
   private addrs: Record<string, string[]> = {}
+  private readonly onContact = (evt: CustomEvent<ContactRecord>): void => { void this.introduce(evt.detail) }
+  /** Malformed or oversized link requests refused (identity device). */
+  invalidLinkRequests = 0
 
   constructor (private readonly init: DeviceManagerInit) {
     this.self = init.libp2p.peerId.toString()
@@ -110,11 +113,13 @@ export class DeviceManager {
     this.names = await store.getSecret<Record<string, string>>(NAMES_SECRET) ?? {}
     this.seen = await store.getSecret<Record<string, number>>(SEEN_SECRET) ?? {}
     this.addrs = await store.getSecret<Record<string, string[]>>(ADDRS_SECRET) ?? {}
-    if (this.init.identityKey != null) await serveLink(this.init.libp2p, async (device, request) => await this.answerLink(device, request.proof, request.name), () => {})
+    if (this.init.identityKey != null) {
+      await serveLink(this.init.libp2p, async (device, request) => await this.answerLink(device, request.proof, request.name), () => { this.invalidLinkRequests++ })
+    }
     this.messaging.handleControl(DEVICES_TOPIC, async (from, payload) => await this.receiveList(from, payload))
     this.messaging.handleControl(CONTACT_TOPIC, async (from, payload) => await this.receiveContact(from, payload))
     this.messaging.handleControl(INFO_TOPIC, async (from, payload) => await this.receiveInfo(from, payload))
-    this.messaging.addEventListener('contact', (evt) => { void this.introduce(evt.detail) })
+    this.messaging.addEventListener('contact', this.onContact)
     this.init.libp2p.addEventListener('peer:connect', this.onConnect)
     this.init.libp2p.addEventListener('peer:identify', this.onIdentify)
     this.init.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
@@ -138,6 +143,7 @@ export class DeviceManager {
     this.init.libp2p.removeEventListener('peer:connect', this.onConnect)
     this.init.libp2p.removeEventListener('peer:identify', this.onIdentify)
     this.init.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.messaging.removeEventListener('contact', this.onContact)
     if (this.init.identityKey != null) await this.init.libp2p.unhandle(LINK_PROTOCOL).catch(() => {})
   }
 
@@ -322,13 +328,28 @@ export class DeviceManager {
     if (contact == null) throw new Error('not a contact')
     // The list we have, sent again (each device pushes it once a run): nothing to do.
     if (contact.deviceList != null && Buffer.from(payload).toString('base64') === contact.deviceList) return { ops: [] }
-    const list = verifyDeviceList(payload, contact.deviceListSeq != null ? { after: contact.deviceListSeq } : {})
-    // Their list must be signed by the identity key we know them by, and name the device it came from.
-    if (contact.identity == null || identityString(list.identity) !== contact.identity) throw new Error('a device list from another identity')
-    if (!list.devices.some(d => d.device.toString() === from)) throw new Error('a device list that does not name its sender')
-    const updated: ContactRecord = { ...contact, devices: list.devices.map(d => d.device.toString()), deviceList: Buffer.from(list.bytes).toString('base64'), deviceListSeq: list.seq }
-    this.init.log('%s has %d devices now', contact.name, list.devices.length)
+    const updated = contactWithList(contact, from, payload)
+    this.init.log('%s has %d devices now', contact.name, updated.devices?.length)
     return { ops: [store.contactOp(updated)], after: () => { store.contactCommitted(updated); this.init.onListChanged?.() } }
+  }
+
+  /**
+   * A contact's device list from its device's presence record (for contacts who missed a
+   * push). Kept when newer than the one we hold; an older or equal one changes nothing.
+   */
+  async takePublishedList (device: string, bytes: Uint8Array): Promise<void> {
+    const { store } = this.init
+    const contact = await store.getContactByDevice(device)
+    if (contact == null || (contact.deviceList != null && Buffer.from(bytes).toString('base64') === contact.deviceList)) return
+    let updated: ContactRecord
+    try {
+      updated = contactWithList(contact, device, bytes)
+    } catch (err: any) {
+      if (err?.name !== 'StaleDeviceListError') this.init.log('refused the device list in the presence record of %s: %s', device, err?.message)
+      return
+    }
+    await store.putContact(updated)
+    this.init.onListChanged?.()
   }
 
   /** Names (from the identity device, where devices are named) and addresses of our devices, for `device`. */
@@ -383,6 +404,19 @@ export class DeviceManager {
     this.seen = { ...this.seen, [peer]: Date.now() }
     await this.init.store.commit([this.init.store.putSecret(SEEN_SECRET, this.seen)]).catch(() => {})
   }
+}
+
+/**
+ * `contact` with the device list `bytes` that came from its device `from`: it must be newer than
+ * the one held, signed by the identity key we know the contact by, and name `from`.
+ *
+ * @throws {StaleDeviceListError | InvalidDeviceListError | Error}
+ */
+function contactWithList (contact: ContactRecord, from: string, bytes: Uint8Array): ContactRecord {
+  const list = verifyDeviceList(bytes, contact.deviceListSeq != null ? { after: contact.deviceListSeq } : {})
+  if (contact.identity == null || identityString(list.identity) !== contact.identity) throw new Error('a device list from another identity')
+  if (!list.devices.some(d => d.device.toString() === from)) throw new Error('a device list that does not name its sender')
+  return { ...contact, devices: list.devices.map(d => d.device.toString()), deviceList: Buffer.from(list.bytes).toString('base64'), deviceListSeq: list.seq }
 }
 
 /** An identity key as contacts store it (protobuf, base64). */

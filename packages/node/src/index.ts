@@ -155,6 +155,8 @@ export interface ContactView {
   groupReady: boolean
   /** How many devices the contact has (from its signed device list). */
   devices: number
+  /** Received messages not yet read (on any of our devices). */
+  unread: number
 }
 
 export type KithNodeEvents = MessagingEvents & {
@@ -219,6 +221,11 @@ export interface KithNode extends TypedEventTarget<KithNodeEvents> {
   acceptInvite(code: string, alias: string): Promise<ContactRecord>
   /** This account's devices (docs/devices.md). */
   readonly devices: DeviceManager
+  /**
+   * Mark a conversation (a contact or a group, as {@link history} names it) read up to its
+   * latest message, on all our devices. @throws {UnknownContactError}
+   */
+  markRead(conversation: string): Promise<{ conversation: string, upTo: number }>
 }
 /** How a history sync with another of our devices is going. */
 export interface HistoryProgress {

@@ -28,6 +28,10 @@ export interface ReachInit {
   store: KithStore
   /** Signs our presence record; absent on a linked device, which does not publish one yet (docs/devices.md). */
   identityKey?: PrivateKey
+  /** Our signed device list, for our presence record. */
+  deviceList?: () => Uint8Array
+  /** A contact's record carried its user's device list. */
+  onDeviceList?: (device: string, list: Uint8Array) => void
   certificate: Uint8Array
   /** Where to count presence records refused, by reason (shared with the DHT's validator). */
   presenceRefused?: Record<string, number>
@@ -188,7 +192,8 @@ export class Reach {
       relays: relays.slice(0, 8),
       mailboxes: mailboxes.slice(0, 8),
       ...prekeysOf(libp2p.services.messaging.publishedPrekeys()),
-      relay: this.init.mailbox != null
+      relay: this.init.mailbox != null,
+      ...(this.init.deviceList != null ? { deviceList: this.init.deviceList() } : {})
     })
   }
 
@@ -219,6 +224,7 @@ export class Reach {
     // One device per record for now: a record for another device of the same user is no use here.
     if (record == null || !record.device.equals(peerIdFromString(peer))) return previous
     this.seen.set(peer, record)
+    if (record.deviceList.byteLength > 0) this.init.onDeviceList?.(peer, record.deviceList)
     return record
   }
 

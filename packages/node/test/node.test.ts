@@ -143,7 +143,7 @@ describe('contacts of a running node', () => {
     const bob = track(await startNode('bob'))
     await befriend(alice, bob)
     await eventually(async () => (await alice.contacts())[0]?.online === true, 20_000, 'bob online')
-    expect(await alice.contacts()).toEqual([{ name: 'bob', peerId: bob.peerId.toString(), online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1 }])
+    expect(await alice.contacts()).toEqual([{ name: 'bob', peerId: bob.peerId.toString(), online: true, connection: 'direct', verified: false, identityChanged: false, groupReady: expect.any(Boolean), devices: 1, unread: 0 }])
     expect(alice.status().connections).toBe(1)
     await bob.stop()
     await eventually(async () => (await alice.contacts())[0]?.online === false, 20_000, 'bob offline')

@@ -5,10 +5,10 @@ export const PRESENCE_VERSION = 1
 
 /**
  * Largest presence record accepted, in bytes, checked before decoding. It binds before the
- * per-field limits do (all of those at once would take about 11 KiB); a record with a handful
- * of addresses takes well under 1 KiB.
+ * per-field limits do (all of those at once would take about 17 KiB); a record with a handful
+ * of addresses takes well under 1 KiB; a device list adds about 170 bytes a device.
  */
-export const MAX_PRESENCE_BYTES = 8 * 1024
+export const MAX_PRESENCE_BYTES = 14 * 1024
 
 /** Per-field limits of a presence record. */
 export const PRESENCE_LIMITS = {
@@ -23,7 +23,9 @@ export const PRESENCE_LIMITS = {
   /** Largest prekey bundle, in bytes. */
   maxPrekeyBytes: LIMITS.maxBundleBytes,
   /** Largest device certificate, in bytes. */
-  maxCertificateBytes: LIMITS.maxCertificateBytes
+  maxCertificateBytes: LIMITS.maxCertificateBytes,
+  /** Largest signed device list, in bytes: 16 devices and 64 revoked ones take about 5.5 KiB. */
+  maxDeviceListBytes: 8 * 1024
 } as const
 
 /**

@@ -1,6 +1,6 @@
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { CODE_P2P, CODE_P2P_CIRCUIT, multiaddr } from '@multiformats/multiaddr'
-import { ed25519Sign, ed25519Verify, identityFingerprint, verifyDeviceCertificate } from '@kith/crypto'
+import { ed25519Sign, ed25519Verify, identityFingerprint, listHasDevice, verifyDeviceCertificate, verifyDeviceList } from '@kith/crypto'
 import { MAX_PRESENCE_AGE_MS, MAX_PRESENCE_BYTES, MAX_PRESENCE_CLOCK_SKEW_MS, PRESENCE_LIMITS, PRESENCE_VERSION } from './constants.js'
 import { InvalidPresenceError } from './errors.js'
 import { PresenceRecord } from './proto/presence.js'
@@ -49,6 +49,8 @@ export interface PresenceFields {
   prekeys?: Uint8Array
   /** Whether the device offers circuit relay and a mailbox to its contacts. Default: false. */
   relay?: boolean
+  /** The user's signed device list (`issueDeviceList`), which must name `device`. Default: none. */
+  deviceList?: Uint8Array
 }
 
 /** A presence record that verified, as {@link openPresence} returns it. */
@@ -69,6 +71,8 @@ export interface VerifiedPresence {
   /** The prekey bundle, empty when none. */
   prekeys: Uint8Array
   relay: boolean
+  /** The user's signed device list, verified and naming `device`; empty when the record carries none. */
+  deviceList: Uint8Array
   /** The signed record itself, as received. */
   record: Uint8Array
 }
@@ -117,6 +121,8 @@ export function signPresence (identityKey: PrivateKey, fields: PresenceFields): 
   if (seq >= 2 ** 31 && seq < 2 ** 32) throw new RangeError('seq must not lie between 2^31 and 2^32 (a protobuf encoder bug)')
   verifyDeviceCertificate(fields.certificate, { identity: identityKey.publicKey, device })
   const prekeys = fields.prekeys ?? new Uint8Array(0)
+  const deviceList = fields.deviceList ?? new Uint8Array(0)
+  if (deviceList.byteLength > 0 && !listHasDevice(verifyDeviceList(deviceList, { identity: identityKey.publicKey }), device)) throw new TypeError('the device list does not name the device')
   if (prekeys.byteLength > PRESENCE_LIMITS.maxPrekeyBytes) throw new RangeError(`a prekey bundle is at most ${PRESENCE_LIMITS.maxPrekeyBytes} bytes`)
   const unsigned: PresenceRecord = {
     version: PRESENCE_VERSION,
@@ -129,7 +135,8 @@ export function signPresence (identityKey: PrivateKey, fields: PresenceFields): 
     mailboxes: encodeAddrs('mailboxes', fields.mailboxes ?? [], device),
     // Absent when empty: one encoding per record (see presence.proto).
     ...(prekeys.byteLength > 0 ? { prekeys: new Uint8Array(prekeys) } : {}),
-    relay: fields.relay ?? false
+    relay: fields.relay ?? false,
+    ...(deviceList.byteLength > 0 ? { deviceList: new Uint8Array(deviceList) } : {})
   }
   const signature = new Uint8Array(ed25519Sign(identityKey, signedBytes(unsigned)))
   const bytes = PresenceRecord.encode({ ...unsigned, signature })
@@ -167,10 +174,11 @@ export function openPresence (bytes: Uint8Array, options: OpenPresenceOptions = 
   // protons-runtime 7 reads past without an error. So a record has exactly one encoding.
   if (!Buffer.from(PresenceRecord.encode(record)).equals(bytes)) throw refuse('malformed', 'not in canonical form')
   if (record.version !== PRESENCE_VERSION) throw refuse('malformed', `unknown version ${record.version}`)
-  const { identity: identityBytes, certificate, device: deviceBytes, signature, prekeys } = record
+  const { identity: identityBytes, certificate, device: deviceBytes, signature, prekeys, deviceList } = record
   if (identityBytes == null || certificate == null || deviceBytes == null || signature == null) throw refuse('malformed', 'a required field is missing')
   if (identityBytes.byteLength === 0 || certificate.byteLength === 0 || deviceBytes.byteLength === 0) throw refuse('malformed', 'a required field is empty')
-  if (prekeys?.byteLength === 0) throw refuse('malformed', 'empty prekeys are left out, not written')
+  if (prekeys?.byteLength === 0 || deviceList?.byteLength === 0) throw refuse('malformed', 'empty prekeys and device lists are left out, not written')
+  if ((deviceList?.byteLength ?? 0) > PRESENCE_LIMITS.maxDeviceListBytes) throw refuse('oversized', `device list larger than ${PRESENCE_LIMITS.maxDeviceListBytes} bytes`)
   if (certificate.byteLength > PRESENCE_LIMITS.maxCertificateBytes) throw refuse('oversized', `certificate larger than ${PRESENCE_LIMITS.maxCertificateBytes} bytes`)
   if ((prekeys?.byteLength ?? 0) > PRESENCE_LIMITS.maxPrekeyBytes) throw refuse('oversized', `prekeys larger than ${PRESENCE_LIMITS.maxPrekeyBytes} bytes`)
   for (const field of ['addrs', 'relays', 'mailboxes'] as const) {
@@ -196,6 +204,15 @@ export function openPresence (bytes: Uint8Array, options: OpenPresenceOptions = 
     throw refuse('forged', 'the certificate is not valid, or not from the identity', err)
   }
   if (!Buffer.from(device.toMultihash().bytes).equals(deviceBytes)) throw refuse('forged', 'the certificate is for another device')
+  if (deviceList != null) {
+    let names = false
+    try {
+      names = listHasDevice(verifyDeviceList(deviceList, { identity }), device)
+    } catch (err) {
+      throw refuse('forged', 'the device list is not valid, or not from the identity', err)
+    }
+    if (!names) throw refuse('forged', 'the device list does not name the device')
+  }
 
   const now = options.now ?? Date.now()
   if (seq > now + MAX_PRESENCE_CLOCK_SKEW_MS) throw refuse('future', `dated ${seq - now} ms ahead`)
@@ -212,6 +229,7 @@ export function openPresence (bytes: Uint8Array, options: OpenPresenceOptions = 
     mailboxes,
     prekeys: prekeys != null ? new Uint8Array(prekeys) : new Uint8Array(0),
     relay: record.relay,
+    deviceList: deviceList != null ? new Uint8Array(deviceList) : new Uint8Array(0),
     record: bytes
   }
 }

@@ -4,7 +4,7 @@ import { NotFoundError } from '@libp2p/interface'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { identityFingerprint } from '@kith/crypto'
 import {
-  InvalidPresenceError, PRESENCE_KEY_BYTES, PresencePublishError, lookupPresence, presenceDhtOptions, presenceKey,
+  InvalidPresenceError, MAX_PRESENCE_BYTES, PRESENCE_KEY_BYTES, PresencePublishError, lookupPresence, presenceDhtOptions, presenceKey,
   presenceSelector, presenceValidator, publishPresence, signPresence
 } from '../src/index.js'
 import { fieldsOf, makeUser, rawFieldsOf, signRaw } from './helpers.js'
@@ -71,7 +71,7 @@ describe('presenceValidator', () => {
   it('refuses forged, oversized and future records', async () => {
     const key = presenceKey(alice.identityKey.publicKey)
     expect(await rejection(presenceValidator(key, signRaw(bob.identityKey, rawFieldsOf(alice, now))))).toBe('forged')
-    expect(await rejection(presenceValidator(key, new Uint8Array(8193)))).toBe('oversized')
+    expect(await rejection(presenceValidator(key, new Uint8Array(MAX_PRESENCE_BYTES + 1)))).toBe('oversized')
     expect(await rejection(presenceValidator(key, signRaw(alice.identityKey, rawFieldsOf(alice, now + 11 * 60_000))))).toBe('future')
   })
 })

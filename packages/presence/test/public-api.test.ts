@@ -30,8 +30,8 @@ describe('@kith/presence public API', () => {
 
   it('keeps the limits the format promises', async () => {
     const { MAX_PRESENCE_BYTES, PRESENCE_LIMITS, MAX_PRESENCE_CLOCK_SKEW_MS, MAX_PRESENCE_AGE_MS, PRESENCE_NAMESPACE } = await import('../src/index.js')
-    expect(MAX_PRESENCE_BYTES).toBe(8192)
-    expect(PRESENCE_LIMITS).toEqual({ maxAddrs: 16, maxRelays: 8, maxMailboxes: 8, maxAddrBytes: 256, maxPrekeyBytes: 2048, maxCertificateBytes: 1024 })
+    expect(MAX_PRESENCE_BYTES).toBe(14 * 1024)
+    expect(PRESENCE_LIMITS).toEqual({ maxAddrs: 16, maxRelays: 8, maxMailboxes: 8, maxAddrBytes: 256, maxPrekeyBytes: 2048, maxCertificateBytes: 1024, maxDeviceListBytes: 8 * 1024 })
     expect(MAX_PRESENCE_CLOCK_SKEW_MS).toBe(10 * 60_000)
     expect(MAX_PRESENCE_AGE_MS).toBe(30 * 24 * 3600_000)
     expect(PRESENCE_NAMESPACE).toBe('kith-presence')

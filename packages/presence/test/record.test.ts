@@ -4,7 +4,7 @@ import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { identityFingerprint, issueDeviceCertificate } from '@kith/crypto'
+import { identityFingerprint, issueDeviceCertificate, issueDeviceList } from '@kith/crypto'
 import {
   InvalidPresenceError, MAX_PRESENCE_AGE_MS, MAX_PRESENCE_BYTES, MAX_PRESENCE_CLOCK_SKEW_MS, PRESENCE_LIMITS,
   nextPresenceSeq, openPresence, signPresence
@@ -16,10 +16,15 @@ import type { User } from './helpers.js'
 let alice: User
 let bob: User
 let record: Uint8Array
+/** Alice's largest device list: 16 devices and 64 revoked ones. */
+let largestList: Uint8Array<ArrayBuffer>
 
 beforeAll(async () => {
   [alice, bob] = await Promise.all([makeUser(), makeUser()])
   record = signPresence(alice.identityKey, fieldsOf(alice))
+  const devices = [alice.certificate, ...await Promise.all(Array.from({ length: 15 }, async () => issueDeviceCertificate(alice.identityKey, (await generateKeyPair('Ed25519')).publicKey)))]
+  const revoked = await Promise.all(Array.from({ length: 64 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+  largestList = new Uint8Array(issueDeviceList(alice.identityKey, { seq: 1, devices, revoked }))
 })
 
 /** A multiaddr of exactly `bytes` bytes (at least 8): a DNS name sized to fit. */
@@ -66,6 +71,22 @@ describe('presence record round trip', () => {
     expect(signPresence(alice.identityKey, { seq: NOW, certificate: alice.certificate, device: alice.device, prekeys: new Uint8Array(0) })).toEqual(minimal)
   })
 
+  it('carries the signed device list, verified, and refuses one that is forged or leaves the device out', async () => {
+    const list = issueDeviceList(alice.identityKey, { seq: 3, devices: [alice.certificate] })
+    const opened = open(signPresence(alice.identityKey, fieldsOf(alice, { deviceList: list })))
+    expect(Buffer.from(opened.deviceList).equals(list)).toBe(true)
+    expect(open(record).deviceList.byteLength).toBe(0)
+    // A list without the record's device, or from another identity, is refused when signing and when opening.
+    const other = await generateKeyPair('Ed25519')
+    const without = issueDeviceList(alice.identityKey, { seq: 4, devices: [issueDeviceCertificate(alice.identityKey, other.publicKey)] })
+    expect(() => signPresence(alice.identityKey, fieldsOf(alice, { deviceList: without }))).toThrow(/does not name the device/)
+    expect(reason(raw({ deviceList: new Uint8Array(without) }))).toBe('forged')
+    expect(reason(raw({ deviceList: new Uint8Array(issueDeviceList(bob.identityKey, { seq: 1, devices: [bob.certificate] })) }))).toBe('forged')
+    const forged = new Uint8Array(list)
+    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1
+    expect(reason(raw({ deviceList: forged }))).toBe('forged')
+  })
+
   it('drops the device from a relay address as libp2p lists it', () => {
     const listed = multiaddr(`/ip4/1.2.3.4/tcp/4001/p2p/${RELAY_PEER}/p2p-circuit/p2p/${alice.device.toString()}`)
     expect(open(signPresence(alice.identityKey, fieldsOf(alice, { relays: [listed] }))).relays.map(String))
@@ -107,7 +128,8 @@ describe('signPresence refuses what readers would', () => {
     expect(() => signPresence(alice.identityKey, fieldsOf(alice, { prekeys: new Uint8Array(2049) }))).toThrow(RangeError)
     const big = many(16, () => '/dns4/x/tcp/1').map(() => multiaddr(addrOfSize(256)))
     const bigRelays = many(8, () => '/dns4/x/tcp/1').map(() => multiaddr(addrOfSize(256, `/p2p/${RELAY_PEER}/p2p-circuit`)))
-    expect(() => signPresence(alice.identityKey, fieldsOf(alice, { addrs: big, relays: bigRelays, prekeys: new Uint8Array(2048) }))).toThrow(RangeError)
+    const bigMailboxes = many(8, () => '/dns4/x/tcp/1').map(() => multiaddr(addrOfSize(256, `/p2p/${FRIEND_PEER}`)))
+    expect(() => signPresence(alice.identityKey, fieldsOf(alice, { addrs: big, relays: bigRelays, mailboxes: bigMailboxes, prekeys: new Uint8Array(2048), deviceList: largestList }))).toThrow(RangeError)
   })
 
   it('refuses relay and mailbox addresses of the wrong shape', () => {
@@ -121,10 +143,13 @@ describe('openPresence limits', () => {
   it('refuses more than MAX_PRESENCE_BYTES before decoding, and takes exactly that many', () => {
     // Random bytes would be malformed: oversized means the size was checked first.
     expect(reason(new Uint8Array(MAX_PRESENCE_BYTES + 1).fill(0xff))).toBe('oversized')
+    expect(largestList.byteLength).toBeLessThanOrEqual(PRESENCE_LIMITS.maxDeviceListBytes)
     const fill = (prekeys: number): Uint8Array => raw({
       addrs: Array.from({ length: 16 }, () => addrOfSize(256)),
       relays: Array.from({ length: 8 }, () => addrOfSize(256, `/p2p/${RELAY_PEER}/p2p-circuit`)),
-      prekeys: new Uint8Array(prekeys).fill(1)
+      mailboxes: Array.from({ length: 8 }, () => addrOfSize(256, `/p2p/${FRIEND_PEER}`)),
+      prekeys: new Uint8Array(prekeys).fill(1),
+      deviceList: largestList
     })
     const prekeys = 1000 + MAX_PRESENCE_BYTES - fill(1000).byteLength
     expect(prekeys).toBeLessThanOrEqual(PRESENCE_LIMITS.maxPrekeyBytes)

@@ -14,6 +14,7 @@ export interface PresenceRecord {
   prekeys?: Uint8Array<ArrayBuffer>
   relay: boolean
   signature?: Uint8Array<ArrayBuffer>
+  deviceList?: Uint8Array<ArrayBuffer>
 }
 
 export namespace PresenceRecord {
@@ -85,6 +86,11 @@ export namespace PresenceRecord {
         if (obj.signature != null) {
           w.uint32(90)
           w.bytes(obj.signature)
+        }
+
+        if (obj.deviceList != null) {
+          w.uint32(98)
+          w.bytes(obj.deviceList)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -160,6 +166,10 @@ export namespace PresenceRecord {
             }
             case 11: {
               obj.signature = reader.bytes()
+              break
+            }
+            case 12: {
+              obj.deviceList = reader.bytes()
               break
             }
             default: {
@@ -284,6 +294,13 @@ export namespace PresenceRecord {
               }
               break
             }
+            case 12: {
+              yield {
+                field: `${prefix}.deviceList`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -354,6 +371,11 @@ export namespace PresenceRecord {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PresenceRecordDeviceListFieldEvent {
+    field: '$.deviceList'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<PresenceRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PresenceRecord.codec())
   }
@@ -362,7 +384,7 @@ export namespace PresenceRecord {
     return decodeMessage(buf, PresenceRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceRecord>): Generator<PresenceRecordVersionFieldEvent | PresenceRecordIdentityFieldEvent | PresenceRecordSeqFieldEvent | PresenceRecordCertificateFieldEvent | PresenceRecordDeviceFieldEvent | PresenceRecordAddrsFieldEvent | PresenceRecordRelaysFieldEvent | PresenceRecordMailboxesFieldEvent | PresenceRecordPrekeysFieldEvent | PresenceRecordRelayFieldEvent | PresenceRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceRecord>): Generator<PresenceRecordVersionFieldEvent | PresenceRecordIdentityFieldEvent | PresenceRecordSeqFieldEvent | PresenceRecordCertificateFieldEvent | PresenceRecordDeviceFieldEvent | PresenceRecordAddrsFieldEvent | PresenceRecordRelaysFieldEvent | PresenceRecordMailboxesFieldEvent | PresenceRecordPrekeysFieldEvent | PresenceRecordRelayFieldEvent | PresenceRecordSignatureFieldEvent | PresenceRecordDeviceListFieldEvent> {
     return streamMessage(buf, PresenceRecord.codec(), opts)
   }
 }
