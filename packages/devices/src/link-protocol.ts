@@ -1,5 +1,5 @@
 import { InvalidLinkCodeError, LINK_PROTOCOL, LinkCodeExpiredError, LinkCodeUsedError, utf8Length } from '@kith/core'
-import { verifyDeviceCertificate, verifyDeviceList } from '@kith/crypto'
+import { listHasDevice, verifyDeviceCertificate, verifyDeviceList } from '@kith/crypto'
 import type { VerifiedDeviceList } from '@kith/crypto'
 import { lpStream } from '@libp2p/utils'
 import { LinkRequest, LinkResponse } from './proto/link.js'
@@ -80,6 +80,6 @@ export async function requestLink (stream: Stream, self: PeerId, request: LinkRe
   if (response.status !== LINK_STATUS.OK) throw new InvalidLinkCodeError(`the identity device refused: ${response.reason}`)
   const list = verifyDeviceList(response.deviceList)
   verifyDeviceCertificate(response.certificate, { device: self, identity: list.identity })
-  if (!list.devices.some(d => d.device.equals(self))) throw new InvalidLinkCodeError('the device list the identity device sent does not name this device')
+  if (!listHasDevice(list, self)) throw new InvalidLinkCodeError('the device list the identity device sent does not name this device')
   return { certificate: response.certificate, list, name: response.name, contacts: response.contacts }
 }

@@ -1,16 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { LinkCodeExpiredError, LinkCodeUsedError, NotIdentityDeviceError, UnknownDeviceError, LINK_PROTOCOL, random, toHex } from '@kith/core'
-import { issueDeviceCertificate, issueDeviceList, verifyDeviceCertificate, verifyDeviceList } from '@kith/crypto'
+import { InvalidDeviceListError, issueDeviceCertificate, issueDeviceList, listHasDevice, verifyDeviceCertificate, verifyDeviceList } from '@kith/crypto'
 import type { VerifiedDeviceList } from '@kith/crypto'
 import { LINK_CODE_TTL_MS, LINK_SECRET_BYTES, comparisonCode, decodeContact, encodeContact, encodeLinkCode, linkProof, serveLink } from '@kith/devices'
 import type { LinkAnswer } from '@kith/devices'
 import type { Messaging } from '@kith/messaging'
 import type { ContactRecord, KithStore, StoreOp } from '@kith/store'
-import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { KEEP_ALIVE } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { IdentifyResult, Libp2p, Logger, PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
+import type { IdentifyResult, Libp2p, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Control topics between a user's devices and to contacts. */
 export const DEVICES_TOPIC = 'kith/devices'
@@ -177,8 +177,8 @@ export class DeviceManager {
     for (const contact of await this.init.store.listContacts()) {
       if (contact.deviceList == null || contact.changedIdentity != null) continue
       try {
-        const list = verifyDeviceList(Buffer.from(contact.deviceList, 'base64'))
-        if (identityString(list.identity) === contact.identity) sets.set(list.identityFingerprint, setOf(list))
+        const list = contactList(contact, Buffer.from(contact.deviceList, 'base64'))
+        sets.set(list.identityFingerprint, setOf(list))
       } catch {}
     }
     return sets
@@ -413,15 +413,25 @@ export class DeviceManager {
  * @throws {StaleDeviceListError | InvalidDeviceListError | Error}
  */
 function contactWithList (contact: ContactRecord, from: string, bytes: Uint8Array): ContactRecord {
-  const list = verifyDeviceList(bytes, contact.deviceListSeq != null ? { after: contact.deviceListSeq } : {})
-  if (contact.identity == null || identityString(list.identity) !== contact.identity) throw new Error('a device list from another identity')
-  if (!list.devices.some(d => d.device.toString() === from)) throw new Error('a device list that does not name its sender')
-  return { ...contact, devices: list.devices.map(d => d.device.toString()), deviceList: Buffer.from(list.bytes).toString('base64'), deviceListSeq: list.seq }
+  const list = contactList(contact, bytes, contact.deviceListSeq)
+  if (!listHasDevice(list, from)) throw new Error('a device list that does not name its sender')
+  return withList(contact, list)
 }
 
-/** An identity key as contacts store it (protobuf, base64). */
-export function identityString (key: PublicKey): string {
-  return Buffer.from(publicKeyToProtobuf(key)).toString('base64')
+/**
+ * A contact's device list, verified: signed by the identity key we know the contact by and,
+ * when `after` is given, newer than that seq.
+ *
+ * @throws {InvalidDeviceListError | StaleDeviceListError} (and InvalidDeviceListError when we know no identity key for it)
+ */
+function contactList (contact: ContactRecord, bytes: Uint8Array, after?: number): VerifiedDeviceList {
+  if (contact.identity == null) throw new InvalidDeviceListError('no identity key is known for this contact')
+  return verifyDeviceList(bytes, { identity: publicKeyFromProtobuf(Buffer.from(contact.identity, 'base64')), ...(after != null ? { after } : {}) })
+}
+
+/** `contact` with `list` as its latest device list. */
+function withList (contact: ContactRecord, list: VerifiedDeviceList): ContactRecord {
+  return { ...contact, devices: list.devices.map(d => d.device.toString()), deviceList: Buffer.from(list.bytes).toString('base64'), deviceListSeq: list.seq }
 }
 
 /** A short, stable name for a pending link code: never its secret. */
@@ -433,10 +443,7 @@ function linkId (secret: Uint8Array): string {
 export function withDevices (contact: ContactRecord): ContactRecord {
   if (contact.deviceList == null) return contact
   try {
-    const list = verifyDeviceList(Buffer.from(contact.deviceList, 'base64'))
-    if (contact.identity != null && identityString(list.identity) === contact.identity) {
-      return { ...contact, devices: list.devices.map(d => d.device.toString()), deviceListSeq: list.seq }
-    }
+    return withList(contact, contactList(contact, Buffer.from(contact.deviceList, 'base64')))
   } catch {}
   const { deviceList: _, ...rest } = contact
   return rest
