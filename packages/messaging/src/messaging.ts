@@ -21,7 +21,7 @@ import { emptyMetrics } from './metrics.js'
 import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, LOCATE_EVERY_MS, RATE_BURST, RATE_PER_SECOND, RECEIPT_TOPIC } from './constants.js'
 import type { ControlHandler, Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
 import type { MessagingMetrics } from './metrics.js'
-import { messageFileOf } from '@kith/store'
+import { contactDevices, messageFileOf } from '@kith/store'
 import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, StoreOp } from '@kith/store'
 import type { Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
@@ -152,7 +152,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     if (contact == null) throw new UnknownContactError(`no contact ${peer}`)
     if (contact.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key (kith verify ${contact.name} --accept) before sending`)
     const conversation = contact.peerId
-    const theirs = devicesOf(contact)
+    const theirs = contactDevices(contact)
     const ours = this.init.ownDevices?.() ?? []
     const { written } = await this.withSessions(theirs, ours, async (sessions) => {
       const id = random(MESSAGE_ID_BYTES)
@@ -714,11 +714,6 @@ function envelopeAad (id: Uint8Array, recipient: Uint8Array, timestamp: bigint):
 /** A Message with every field it does not set empty. */
 function messageOf (fields: Partial<Message> & Pick<Message, 'kind'>): Message {
   return { text: '', name: '', inviteToken: new Uint8Array(), addrs: [], certificate: new Uint8Array(), topic: '', payload: new Uint8Array(), file: new Uint8Array(), sentTo: '', ...fields }
-}
-
-/** The devices a message to `contact` goes to: those of its latest device list, else the one we met. */
-function devicesOf (contact: ContactRecord): string[] {
-  return contact.devices != null && contact.devices.length > 0 ? contact.devices : [contact.peerId]
 }
 
 /** One of our own devices, as a control message's sender. */

@@ -5,7 +5,7 @@ import { messaging } from '@kith/messaging'
 import { GroupService } from '@kith/groups'
 import type { GroupPubSub } from '@kith/groups'
 import { generateIdentityKey, identityFingerprint, issueDeviceCertificate, verifyDeviceCertificate } from '@kith/crypto'
-import { openStore } from '@kith/store'
+import { contactDevices, openStore } from '@kith/store'
 import { autoNAT } from '@libp2p/autonat'
 import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -114,7 +114,7 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       dial: async (peer, protocol) => await libp2p.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(10_000), runOnLimitedConnection: true }),
       // Contacts' devices and our own other devices: each device is its own group member.
       isContact: async (peer) => await store.getContactByDevice(peer) != null || this.devices.isOwnDevice(peer),
-      contacts: async () => [...(await store.listContacts()).flatMap(c => c.devices ?? [c.peerId]), ...this.devices.others()],
+      contacts: async () => [...(await store.listContacts()).flatMap(contactDevices), ...this.devices.others()],
       sendControl: async (peer, topic, payload, extra) => { await this.messaging.sendControl(peer, topic, payload, extra) },
       handleControl: (topic, handler) => { this.messaging.handleControl(topic, handler) },
       ...groups
@@ -253,9 +253,9 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
     return await Promise.all(sorted.map(async c => ({
       name: c.name,
       peerId: c.peerId,
-      online: (c.devices ?? [c.peerId]).some(d => this.isOnline(d)),
+      online: contactDevices(c).some(d => this.isOnline(d)),
       connection: this.connectionKind(c.peerId),
-      devices: (c.devices ?? [c.peerId]).length,
+      devices: contactDevices(c).length,
       unread: await this.reading.unread(c.peerId),
       verified: c.verified === true,
       identityChanged: c.changedIdentity != null,

@@ -5,6 +5,7 @@ import type { VerifiedDeviceList } from '@kith/crypto'
 import { LINK_CODE_TTL_MS, LINK_SECRET_BYTES, comparisonCode, decodeContact, encodeContact, encodeLinkCode, linkProof, serveLink } from '@kith/devices'
 import type { LinkAnswer } from '@kith/devices'
 import type { Messaging } from '@kith/messaging'
+import { contactDevices } from '@kith/store'
 import type { ContactRecord, KithStore, StoreOp } from '@kith/store'
 import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { KEEP_ALIVE } from '@libp2p/interface'
@@ -266,13 +267,13 @@ export class DeviceManager {
   /** Send our current list to every contact's devices and to our own other devices. */
   async pushList (): Promise<void> {
     const targets = new Set(this.others())
-    for (const contact of await this.init.store.listContacts()) for (const device of contact.devices ?? [contact.peerId]) targets.add(device)
+    for (const contact of await this.init.store.listContacts()) for (const device of contactDevices(contact)) targets.add(device)
     for (const device of targets) await this.sendList(device)
   }
 
   /** A new contact: it gets our device list, and our other devices get the contact. */
   private async introduce (contact: ContactRecord): Promise<void> {
-    for (const device of contact.devices ?? [contact.peerId]) await this.sendList(device)
+    for (const device of contactDevices(contact)) await this.sendList(device)
     for (const device of this.others()) {
       const payload = encodeContact(contact)
       if (!await this.send(device, CONTACT_TOPIC, payload)) this.unsentContacts.set(device, [...this.unsentContacts.get(device) ?? [], payload])

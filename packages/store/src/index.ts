@@ -19,6 +19,7 @@ import type { RecordCipher } from './table.js'
 
 export { KithStore }
 export { messageFileOf, fileOfferOf } from './file.js'
+export { contactDevices } from './contact.js'
 export type { RecordCipher } from './table.js'
 export type { IncomingClaim, StoreOp } from './kith-store.js'
 export type * from './types.js'
