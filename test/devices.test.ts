@@ -132,6 +132,20 @@ describe('device lists and link codes refused', () => {
     for (const payload of [foreign, forged, stale]) await alice.messaging.sendControl(bob.peerId.toString(), 'kith/devices', payload)
     await eventually(() => bob.status().metrics.invalid === before + 3 && alice.messaging.pending() === 0, 20_000, 'three lists refused')
     expect(await bob.store.getContact(aliceId)).toEqual(current)
+
+    // Carol's identity certifies alice's device key and lists it as hers: any identity can sign
+    // any key, so a list may not take over a device bob knows as another contact's.
+    const carolIdentity = await generateIdentityKey()
+    const carol = await node('carol', { identityKey: carolIdentity })
+    await befriend(carol, bob)
+    const carolId = carol.peerId.toString()
+    await eventually(async () => (await bob.store.getContact(carolId))?.deviceListSeq === 1, 20_000, 'bob to hold carol\'s list')
+    const claiming = issueDeviceList(carolIdentity, { seq: 2, devices: [issueDeviceCertificate(carolIdentity, carol.libp2p.peerId.publicKey!), issueDeviceCertificate(carolIdentity, alice.libp2p.peerId.publicKey!)] })
+    const invalid = bob.status().metrics.invalid
+    await carol.messaging.sendControl(bob.peerId.toString(), 'kith/devices', claiming)
+    await eventually(() => bob.status().metrics.invalid === invalid + 1 && carol.messaging.pending() === 0, 20_000, 'the claiming list refused')
+    expect((await bob.store.getContact(carolId))?.devices).toEqual([carolId])
+    expect((await bob.store.getContactByDevice(aliceId))?.name).toBe('alice')
     // And bob still takes alice's messages.
     await alice.send('bob', 'still here')
     await eventually(async () => (await bob.history(aliceId)).some(m => m.text === 'still here'), 20_000, 'the text')

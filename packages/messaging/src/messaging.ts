@@ -633,6 +633,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           const own = contact == null && sealed.identity === this.identity && this.isOwnDevice(from)
           // A contact's device is one of its latest list (a revoked one no longer is).
           if ((contact == null && !own) || (contact?.devices != null && !contact.devices.includes(from))) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
+          // A device known only from a contact's list speaks for that contact's identity, or not at all.
+          if (contact != null && contact.peerId !== from && sealed.identity !== contact.identity) { this.metrics.forged++; statuses[at] = AckStatus.INVALID; continue }
           if (contact != null) await this.contacts.checkIdentity(contact, sealed.identity)
           if (message.kind === MessageKind.CONTROL) {
             // Its keys are spent whatever the service makes of it: the session moves on.

@@ -329,7 +329,7 @@ export class DeviceManager {
     if (contact == null) throw new Error('not a contact')
     // The list we have, sent again (each device pushes it once a run): nothing to do.
     if (contact.deviceList != null && Buffer.from(payload).toString('base64') === contact.deviceList) return { ops: [] }
-    const updated = contactWithList(contact, from, payload)
+    const updated = await this.unclaimed(contactWithList(contact, from, payload))
     this.init.log('%s has %d devices now', contact.name, updated.devices?.length)
     return { ops: [store.contactOp(updated)], after: () => { store.contactCommitted(updated); this.init.onListChanged?.() } }
   }
@@ -344,13 +344,30 @@ export class DeviceManager {
     if (contact == null || (contact.deviceList != null && Buffer.from(bytes).toString('base64') === contact.deviceList)) return
     let updated: ContactRecord
     try {
-      updated = contactWithList(contact, device, bytes)
+      updated = await this.unclaimed(contactWithList(contact, device, bytes))
     } catch (err: any) {
       if (err?.name !== 'StaleDeviceListError') this.init.log('refused the device list in the presence record of %s: %s', device, err?.message)
       return
     }
     await store.putContact(updated)
     this.init.onListChanged?.()
+  }
+
+  /**
+   * `contact` (with its new list) unless the list names a device that is ours or another
+   * contact's: an identity key can certify any device key, so a list alone must not take over a
+   * device someone else is known by.
+   *
+   * @throws {InvalidDeviceListError}
+   */
+  private async unclaimed (contact: ContactRecord): Promise<ContactRecord> {
+    for (const device of contactDevices(contact)) {
+      const other = await this.init.store.getContactByDevice(device)
+      if (device === this.self || this.isOwnDevice(device) || (other != null && other.peerId !== contact.peerId)) {
+        throw new InvalidDeviceListError(`${contact.name}'s device list names ${device}, a device of another user`)
+      }
+    }
+    return contact
   }
 
   /** Names (from the identity device, where devices are named) and addresses of our devices, for `device`. */

@@ -156,8 +156,9 @@ export class KithStore {
 
   /** The contact one of whose devices `device` is (the device it was added by, or one of its list). */
   async getContactByDevice (device: string): Promise<ContactRecord | undefined> {
+    // The contact we met by this device comes first: another's list cannot take it over.
     const peerId = this.contactDevices.get(device)
-    return (peerId != null ? this.contacts.get(peerId) : undefined) ?? this.contacts.get(device)
+    return this.contacts.get(device) ?? (peerId != null ? this.contacts.get(peerId) : undefined)
   }
 
   /** The contact with this identity key (as {@link ContactRecord.identity} stores it). */
