@@ -1,3 +1,4 @@
+import { lengthPrefixed } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { MemorySyncStorage, Reconciler } from '@kith/sync'
 import { InvalidGroupMessageError } from './group.js'
@@ -40,17 +41,28 @@ const MAX_TEXT_BYTES = 64 * 1024
 /** What one catch-up did. */
 export interface CatchUpResult { commits: number, fetched: number, pushed: number }
 
+/** Options of {@link catchUp}. */
+export interface CatchUpOptions {
+  /** Collects what the replica wants published after taking the commits in (a commit of ours, texts sent again). */
+  outgoing?: Uint8Array[]
+}
+
 /** A catch-up refused or broken off by the other side. */
 export class CatchUpError extends InvalidGroupMessageError { static override name = 'CatchUpError' }
 
-/** Ask `peer`'s member (on `stream`) for what `replica` missed, and hand over what it lacks. */
-export async function catchUp (stream: Stream, replica: GroupReplica): Promise<CatchUpResult> {
+/**
+ * Ask `peer`'s member (on `stream`) for what `replica` missed, and hand over what it lacks.
+ * What taking the commits in makes the replica send is collected in `options.outgoing`, for the
+ * caller to publish (after storing the replica's state).
+ */
+export async function catchUp (stream: Stream, replica: GroupReplica, options: CatchUpOptions = {}): Promise<CatchUpResult> {
   const frames = framesOf(stream)
   await frames.write({ kind: HELLO, group: Buffer.from(replica.head.id, 'hex'), epoch: Number(replica.head.epoch), joined: Number(replica.joined) })
   const commits = await frames.read(COMMITS)
   for (const commit of commits.parts.slice(0, MAX_ROUNDS * 8)) {
     try {
-      await replica.receive(commit)
+      const outgoing = await replica.receive(commit)
+      options.outgoing?.push(...outgoing)
     } catch (err) {
       if (!(err instanceof InvalidGroupMessageError)) throw err // a malformed one: the rules judge the rest
     }
@@ -130,7 +142,7 @@ export async function serveCatchUp (stream: Stream, remote: PeerId, find: (group
 interface OutFrame { kind: number, group?: Uint8Array, epoch?: number, joined?: number, parts?: Uint8Array[] }
 
 function framesOf (stream: Stream): { read: (kind?: number) => Promise<SyncFrame>, write: (frame: OutFrame) => Promise<void> } {
-  const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+  const lp = lpStream(stream, lengthPrefixed(MAX_FRAME_BYTES))
   return {
     async read (kind) {
       let frame: SyncFrame
@@ -158,13 +170,13 @@ function storageOf (messages: GroupMessage[]): MemorySyncStorage {
 }
 
 function encodeRecord (m: GroupMessage): Uint8Array {
-  return SyncRecord.encode({ id: Buffer.from(m.id, 'hex') as Uint8Array<ArrayBuffer>, sender: m.sender, ts: m.ts, text: m.text, epoch: Number(m.epoch), signature: m.signature as Uint8Array<ArrayBuffer> })
+  return SyncRecord.encode({ id: Buffer.from(m.id, 'hex') as Uint8Array<ArrayBuffer>, sender: m.sender, ts: m.ts, text: m.text, epoch: Number(m.epoch), signature: m.signature as Uint8Array<ArrayBuffer>, ...(m.generation != null ? { generation: m.generation } : {}) })
 }
 
 /**
- * Texts handed over, checked: well-formed, of sane size, signed by their sender for this group,
- * from a device that is a member now, and from no earlier than the epoch we joined at
- * (`joined`). What fails is dropped.
+ * Texts handed over, checked: well-formed, of sane size, signed by their sender for this group
+ * and the epoch they claim, from a device that is a member now, and from no earlier than the
+ * epoch we joined at (`joined`). What fails is dropped.
  */
 function decodeRecords (parts: Uint8Array[], groupId: string, members: Set<string>, joined: bigint): GroupMessage[] {
   const messages: GroupMessage[] = []
@@ -177,8 +189,8 @@ function decodeRecords (parts: Uint8Array[], groupId: string, members: Set<strin
       continue
     }
     if (record.id.length !== 16 || !members.has(record.sender) || !Number.isSafeInteger(record.ts) || record.ts < 0 || BigInt(record.epoch) < joined) continue
-    const message = { id: Buffer.from(record.id).toString('hex'), sender: record.sender, ts: record.ts, text: record.text, epoch: BigInt(record.epoch), signature: record.signature }
-    if (verifyText(groupId, record.sender, message)) messages.push(message)
+    const message = { id: Buffer.from(record.id).toString('hex'), sender: record.sender, ts: record.ts, text: record.text, epoch: BigInt(record.epoch), signature: record.signature, ...(record.generation != null ? { generation: record.generation } : {}) }
+    if (verifyText(groupId, message.epoch, record.sender, message)) messages.push(message)
   }
   return messages
 }

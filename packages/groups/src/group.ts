@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { KithError } from '@kith/core'
 import {
   createApplicationMessage, createCommit, createGroup, decodeGroupState, decodeMlsMessage, emptyPskIndex,
-  encodeGroupState, encodeMlsMessage, joinGroup, processMessage
+  encodeGroupState, encodeMlsMessage, joinGroup, mlsExporter, processMessage
 } from 'ts-mls'
 import { unprotectPrivateMessage } from 'ts-mls/messageProtection.js'
+import { decryptSenderData } from 'ts-mls/privateMessage.js'
 import { checkGroupName, decodeGroupMeta, encodeGroupMeta } from './group-meta.js'
 import { cipherSuite, credentialCertificate, kithClientConfig } from './mls.js'
 import type { GroupMeta } from './group-meta.js'
@@ -29,10 +30,12 @@ export interface GroupMember {
 
 /** What processing an incoming MLS message did. */
 export type Processed =
-  | { kind: 'application', group: KithGroup, sender: GroupMember, plaintext: Uint8Array }
-  | { kind: 'commit', group: KithGroup, committer: GroupMember }
+  /** `generation`: the content's place in its sender's ratchet for the epoch (what a removal's cut-off compares). */
+  | { kind: 'application', group: KithGroup, sender: GroupMember, plaintext: Uint8Array, generation: number }
+  /** `authenticatedData`: what the committer bound to the commit (a removal's cut-offs). */
+  | { kind: 'commit', group: KithGroup, committer: GroupMember, authenticatedData: Uint8Array }
   /** A commit that removes this device: `group` is the last state it had (it can no longer send or read). */
-  | { kind: 'removed', group: KithGroup, committer: GroupMember }
+  | { kind: 'removed', group: KithGroup, committer: GroupMember, authenticatedData: Uint8Array }
   | { kind: 'proposal', group: KithGroup, proposer: GroupMember }
 
 /**
@@ -153,15 +156,16 @@ export class KithGroup {
   /**
    * Commit `proposals` plus every valid proposal received in this epoch (members leaving, …).
    * The commit carries no path secrets for removed members, so they learn nothing after it.
+   * `authenticatedData` travels in the clear with it, authenticated (a removal's cut-offs).
    */
-  async commit (proposals: Proposal[] = []): Promise<{ group: KithGroup, commit: Uint8Array, welcome?: Uint8Array }> {
+  async commit (proposals: Proposal[] = [], authenticatedData?: Uint8Array): Promise<{ group: KithGroup, commit: Uint8Array, welcome?: Uint8Array }> {
     // ts-mls 1.6.4: members cannot process a commit that changes the group context extensions
     // together with a removal (the path secrets are sealed and opened under different
     // provisional contexts: HPKE OpenError). Such changes go in commits of their own.
     if (proposals.length > 1 && proposals.some(p => p.proposalType === 'group_context_extensions')) {
       throw new GroupPermissionError('a change of name or admins must be committed on its own')
     }
-    const result = await createCommit({ state: this.state, cipherSuite: await cipherSuite() }, { extraProposals: proposals, ratchetTreeExtension: true })
+    const result = await createCommit({ state: this.state, cipherSuite: await cipherSuite() }, { extraProposals: proposals, ratchetTreeExtension: true, ...(authenticatedData != null ? { authenticatedData } : {}) })
     const welcome = result.welcome != null ? encodeMlsMessage({ welcome: result.welcome, wireformat: 'mls_welcome', version: 'mls10' }) : undefined
     return { group: new KithGroup(result.newState), commit: encodeMlsMessage(result.commit), ...(welcome != null ? { welcome } : {}) }
   }
@@ -199,8 +203,10 @@ export class KithGroup {
     const sender = this.member(senderLeaf ?? -1)
     if (sender == null) throw new InvalidGroupMessageError('handshake from no member')
     const group = new KithGroup(result.newState)
-    if (result.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', group, committer: sender }
-    return group.epoch > this.epoch ? { kind: 'commit', group, committer: sender } : { kind: 'proposal', group, proposer: sender }
+    // Authenticated with the rest of the message (processing refuses it when altered).
+    const authenticatedData = message.wireformat === 'mls_private_message' ? message.privateMessage.authenticatedData : message.publicMessage.content.authenticatedData
+    if (result.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', group, committer: sender, authenticatedData }
+    return group.epoch > this.epoch ? { kind: 'commit', group, committer: sender, authenticatedData } : { kind: 'proposal', group, proposer: sender }
   }
 
   /**
@@ -215,11 +221,15 @@ export class KithGroup {
       : this.state.historicalReceiverData.get(pm.epoch)
     if (data == null) throw new InvalidGroupMessageError(pm.epoch > this.epoch ? 'from an epoch not reached yet' : 'from an epoch whose keys are gone')
     let result
+    let generation
     try {
       result = await unprotectPrivateMessage(data.senderDataSecret, pm, data.secretTree, data.ratchetTree, data.groupContext, this.state.clientConfig.keyRetentionConfig, await cipherSuite())
+      // Opened once more for the generation, which ts-mls keeps to itself (one small AEAD).
+      generation = (await decryptSenderData(pm, data.senderDataSecret, await cipherSuite()))?.generation
     } catch (err: any) {
       throw new InvalidGroupMessageError(`cannot decrypt: ${err?.message ?? err}`)
     }
+    if (generation == null) throw new InvalidGroupMessageError('cannot decrypt: no sender data')
     const { content } = result.content
     const from = content.sender
     if (content.contentType !== 'application' || from.senderType !== 'member') throw new InvalidGroupMessageError('not application content from a member')
@@ -228,7 +238,15 @@ export class KithGroup {
     const state: ClientState = current
       ? { ...this.state, secretTree: result.tree }
       : { ...this.state, historicalReceiverData: new Map([...this.state.historicalReceiverData, [pm.epoch, { ...(data as EpochReceiverData), secretTree: result.tree }]]) }
-    return { kind: 'application', group: new KithGroup(state), sender, plaintext: content.applicationData }
+    return { kind: 'application', group: new KithGroup(state), sender, plaintext: content.applicationData, generation }
+  }
+
+  /**
+   * A secret of this epoch for `label` (RFC 9420, section 8.5): only members of this epoch can
+   * work it out, so a member removed before it can't.
+   */
+  async exportSecret (label: string, length = 32): Promise<Uint8Array> {
+    return await mlsExporter(this.state.keySchedule.exporterSecret, label, new Uint8Array(0), length, await cipherSuite())
   }
 
   /** Why a commit is refused: only admins commit; a removed admin can't commit its own removal. */

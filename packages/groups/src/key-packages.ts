@@ -14,25 +14,50 @@ export const KEY_PACKAGE_TOPIC = 'groups/key-package'
 
 const MAX_KEY_PACKAGE_BYTES = 64 * 1024
 const TIMEOUT_MS = 10_000
+/** Contact devices whose key packages we keep at most (one each, the latest): a contact can't fill our store with them. */
+export const MAX_HELD_KEY_PACKAGES = 4096
+/** Key packages of ours handed out on request that one contact may hold unspent (older ones are forgotten). */
+export const MAX_SERVED_PER_CONTACT = 2
 /** Our key packages' private parts, by init key (hex), until a Welcome uses one. */
 const OWN = 'mls/key-package/'
 /** Which of our key packages (init key, hex) each contact holds. */
 const OFFERED = 'mls/offered/'
 /** The key package each contact gave us (to add it with, even while it is offline). */
 const HELD = 'mls/held/'
+/** Which of our key packages (init keys, hex, oldest first) each contact fetched on KEY_PACKAGE_PROTOCOL. */
+const SERVED = 'mls/served/'
+
+/** What {@link KeyPackages} needs of the node (a part of the group service's). */
+export type KeyPackagesInit = Pick<GroupServiceInit, 'deviceKey' | 'certificate' | 'store' | 'dial' | 'isContact' | 'contacts' | 'sendControl'>
 
 /** We hold no key package of that contact and could not fetch one. */
 export class NoKeyPackageError extends KithError { static override name = 'NoKeyPackageError' }
 
+/** What {@link KeyPackages} refused or forgot to keep what contacts make us store bounded. */
+export interface KeyPackageMetrics {
+  /** Key packages from contacts not kept: too large, or too many contact devices hold one already. */
+  dropped: number
+  /** Key packages of ours handed out on request and forgotten because the contact asked for more. */
+  evicted: number
+}
+
 /**
  * Key packages between contacts: each device hands every contact one of its own (so the
  * contact can add it to a group while it is offline), keeps the private parts (sealed) until a
- * Welcome names one, and keeps the latest each contact gave it.
+ * Welcome names one, and keeps the latest each contact device gave it. What contacts can make
+ * us store is bounded: one key package per contact device (the latest), at most
+ * {@link MAX_HELD_KEY_PACKAGES} in all, and {@link MAX_SERVED_PER_CONTACT} of ours fetched
+ * by each contact.
  */
 export class KeyPackages {
+  readonly metrics: KeyPackageMetrics = { dropped: 0, evicted: 0 }
   private offering: Promise<void> = Promise.resolve()
+  private serving: Promise<unknown> = Promise.resolve()
+  /** The contact devices whose key package we hold (read from the store once, then kept up to date). */
+  private held: Promise<Set<string>> | undefined
 
-  constructor (private readonly init: GroupServiceInit) {}
+  /** `limits` lowers the caps (tests). */
+  constructor (private readonly init: KeyPackagesInit, private readonly limits: { held?: number, servedPerContact?: number } = {}) {}
 
   private get store (): KithStore { return this.init.store }
 
@@ -53,10 +78,31 @@ export class KeyPackages {
     await run
   }
 
-  /** A contact's key package arrived: kept to add it with (the latest replaces an older one). */
-  take (from: string, payload: Uint8Array): { ops: StoreOp[] } {
+  /**
+   * A contact's key package arrived: kept to add it with (the latest replaces an older one).
+   * One that is too large, or from a device new to us when we hold the most we keep, is
+   * taken in (acknowledged) but not kept, and counted.
+   *
+   * @throws {InvalidGroupMessageError} when it is malformed or for another device
+   */
+  async take (from: string, payload: Uint8Array): Promise<{ ops: StoreOp[] }> {
+    if (payload.length > MAX_KEY_PACKAGE_BYTES) {
+      this.metrics.dropped++
+      return { ops: [] }
+    }
     if (keyPackageDevice(decodeKeyPackage(payload)) !== from) throw new InvalidGroupMessageError('a key package for another device')
+    const held = await this.heldDevices()
+    if (!held.has(from) && held.size >= (this.limits.held ?? MAX_HELD_KEY_PACKAGES)) {
+      this.metrics.dropped++
+      return { ops: [] }
+    }
+    held.add(from)
     return { ops: [this.store.putSecret(`${HELD}${from}`, payload)] }
+  }
+
+  private async heldDevices (): Promise<Set<string>> {
+    this.held ??= this.store.listSecrets(HELD).then(entries => new Set(entries.map(([name]) => name.slice(HELD.length))))
+    return await this.held
   }
 
   /** Whether we hold a key package the contact gave us. */
@@ -72,7 +118,10 @@ export class KeyPackages {
    */
   async of (peer: PeerId): Promise<{ keyPackage: KeyPackage, spent: StoreOp[] }> {
     const held = await this.store.getSecret<Uint8Array>(`${HELD}${peer.toString()}`)
-    if (held != null) return { keyPackage: decodeKeyPackage(held), spent: [this.store.delSecret(`${HELD}${peer.toString()}`)] }
+    if (held != null) {
+      (await this.heldDevices()).delete(peer.toString())
+      return { keyPackage: decodeKeyPackage(held), spent: [this.store.delSecret(`${HELD}${peer.toString()}`)] }
+    }
     return { keyPackage: await this.fetch(peer), spent: [] }
   }
 
@@ -91,17 +140,34 @@ export class KeyPackages {
     return { publicPackage: decodeKeyPackage(stored.publicPackage), privatePackage: stored.privatePackage, spent }
   }
 
-  /** Hand a contact that asks on {@link KEY_PACKAGE_PROTOCOL} a fresh key package. */
+  /**
+   * Hand a contact that asks on {@link KEY_PACKAGE_PROTOCOL} a fresh key package. It may hold
+   * {@link MAX_SERVED_PER_CONTACT} of them unspent: asking for more makes us forget the oldest.
+   */
   async serve (stream: Stream, connection: Connection): Promise<void> {
     try {
-      if (!await this.init.isContact(connection.remotePeer.toString())) throw new UnknownContactError('key packages are for contacts')
-      const { publicPackage, ops } = await this.mint()
-      await this.store.commit(ops)
+      const peer = connection.remotePeer.toString()
+      if (!await this.init.isContact(peer)) throw new UnknownContactError('key packages are for contacts')
+      const { publicPackage } = await this.serialize(async () => {
+        const minted = await this.mint()
+        const served = [...await this.store.getSecret<string[]>(`${SERVED}${peer}`) ?? [], hex(minted.publicPackage.initKey)]
+        const forgotten = served.splice(0, Math.max(0, served.length - (this.limits.servedPerContact ?? MAX_SERVED_PER_CONTACT)))
+        this.metrics.evicted += forgotten.length
+        await this.store.commit([...minted.ops, this.store.putSecret(`${SERVED}${peer}`, served), ...forgotten.map(id => this.store.delSecret(`${OWN}${id}`))])
+        return minted
+      })
       await lpStream(stream, { maxDataLength: MAX_KEY_PACKAGE_BYTES }).write(encodeKeyPackage(publicPackage))
       await stream.close()
     } catch (err: any) {
       stream.abort(err)
     }
+  }
+
+  /** One change to the served lists at a time (requests can come in together). */
+  private async serialize<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.serving.then(fn)
+    this.serving = run.catch(() => {})
+    return await run
   }
 
   /** A new key package of this device, and the op that keeps its private part (sealed) until a Welcome names it. */

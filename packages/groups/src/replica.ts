@@ -1,39 +1,36 @@
 import { randomBytes } from 'node:crypto'
-import { commitId, committerRank, winner } from './fork-choice.js'
+import { CommitTree } from './commit-tree.js'
+import type { Step } from './commit-tree.js'
+import { encodeCutoffs } from './cutoff.js'
+import { commitId, committerRank } from './fork-choice.js'
+import { GroupHistory } from './group-history.js'
+import type { GroupMessage, KeptCommit } from './group-history.js'
 import { InvalidGroupMessageError, peekMls } from './group.js'
-import type { GroupMember, KithGroup, Processed } from './group.js'
-import { TEXT_ID_BYTES, decodeTextBody, encodeTextBody, signText } from './text.js'
-import type { SignedText } from './text.js'
+import type { KithGroup } from './group.js'
+import { dedupeRemovals, done, parseIntents, proposalsFor } from './intents.js'
+import type { Intent, PendingIntent } from './intents.js'
+import { TEXT_ID_BYTES, decodeTextBody, encodeTextBody, signText, verifyText } from './text.js'
+import type { UnsignedText } from './text.js'
 import type { Proposal } from 'ts-mls'
 
-/**
- * A group message as members read it. `id` is chosen by the sender: a re-send after a lost
- * commit race keeps it, so copies collapse. `signature` lets members who get it in catch-up
- * check the sender wrote it (see text.ts).
- */
-export interface GroupMessage extends SignedText {
-  /** The sender's device (peer id). */
-  sender: string
-  /** The epoch it was read in. */
-  epoch: bigint
+export type { Intent, PendingIntent } from './intents.js'
+export type { GroupMessage, KeptCommit } from './group-history.js'
+export { TOPIC_LABEL } from './commit-tree.js'
+
+/** Where a replica starts besides its state (see {@link GroupReplica}). */
+export interface ReplicaOptions {
+  /** The topic secret of the state it starts from (later ones it works out itself). */
+  topicSecret?: Uint8Array
+  /** Intents kept from before (see {@link GroupReplica.intents}). */
+  intents?: unknown
 }
-
-/** A commit of the chosen chain, kept for members that fell behind, with the devices it removed. */
-export interface KeptCommit { bytes: Uint8Array, removed: string[] }
-
-/** Something this member wants done to the group; kept until the chosen chain shows it done. */
-export type Intent =
-  | { kind: 'rename', name: string }
-  /** Make a member's user (identity fingerprint) an admin. */
-  | { kind: 'promote', who: string }
-  /** Remove a user (identity fingerprint) or one device (peer id). */
-  | { kind: 'remove', who: string }
-  | { kind: 'leave' }
 
 /** How many epochs back a competing commit can still win (the states kept to re-apply it). */
 export const REORG_WINDOW = 32
 /** How many of the chosen chain's commits are kept (and stored) for members that fell behind. */
 export const KEPT_COMMITS = 64
+/** Content waiting for its epoch, at most: a member can't make us hold unbounded junk. */
+const MAX_PARKED = 4096
 
 const ID_BYTES = TEXT_ID_BYTES
 /** The first byte of application content: what it is. */
@@ -43,11 +40,11 @@ const LEAVE_REQUEST = 1
 /**
  * One member's replica of a group: the chain of commits it has chosen, the states along it,
  * the group's history, and what it still wants done. It applies Kith's ordering rules
- * (docs/groups.md): only admins commit; commits for an epoch race, and the fork-choice
- * {@link winner} decides; a member that applied a loser goes back and applies the winner, and
- * sends again what it had sent on the losing branch. Members ask the committer to remove them
- * (leave) with a request in the group's content, not an MLS proposal: proposals would block
- * everyone's sending until committed (RFC 9420, section 12.1.8).
+ * (docs/groups.md): only admins commit; commits for an epoch race, and the fork-choice rule
+ * (fork-choice.ts) decides, over whole branches; a member that applied a loser goes back and
+ * applies the winner, and sends again what it had sent on the losing branch. Members ask the
+ * committer to remove them (leave) with a request in the group's content, not an MLS proposal:
+ * proposals would block everyone's sending until committed (RFC 9420, section 12.1.8).
  *
  * Transport-free: every method returns the MLS messages to publish to the group, and the
  * caller delivers messages in any order, late or twice.
@@ -57,26 +54,26 @@ export class GroupReplica {
   private readonly states = new Map<bigint, KithGroup>()
   /** Where each state came from: the id of the commit that made it (or 'start'). */
   private readonly origins = new Map<bigint, string>()
-  /** Commits seen, by the epoch they build on. */
-  private readonly known = new Map<bigint, Map<string, Uint8Array>>()
+  /** The topic secret of each state. */
+  private readonly topics = new Map<bigint, Uint8Array>()
+  private readonly tree = new CommitTree()
   /** The chosen chain's commit at each epoch (the one building on it), the last KEPT_COMMITS: kept across restarts. */
   private readonly chainCommits = new Map<bigint, KeptCommit>()
   /** Changes to chainCommits not yet taken for storage (null: deleted). */
   private commitChanges = new Map<bigint, KeptCommit | null>()
-  /** Commits applied to a state: `${origin}/${commit}` → result, or null when invalid there. */
-  private readonly outcomes = new Map<string, { rank: number, processed: Processed } | null>()
-  private readonly messages = new Map<string, GroupMessage>()
-  /** Texts added to the history since the last {@link takeFresh}. */
-  private fresh: GroupMessage[] = []
+  private readonly texts: GroupHistory
   /** Our own texts, to send again if the epoch they went out in is replaced. */
-  private readonly mine = new Map<string, { signed: SignedText, epoch: bigint }>()
+  private readonly mine = new Map<string, { text: UnsignedText, epoch: bigint }>()
   /** Content that could not be read yet (an epoch not reached, or a branch not chosen yet), by hash. */
   private readonly parked = new Map<string, { epoch: bigint, bytes: Uint8Array }>()
   /** Hashes of content read, with their epochs (kept while the epoch's state is): copies are dropped at once. */
   private readonly read = new Map<string, bigint>()
-  /** Members who asked to leave, by device. */
-  private readonly leaving = new Set<string>()
-  private intents: Intent[] = []
+  /**
+   * Members who asked to leave, by device, with the epoch from which the chain no longer has
+   * them: kept REORG_WINDOW epochs more, so if a better commit brings one back, it is removed again.
+   */
+  private readonly leaving = new Map<string, bigint | undefined>()
+  private pendingIntents: PendingIntent[]
   /** The state (epoch/origin) in which we last asked to leave. */
   private leaveAskedIn: string | undefined
   private headEpoch: bigint
@@ -88,11 +85,19 @@ export class GroupReplica {
    * there): catch-up hands it no texts from before
    * @param commits - the chain's commits kept from before (see {@link takeCommitChanges}), by epoch
    */
-  constructor (group: KithGroup, readonly joined = group.epoch, commits: Iterable<[bigint, KeptCommit]> = []) {
+  constructor (group: KithGroup, readonly joined = group.epoch, commits: Iterable<[bigint, KeptCommit]> = [], options: ReplicaOptions = {}) {
     this.headEpoch = group.epoch
     this.states.set(group.epoch, group)
     this.origins.set(group.epoch, 'start')
+    if (options.topicSecret != null) this.topics.set(group.epoch, options.topicSecret)
     for (const [epoch, bytes] of commits) if (epoch < group.epoch) this.chainCommits.set(epoch, bytes)
+    this.pendingIntents = parseIntents(options.intents)
+    const replica = this
+    this.texts = new GroupHistory({
+      get oldest () { return replica.oldest },
+      isOnChain: (epoch, origin) => this.origins.get(epoch) === origin,
+      commits: () => this.chainCommits.entries()
+    })
   }
 
   /** What changed in the kept commits since the last call: to store (null: to delete), by epoch. */
@@ -102,19 +107,28 @@ export class GroupReplica {
     return changes
   }
 
+  /** What this member still wants done, or wants to see stay done: to store with the state, and hand back after a restart. */
+  intents (): PendingIntent[] { return structuredClone(this.pendingIntents) }
+
   get head (): KithGroup { return this.states.get(this.headEpoch) as KithGroup }
   get removed (): boolean { return this.removal != null }
   /** The ids of the commits applied, oldest first (within the reorg window). */
   chain (): string[] { return [...this.origins.values()].filter(o => o !== 'start') }
-  history (): GroupMessage[] { return [...this.messages.values()] }
+  /** The history: what members read, less what removed members sent past their cut-off. */
+  history (): GroupMessage[] { return this.texts.all() }
   /** A text of the history by id. */
-  message (id: string): GroupMessage | undefined { return this.messages.get(id) }
+  message (id: string): GroupMessage | undefined { return this.texts.get(id) }
+  /** The texts added to the history since the last call that are in it now, oldest first. */
+  takeFresh (): GroupMessage[] { return this.texts.takeFresh() }
 
-  /** The texts added to the history since the last call that are still in it, oldest first. */
-  takeFresh (): GroupMessage[] {
-    const fresh = this.fresh.filter(m => this.messages.get(m.id) === m)
-    this.fresh = []
-    return fresh
+  /** The topic secret of the head state: the gossipsub topic is named from it (see channel.ts). */
+  get topicSecret (): Uint8Array | undefined { return this.topics.get(this.headEpoch) }
+  /** The topic secret of this member's state at `epoch` (the head's when it has none there). */
+  topicSecretAt (epoch: bigint): Uint8Array | undefined { return this.topics.get(epoch) ?? this.topicSecret }
+
+  /** Give the replica its starting topic secret, when it was made without one. */
+  useTopicSecret (secret: Uint8Array): void {
+    for (const epoch of this.states.keys()) if (!this.topics.has(epoch)) this.topics.set(epoch, secret)
   }
 
   /**
@@ -154,26 +168,24 @@ export class GroupReplica {
     const head = this.head
     const rank = committerRank(head, head.ownLeaf)
     if (rank == null) throw new InvalidGroupMessageError('only admins commit')
-    const id = commitId(commit)
-    this.know(this.headEpoch, id, commit)
-    this.outcomes.set(`${this.origins.get(this.headEpoch) as string}/${id}`, { rank, processed: { kind: 'commit', group, committer: head.member(head.ownLeaf) as GroupMember } })
+    await this.tree.own(this.headEpoch, this.origins.get(this.headEpoch) as string, head, rank, group, { id: commitId(commit), bytes: commit, authenticatedData: new Uint8Array(0) })
     return [commit, ...await this.settle()]
   }
 
-  /** Texts another member handed over in catch-up, added when new; returns the new ones. */
-  merge (messages: GroupMessage[]): GroupMessage[] {
-    const added = messages.filter(m => !this.messages.has(m.id))
-    for (const m of added) this.addMessage(m)
-    return added
-  }
+  /**
+   * Texts another member handed over in catch-up (or read back from storage), added when new;
+   * returns the new ones in the history. (Our own stored texts need no sending again: a
+   * restart keeps no state before the head, so no commit can replace the epochs they were sent in.)
+   */
+  merge (messages: GroupMessage[]): GroupMessage[] { return this.texts.merge(messages) }
 
   /** Send a text to the group, under a new id (`id`: 16 random bytes, hex; made here when absent). */
   async send (text: string, id = randomBytes(ID_BYTES).toString('hex')): Promise<Uint8Array[]> {
     if (this.removed) throw new InvalidGroupMessageError('no longer a member of this group')
-    if (!/^[0-9a-f]{32}$/.test(id) || this.messages.has(id)) throw new InvalidGroupMessageError('a text id is 16 new random bytes, hex')
-    const signed = signText(this.head.id, this.head.state.signaturePrivateKey, { id, ts: Date.now(), text })
-    this.mine.set(id, { signed, epoch: this.headEpoch })
-    return [await this.encryptText(signed)]
+    if (!/^[0-9a-f]{32}$/.test(id) || this.texts.has(id)) throw new InvalidGroupMessageError('a text id is 16 new random bytes, hex')
+    const unsigned = { id, ts: Date.now(), text }
+    this.mine.set(id, { text: unsigned, epoch: this.headEpoch })
+    return [await this.encryptText(unsigned)]
   }
 
   /**
@@ -181,15 +193,18 @@ export class GroupReplica {
    * to leave again sends the request again (for committers who were offline).
    */
   async intend (intent: Intent): Promise<Uint8Array[]> {
-    // A rename replaces one still waiting (a commit carries one).
-    if (intent.kind === 'rename') this.intents = this.intents.filter(i => i.kind !== 'rename')
+    // A rename replaces any before it (waiting, or done but not final): the last name asked for is the one.
+    if (intent.kind === 'rename') this.pendingIntents = this.pendingIntents.filter(p => p.intent.kind !== 'rename')
     if (intent.kind === 'leave') {
       this.leaveAskedIn = undefined
-      this.intents = this.intents.filter(i => i.kind !== 'leave')
+      this.pendingIntents = this.pendingIntents.filter(p => p.intent.kind !== 'leave')
     }
-    this.intents.push(intent)
+    this.pendingIntents.push({ intent })
     return await this.act()
   }
+
+  /** Do what is ours to do now (after a restart: the intents kept from before). Returns what to publish. */
+  async resume (): Promise<Uint8Array[]> { return await this.act() }
 
   /** Where this replica stands (head epoch, the commit that made it, removed or not): changes with every commit applied. */
   get position (): string { return `${this.headEpoch}/${this.origins.get(this.headEpoch) as string}/${this.removed}` }
@@ -204,13 +219,13 @@ export class GroupReplica {
     const { epoch, contentType } = peekMls(bytes)
     const hash = commitId(bytes)
     if (contentType === 'commit') {
-      this.know(epoch, hash, bytes)
+      if (!this.tree.know(epoch, hash, bytes)) return []
       return await this.settle()
     }
     if (contentType !== 'application' || this.read.has(hash)) return []
     // Kept even when a commit removed us: a better commit for that epoch may still undo it.
     if (this.removed || !await this.readContent(epoch, bytes, hash)) {
-      this.parked.set(hash, { epoch, bytes })
+      if (this.parked.size < MAX_PARKED) this.parked.set(hash, { epoch, bytes })
       return []
     }
     return await this.act()
@@ -234,23 +249,24 @@ export class GroupReplica {
     if (processed.kind !== 'application') return false
     this.read.set(hash, epoch)
     this.states.set(epoch, processed.group)
-    const { plaintext } = processed
-    if (plaintext[0] === LEAVE_REQUEST) this.leaving.add(processed.sender.device)
-    // MLS has authenticated the sender; the signature inside is kept for catch-up (checked there).
+    const { plaintext, sender, generation } = processed
+    this.texts.noteGeneration(epoch, sender.device, generation)
+    if (plaintext[0] === LEAVE_REQUEST) this.leaving.set(sender.device, undefined)
+    // MLS has authenticated the sender; the signature inside must be its, for this epoch, so
+    // that members who get the text later in catch-up can check it too.
     const signed = plaintext[0] === TEXT ? decodeTextBody(plaintext.subarray(1)) : undefined
-    if (signed != null && !this.messages.has(signed.id)) this.addMessage({ ...signed, sender: processed.sender.device, epoch })
+    if (signed != null && !this.mine.has(signed.id) && verifyText(state.id, epoch, sender.device, signed)) {
+      this.texts.read({ ...signed, sender: sender.device, epoch, generation }, this.origins.get(epoch) as string)
+    }
     return true
   }
 
-  private async encryptText (signed: SignedText): Promise<Uint8Array> {
+  /** Sign a text for the head epoch, encrypt it there, and add it to the history. */
+  private async encryptText (text: UnsignedText): Promise<Uint8Array> {
+    const signed = signText(this.head.id, this.headEpoch, this.head.state.signaturePrivateKey, text)
     const message = await this.encrypt(TEXT, encodeTextBody(signed))
-    this.addMessage({ ...signed, sender: this.ownDevice(), epoch: this.headEpoch })
+    this.texts.add({ ...signed, sender: this.head.member(this.head.ownLeaf)?.device ?? '', epoch: this.headEpoch })
     return message
-  }
-
-  private addMessage (m: GroupMessage): void {
-    this.messages.set(m.id, m)
-    this.fresh.push(m)
   }
 
   private async encrypt (type: number, body: Uint8Array): Promise<Uint8Array> {
@@ -259,59 +275,45 @@ export class GroupReplica {
     return message
   }
 
-  private ownDevice (): string {
-    return this.head.member(this.head.ownLeaf)?.device ?? ''
-  }
+  private get oldest (): bigint { return this.headEpoch - BigInt(this.states.size - 1) }
 
   /**
-   * Re-walk the chain from the oldest epoch we keep: at each epoch apply the winner among the
-   * commits known for it. When the winner differs from what was applied, everything after it
-   * is replaced; our own texts sent in replaced epochs go out again.
+   * Choose the chain again from the oldest state we keep, and move onto it: where it differs
+   * from what was applied, everything after is replaced; our own texts sent in replaced epochs
+   * go out again.
    */
   private async settle (): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
-    const from = this.headEpoch - BigInt(this.states.size - 1)
+    const path = await this.tree.best(this.oldest, this.states.get(this.oldest) as KithGroup, this.origins.get(this.oldest) as string)
     let replacedFrom: bigint | undefined
-    for (let epoch = from; ; epoch++) {
-      const state = this.states.get(epoch)
-      if (state == null) break
-      const best = winner(await this.candidates(epoch, state))
-      if (best == null) break
-      const applied = this.origins.get(epoch + 1n) ?? (this.removal?.epoch === epoch ? this.removal.id : undefined)
-      if (applied === best.id) {
-        if (this.removal?.epoch === epoch) break
-        continue
+    let epoch = this.oldest
+    for (const step of path.steps) {
+      const applied = this.applied(epoch)
+      if (applied !== step.id) {
+        if (applied != null) replacedFrom ??= epoch + 1n
+        this.truncate(epoch)
+        this.adopt(step)
       }
-      // A different commit wins here: drop the states after this epoch and take the winner's.
+      epoch++
+    }
+    // The chosen chain can end before what was applied: those commits lost their standing.
+    if (this.applied(epoch) != null) {
       replacedFrom ??= epoch + 1n
-      for (let e = epoch + 1n; e <= this.headEpoch; e++) { this.states.delete(e); this.origins.delete(e) }
-      for (const e of this.chainCommits.keys()) if (e >= epoch) this.keepCommit(e, null)
-      this.removal = undefined
-      this.headEpoch = epoch
-      if (best.processed.kind === 'removed') {
-        this.removal = { epoch, id: best.id }
-        break
-      }
-      this.states.set(epoch + 1n, best.processed.group)
-      this.origins.set(epoch + 1n, best.id)
-      const bytes = this.known.get(epoch)?.get(best.id)
-      const after = new Set(best.processed.group.members().map(m => m.device))
-      this.keepCommit(epoch, bytes != null ? { bytes, removed: state.members().map(m => m.device).filter(d => !after.has(d)) } : null)
-      this.headEpoch = epoch + 1n
+      this.truncate(epoch)
     }
     this.trim()
     if (this.removed) return out
     if (replacedFrom != null) {
-      // What others sent in replaced epochs is not part of the chosen history: their senders
-      // send it again on the chosen chain (same id), unless that chain removed them.
-      for (const [id, message] of this.messages) if (message.epoch >= replacedFrom && !this.mine.has(id)) this.messages.delete(id)
+      // The copies read stay, for when the chain comes back to where they were read.
+      this.texts.replaced(replacedFrom, id => this.mine.has(id))
       // Our texts sent in replaced epochs: nobody on the chosen chain can read them.
       for (const sent of this.mine.values()) {
         if (sent.epoch < replacedFrom) continue
         sent.epoch = this.headEpoch
-        out.push(await this.encryptText(sent.signed))
+        out.push(await this.encryptText(sent.text))
       }
     }
+    this.texts.review()
     // Content that waited for this chain.
     for (const [hash, { epoch, bytes }] of this.parked) {
       if (await this.readContent(epoch, bytes, hash)) this.parked.delete(hash)
@@ -320,33 +322,43 @@ export class GroupReplica {
     return out
   }
 
+  /** The commit applied on `epoch`'s state: the one that made the next, or the one that removed us. */
+  private applied (epoch: bigint): string | undefined {
+    return this.origins.get(epoch + 1n) ?? (this.removal?.epoch === epoch ? this.removal.id : undefined)
+  }
+
+  /** Drop what was applied after `epoch`. */
+  private truncate (epoch: bigint): void {
+    for (let e = epoch + 1n; e <= this.headEpoch; e++) {
+      this.states.delete(e)
+      this.origins.delete(e)
+      this.topics.delete(e)
+    }
+    for (const e of this.chainCommits.keys()) if (e >= epoch) this.keepCommit(e, null)
+    this.removal = undefined
+    this.headEpoch = epoch
+  }
+
+  /** Apply a commit of the chosen chain at the head. */
+  private adopt ({ epoch, id, outcome }: Step): void {
+    if (outcome.processed.kind === 'removed') {
+      this.removal = { epoch, id }
+      return
+    }
+    this.states.set(epoch + 1n, outcome.processed.group)
+    this.origins.set(epoch + 1n, id)
+    const topic = outcome.topicSecret ?? this.topics.get(epoch)
+    if (topic != null) this.topics.set(epoch + 1n, topic)
+    const bytes = this.tree.bytes(epoch, id)
+    this.keepCommit(epoch, bytes != null ? { bytes, removed: outcome.removed } : null)
+    this.headEpoch = epoch + 1n
+  }
+
   private keepCommit (epoch: bigint, kept: KeptCommit | null): void {
     if (kept == null) this.chainCommits.delete(epoch)
     else this.chainCommits.set(epoch, kept)
     this.commitChanges.set(epoch, kept)
-  }
-
-  /** Note a commit that builds on `epoch`. */
-  private know (epoch: bigint, id: string, commit: Uint8Array): void {
-    let forEpoch = this.known.get(epoch)
-    if (forEpoch == null) this.known.set(epoch, forEpoch = new Map())
-    forEpoch.set(id, commit)
-  }
-
-  /** The valid commits known for `epoch`, applied to our state there (cached). */
-  private async candidates (epoch: bigint, state: KithGroup): Promise<Array<{ id: string, rank: number, processed: Processed }>> {
-    const valid = []
-    const origin = this.origins.get(epoch) as string
-    for (const [id, bytes] of this.known.get(epoch) ?? []) {
-      const key = `${origin}/${id}`
-      let outcome = this.outcomes.get(key)
-      if (outcome === undefined) {
-        outcome = await evaluate(state, bytes) ?? null
-        this.outcomes.set(key, outcome)
-      }
-      if (outcome != null) valid.push({ id, ...outcome })
-    }
-    return valid
+    this.texts.chainChanged()
   }
 
   /** Keep REORG_WINDOW states, forget what is older (commits known, content parked); keep KEPT_COMMITS of the chain's commits. */
@@ -355,38 +367,63 @@ export class GroupReplica {
       if (epoch <= this.headEpoch - BigInt(REORG_WINDOW)) {
         this.states.delete(epoch)
         this.origins.delete(epoch)
-        this.known.delete(epoch)
+        this.topics.delete(epoch)
       }
     }
-    const oldest = this.headEpoch - BigInt(this.states.size - 1)
+    const oldest = this.oldest
+    this.tree.forget(oldest)
+    this.texts.trim(oldest)
     for (const [hash, { epoch }] of this.parked) if (epoch < oldest) this.parked.delete(hash)
     // Content of epochs older than the states kept can't be read again anyway: no need to remember it.
     for (const [hash, epoch] of this.read) if (epoch < oldest) this.read.delete(hash)
+    for (const [id, { epoch }] of this.mine) if (epoch < oldest) this.mine.delete(id)
     for (const epoch of this.chainCommits.keys()) if (epoch < this.headEpoch - BigInt(KEPT_COMMITS)) this.keepCommit(epoch, null)
+  }
+
+  /**
+   * Note which intents the chain shows done, and which a replaced commit had done (to do
+   * again); forget those done long enough ago that nothing can replace them. Returns those to do.
+   */
+  private reviewIntents (): Intent[] {
+    const head = this.head
+    for (const p of this.pendingIntents) {
+      if (p.done != null) {
+        const epoch = BigInt(p.done.epoch)
+        // Still on the chain, or before the states we keep (a restart): done.
+        if (epoch < this.oldest || this.origins.get(epoch) === p.done.by) continue
+        delete p.done
+      }
+      if (done(head, p.intent)) p.done = { epoch: Number(this.headEpoch), by: this.origins.get(this.headEpoch) as string }
+    }
+    this.pendingIntents = this.pendingIntents.filter(p => p.done == null || BigInt(p.done.epoch) > this.headEpoch - BigInt(REORG_WINDOW))
+    return this.pendingIntents.filter(p => p.done == null).map(p => p.intent)
   }
 
   /**
    * Do what is ours to do at the head: ask to leave (once per state; the last admin first
    * hands over to another member); as an admin, commit our intents and the removal of members
-   * who asked to leave, when no commit for this epoch is known yet. Every admin commits those
-   * removals: the fork-choice keeps the lowest-ranked admin's, so whichever admin is online
-   * does it (the failover), and everyone agrees which.
+   * who asked to leave. Every admin commits those removals: the fork-choice keeps the
+   * lowest-ranked admin's, so whichever admin is online does it (the failover), and everyone
+   * agrees which.
    */
   private async act (): Promise<Uint8Array[]> {
     if (this.removed) return []
     const head = this.head
     const own = head.ownLeaf
     const members = head.members()
-    this.intents = this.intents.filter(i => !done(head, i))
-    for (const device of this.leaving) if (!members.some(m => m.device === device)) this.leaving.delete(device)
+    const open = this.reviewIntents()
+    for (const [device, gone] of this.leaving) {
+      if (members.some(m => m.device === device)) this.leaving.set(device, undefined)
+      else if (gone == null) this.leaving.set(device, this.headEpoch)
+      else if (gone <= this.headEpoch - BigInt(REORG_WINDOW)) this.leaving.delete(device)
+    }
     const rank = committerRank(head, own)
-    const committing = (this.known.get(this.headEpoch)?.size ?? 0) > 0
-    if (this.intents.some(i => i.kind === 'leave')) {
+    if (open.some(i => i.kind === 'leave')) {
       const lastAdmin = rank != null && !members.some(m => m.leaf !== own && head.isAdmin(m.leaf))
       if (lastAdmin) {
         // No one would be left to commit: make another member an admin first.
         const heir = members.find(m => m.leaf !== own)
-        if (heir == null || committing) return []
+        if (heir == null) return []
         return await this.commitProposals(rank, [head.promoteProposal(heir.identity)])
       }
       const here = `${this.headEpoch}/${this.origins.get(this.headEpoch) as string}`
@@ -394,9 +431,9 @@ export class GroupReplica {
       this.leaveAskedIn = here
       return [await this.encrypt(LEAVE_REQUEST, randomBytes(ID_BYTES))]
     }
-    if (rank == null || committing) return []
+    if (rank == null) return []
     const requests = members.filter(m => m.leaf !== own && this.leaving.has(m.device)).map(m => ({ proposalType: 'remove' as const, remove: { removed: m.leaf } }))
-    let proposals = dedupeRemovals([...this.intents.flatMap(i => proposalsFor(head, i)), ...requests])
+    let proposals = dedupeRemovals([...open.flatMap(i => proposalsFor(head, i)), ...requests])
     if (proposals.length === 0) return []
     // A change of name or admins goes in a commit of its own (see KithGroup.commit), one at a
     // time; removals go first.
@@ -405,55 +442,13 @@ export class GroupReplica {
     return await this.commitProposals(rank, proposals)
   }
 
-  /** Commit at the head and settle on it. */
+  /** Commit at the head (a removal with its cut-offs, see cutoff.ts) and settle on it. */
   private async commitProposals (rank: number, proposals: Proposal[]): Promise<Uint8Array[]> {
     const head = this.head
-    // MLS committers never process their own commit: its outcome is the state it made.
-    const { group, commit } = await head.commit(proposals)
-    const id = commitId(commit)
-    this.known.set(this.headEpoch, new Map([[id, commit]]))
-    this.outcomes.set(`${this.origins.get(this.headEpoch) as string}/${id}`, { rank, processed: { kind: 'commit', group, committer: head.member(head.ownLeaf) as GroupMember } })
+    const removed = proposals.flatMap(p => p.proposalType === 'remove' ? [head.member(p.remove.removed)?.device ?? ''] : [])
+    const cutoffs = removed.length > 0 ? encodeCutoffs(removed, this.oldest, this.headEpoch, (epoch, device) => this.texts.highestRead(epoch, device)) : undefined
+    const { group, commit } = await head.commit(proposals, cutoffs)
+    await this.tree.own(this.headEpoch, this.origins.get(this.headEpoch) as string, head, rank, group, { id: commitId(commit), bytes: commit, authenticatedData: cutoffs ?? new Uint8Array(0) })
     return [commit, ...await this.settle()]
-  }
-}
-
-function done (group: KithGroup, intent: Intent): boolean {
-  if (intent.kind === 'rename') return group.meta().name === intent.name
-  if (intent.kind === 'promote') return group.meta().admins.includes(intent.who) || !group.members().some(m => m.identity === intent.who)
-  if (intent.kind === 'remove') return !group.members().some(m => m.device === intent.who || m.identity === intent.who)
-  return false // done when the chain removes us, which stops the replica
-}
-
-function proposalsFor (group: KithGroup, intent: Intent): Proposal[] {
-  if (intent.kind === 'remove') {
-    // Never ourselves: a committer can't remove itself (we leave instead).
-    return group.members().filter(m => m.leaf !== group.ownLeaf && (m.device === intent.who || m.identity === intent.who)).map(m => ({ proposalType: 'remove' as const, remove: { removed: m.leaf } }))
-  }
-  if (intent.kind === 'rename') return [group.renameProposal(intent.name)]
-  if (intent.kind === 'promote') return [group.promoteProposal(intent.who)]
-  return []
-}
-
-/** One removal per leaf: a commit may not remove a member twice. */
-function dedupeRemovals (proposals: Proposal[]): Proposal[] {
-  const removed = new Set<number>()
-  return proposals.filter(p => {
-    if (p.proposalType !== 'remove') return true
-    if (removed.has(p.remove.removed)) return false
-    removed.add(p.remove.removed)
-    return true
-  })
-}
-
-/** A commit applied to `state`, with its committer's rank; undefined when it does not apply there. */
-async function evaluate (state: KithGroup, bytes: Uint8Array): Promise<{ rank: number, processed: Processed } | undefined> {
-  try {
-    const processed = await state.process(bytes)
-    if (processed.kind !== 'commit' && processed.kind !== 'removed') return undefined
-    const rank = committerRank(state, processed.committer.leaf)
-    return rank != null ? { rank, processed } : undefined
-  } catch (err) {
-    if (err instanceof InvalidGroupMessageError) return undefined
-    throw err
   }
 }

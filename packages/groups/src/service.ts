@@ -7,6 +7,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { SYNC_PROTOCOL, serveCatchUp } from './catch-up.js'
 import { GroupChannel } from './channel.js'
 import { KEY_PACKAGE_PROTOCOL, KEY_PACKAGE_TOPIC, KeyPackages } from './key-packages.js'
+import type { KeyPackageMetrics } from './key-packages.js'
 import { GroupPermissionError, KithGroup, InvalidGroupMessageError } from './group.js'
 import type { GroupMember } from './group.js'
 import { checkGroupName } from './group-meta.js'
@@ -15,7 +16,7 @@ import { GroupInvite } from './proto/group.js'
 import { GroupReplica } from './replica.js'
 import { fileInText, fileText } from './text.js'
 import type { GroupPubSub } from './channel.js'
-import type { GroupMessage, KeptCommit } from './replica.js'
+import type { GroupMessage, KeptCommit, PendingIntent } from './replica.js'
 import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import type { KithStore, MessageRecord, StoreOp } from '@kith/store'
 
@@ -24,6 +25,8 @@ export const INVITE_TOPIC = 'groups/invite'
 
 const GROUPS = 'groups/'
 const SYNC_EVERY_MS = 15_000
+/** The first anti-entropy round after start: soon, for groups whose members moved to a new topic meanwhile. */
+const FIRST_SYNC_MS = 1_000
 /** The chain's kept commits of a group, `group-commits/<group>/<epoch, 16 hex digits>`. */
 const COMMITS = 'group-commits/'
 
@@ -66,9 +69,12 @@ export interface GroupServiceEvents {
   'group:message': CustomEvent<MessageRecord>
 }
 
-interface Entry { channel: GroupChannel, topicSecret: Uint8Array, joined: number, leaving: boolean, removed: boolean }
-/** A group as stored (sealed at rest). `joined`: the epoch we joined at (absent: 0). */
-interface StoredGroup { name: string, topicSecret: Uint8Array, state: Uint8Array, joined?: number, leaving?: boolean, removed?: boolean }
+interface Entry { channel: GroupChannel, joined: number, leaving: boolean, removed: boolean }
+/**
+ * A group as stored (sealed at rest): the head state and its topic secret, `joined` (the epoch
+ * we joined at; absent: 0), and the admin actions still pending or not yet final (`intents`).
+ */
+interface StoredGroup { name: string, topicSecret: Uint8Array, state: Uint8Array, joined?: number, leaving?: boolean, removed?: boolean, intents?: PendingIntent[] }
 type GroupSettings = Omit<StoredGroup, 'name' | 'state'>
 
 /**
@@ -82,6 +88,7 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
   private readonly queues = new Map<string, Promise<unknown>>()
 
   private syncTimer?: ReturnType<typeof setInterval>
+  private firstSync?: ReturnType<typeof setTimeout>
   /** Resolves once the stored groups are open: control messages that arrive before wait for it. */
   private readonly ready = Promise.withResolvers<void>()
   private readonly keyPackages: KeyPackages
@@ -114,27 +121,36 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     })
     this.ready.resolve()
     void this.offerKeyPackages().catch(() => {})
-    this.syncTimer = setInterval(() => { this.syncRound() }, this.init.syncEveryMs ?? SYNC_EVERY_MS)
+    const every = this.init.syncEveryMs ?? SYNC_EVERY_MS
+    this.syncTimer = setInterval(() => { this.syncRound() }, every)
     this.syncTimer.unref?.()
+    this.firstSync = setTimeout(() => { this.syncRound() }, Math.min(every, FIRST_SYNC_MS))
+    this.firstSync.unref?.()
   }
 
   /**
    * Anti-entropy: for each group we are in, catch up with one member on the topic, picked at
    * random. Gossip can lose a message (a connection that drops at the wrong moment); this
-   * brings it back without waiting for someone to come online.
+   * brings it back without waiting for someone to come online. When no member is on our topic,
+   * the group may have moved to a new one while we were away (a removal changes it): a member
+   * picked at random is asked directly, and catching up brings us onto the new topic.
    */
   private syncRound (): void {
+    const self = this.init.peerId.toString()
     for (const [id, entry] of this.groups) {
       if (this.state(entry) !== 'member' && this.state(entry) !== 'leaving') continue
-      const devices = new Set(entry.channel.replica.head.members().map(m => m.device))
-      const peers = this.init.pubsub.getSubscribers(entry.channel.topic).filter(p => devices.has(p.toString()))
-      const peer = peers[Math.floor(Math.random() * peers.length)]
-      if (peer != null) void this.catchUp(id, peer).catch(() => {})
+      const devices = entry.channel.replica.head.members().map(m => m.device).filter(d => d !== self)
+      const onTopic = new Set(this.init.pubsub.getSubscribers(entry.channel.topic).map(p => p.toString()))
+      const here = devices.filter(d => onTopic.has(d))
+      const pool = here.length > 0 ? here : devices
+      const peer = pool[Math.floor(Math.random() * pool.length)]
+      if (peer != null) void this.catchUp(id, peerIdFromString(peer)).catch(() => {})
     }
   }
 
   async stop (): Promise<void> {
     clearInterval(this.syncTimer)
+    clearTimeout(this.firstSync)
     for (const { channel } of this.groups.values()) channel.stop()
     this.groups.clear()
     for (const protocol of [KEY_PACKAGE_PROTOCOL, SYNC_PROTOCOL]) await this.init.unhandle(protocol)
@@ -168,7 +184,6 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     if (!this.entry(id).channel.replica.head.members().some(m => m.device === device)) return this.view(id)
     this.requireAdmin(id, 'remove members')
     await this.serially(id, async () => { await this.entry(id).channel.intend({ kind: 'remove', who: device }) })
-    await this.persist(id, [])
     return this.view(id)
   }
 
@@ -207,15 +222,22 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     const { keyPackage, spent } = await this.keyPackages.of(peerIdFromString(contactPeerId))
     const entry = this.entry(id)
     await this.serially(id, async () => {
-      const { group, commit, welcome } = await entry.channel.replica.head.add([keyPackage])
-      // The group's new state, the Welcome queued for the new member, and its key package spent:
-      // one batch, before the commit goes out (nothing goes out if it can't be queued).
-      const invite = GroupInvite.encode({ name: group.meta().name, topicSecret: entry.topicSecret as Uint8Array<ArrayBuffer>, welcome: welcome as Uint8Array<ArrayBuffer>, keyPackageId: keyPackage.initKey as Uint8Array<ArrayBuffer> })
-      await this.init.sendControl(contactPeerId, INVITE_TOPIC, invite, [this.stateOp(group, entry), ...spent])
-      await entry.channel.adopt(group, [commit])
+      await entry.channel.commitOwn(async head => {
+        const { group, commit, welcome } = await head.add([keyPackage])
+        // An add changes no topic: the new member joins the one we are on.
+        const topicSecret = entry.channel.replica.topicSecret as Uint8Array<ArrayBuffer>
+        // The group's new state, the Welcome queued for the new member, and its key package spent:
+        // one batch, before the commit goes out (nothing goes out if it can't be queued).
+        const invite = GroupInvite.encode({ name: group.meta().name, topicSecret, welcome: welcome as Uint8Array<ArrayBuffer>, keyPackageId: keyPackage.initKey as Uint8Array<ArrayBuffer> })
+        await this.init.sendControl(contactPeerId, INVITE_TOPIC, invite, [this.stateOp(group, this.settingsOf(entry)), ...spent])
+        return { group, commit }
+      })
     })
     return this.view(id)
   }
+
+  /** What contacts tried to make us store about key packages and were refused (see {@link KeyPackages}). */
+  get keyPackageMetrics (): KeyPackageMetrics { return this.keyPackages.metrics }
 
   /** Whether we hold a key package of this contact (so it can be added while offline). */
   async canAdd (contactPeerId: string): Promise<boolean> { return await this.keyPackages.holds(contactPeerId) }
@@ -234,7 +256,6 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     const who = this.memberIdentity(id, contactPeerId)
     this.requireAdmin(id, 'remove members')
     await this.serially(id, async () => { await this.entry(id).channel.intend({ kind: 'remove', who }) })
-    await this.persist(id, [])
     return this.view(id)
   }
 
@@ -248,7 +269,6 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     const who = this.memberIdentity(id, contactPeerId)
     this.requireAdmin(id, 'promote members')
     await this.serially(id, async () => { await this.entry(id).channel.intend({ kind: 'promote', who }) })
-    await this.persist(id, [])
     return this.view(id)
   }
 
@@ -263,7 +283,6 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     this.requireAdmin(id, 'rename the group')
     const checked = checkGroupName(name)
     await this.serially(id, async () => { await this.entry(id).channel.intend({ kind: 'rename', name: checked }) })
-    await this.persist(id, [])
     return this.view(id)
   }
 
@@ -307,11 +326,11 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     const state = this.state(entry)
     if (state === 'left' || state === 'removed') throw new GroupPermissionError(`you ${state === 'left' ? 'left' : 'were removed from'} this group`)
     const textId = randomBytes(16).toString('hex')
+    // Stored with the state it advanced before it goes out (see GroupChannelInit.save).
     await this.serially(id, async () => { await entry.channel.send(text, textId) })
     const sent = entry.channel.replica.message(textId)
     if (sent == null) throw new InvalidGroupMessageError('the text was not sent')
-    const [record] = await this.persist(id, [sent])
-    return record ?? await this.recordOf(id, sent)
+    return await this.recordOf(id, sent)
   }
 
   /** The devices (peer ids) in a group now, ours included. @throws {UnknownGroupError} */
@@ -329,22 +348,22 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
 
   private open (id: string, group: KithGroup, stored: GroupSettings, commits: Array<[bigint, KeptCommit]> = [], history: GroupMessage[] = []): void {
     const joined = stored.joined ?? 0
-    const replica = new GroupReplica(group, BigInt(joined), commits)
+    const replica = new GroupReplica(group, BigInt(joined), commits, { topicSecret: stored.topicSecret, intents: stored.intents })
     // The history we hold, to hand to members who missed some of it (not announced again).
     replica.merge(history)
-    const channel = new GroupChannel(this.init.pubsub, replica, stored.topicSecret)
-    const entry: Entry = { channel, topicSecret: stored.topicSecret, joined, leaving: stored.leaving === true, removed: stored.removed === true }
+    const channel: GroupChannel = new GroupChannel(this.init.pubsub, replica, undefined, {
+      // Every change the replica makes is stored, with the texts it brought, in one batch; before
+      // anything it made goes out.
+      save: async (texts) => {
+        if (replica.removed) entry.removed = true
+        await this.persist(id, texts)
+      }
+    })
+    const entry: Entry = { channel, joined, leaving: stored.leaving === true, removed: stored.removed === true }
     this.groups.set(id, entry)
     // Once out of a group (left or removed), a device stays out: it no longer listens.
     if (entry.removed || (entry.leaving && group.members().length === 1)) return
-    channel.addEventListener('message', (evt) => { void this.persist(id, [evt.detail]).catch(() => {}) })
-    channel.addEventListener('change', () => {
-      if (channel.replica.removed) {
-        entry.removed = true
-        channel.stop()
-      }
-      void this.persist(id, []).catch(() => {})
-    })
+    channel.addEventListener('change', () => { if (replica.removed) channel.stop() })
     // A member on the topic again (or for the first time since we started): ask it for what we
     // missed meanwhile (gossip does not replay), and ask again to leave if we are leaving.
     channel.addEventListener('peer', (evt) => {
@@ -370,7 +389,7 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
           const key = `${COMMITS}${id}/${epoch.toString(16).padStart(16, '0')}`
           return kept == null ? this.init.store.delSecret(key) : this.init.store.putSecret(key, kept)
         })
-        const records = await this.init.store.appendClaimed(messages.map(m => this.newRecord(id, m)), claim, [this.stateOp(entry.channel.replica.head, entry), ...commits])
+        const records = await this.init.store.appendClaimed(messages.map(m => this.newRecord(id, m)), claim, [this.stateOp(entry.channel.replica.head, this.settingsOf(entry)), ...commits])
         const stored = records.filter((r): r is MessageRecord => r != null)
         for (const record of stored) this.safeDispatchEvent('group:message', { detail: record })
         return stored
@@ -380,22 +399,28 @@ export class GroupService extends TypedEventEmitter<GroupServiceEvents> {
     })
   }
 
-  private stateOp (group: KithGroup, { topicSecret, joined, leaving, removed }: GroupSettings): StoreOp {
-    return this.init.store.putLatestSecret(`${GROUPS}${group.id}`, { name: group.meta().name, topicSecret, state: group.toBytes(), joined: joined ?? 0, leaving: leaving === true, removed: removed === true } satisfies StoredGroup)
+  private stateOp (group: KithGroup, { topicSecret, joined, leaving, removed, intents }: GroupSettings): StoreOp {
+    return this.init.store.putLatestSecret(`${GROUPS}${group.id}`, { name: group.meta().name, topicSecret, state: group.toBytes(), joined: joined ?? 0, leaving: leaving === true, removed: removed === true, intents: intents ?? [] } satisfies StoredGroup)
+  }
+
+  /** What is stored with a group's state, as it stands. */
+  private settingsOf (entry: Entry): GroupSettings {
+    const { replica } = entry.channel
+    return { topicSecret: replica.topicSecret as Uint8Array, joined: entry.joined, leaving: entry.leaving, removed: entry.removed, intents: replica.intents() }
   }
 
   private newRecord (id: string, m: GroupMessage): Omit<MessageRecord, 'seq'> {
     const mine = m.sender === this.init.peerId.toString()
     const file = fileInText(m.text)
     const content = file != null ? { text: '', file: messageFileOf(file) } : { text: m.text }
-    return { id: m.id, conversation: id, from: m.sender, ...content, ts: m.ts, status: mine ? 'sent' : 'received', epoch: Number(m.epoch), signature: Buffer.from(m.signature).toString('hex') }
+    return { id: m.id, conversation: id, from: m.sender, ...content, ts: m.ts, status: mine ? 'sent' : 'received', epoch: Number(m.epoch), signature: Buffer.from(m.signature).toString('hex'), ...(m.generation != null ? { generation: m.generation } : {}) }
   }
 
   /** A group's whole stored history, as texts (records from before epochs and signatures were stored count as epoch 0, and carry none: others drop them). */
   private async storedHistory (id: string): Promise<GroupMessage[]> {
     const texts: GroupMessage[] = []
     for (let page = await this.init.store.history(id, { limit: LIMITS.maxPageSize }); page.length > 0; page = await this.init.store.history(id, { limit: LIMITS.maxPageSize, before: (page[0] as MessageRecord).seq })) {
-      texts.unshift(...page.map(r => ({ id: r.id, sender: r.from, ts: r.ts, text: r.file != null ? fileText(fileOfferOf(r.file)) : r.text, epoch: BigInt(r.epoch ?? 0), signature: Buffer.from(r.signature ?? '', 'hex') })))
+      texts.unshift(...page.map(r => ({ id: r.id, sender: r.from, ts: r.ts, text: r.file != null ? fileText(fileOfferOf(r.file)) : r.text, epoch: BigInt(r.epoch ?? 0), signature: Buffer.from(r.signature ?? '', 'hex'), ...(r.generation != null ? { generation: r.generation } : {}) })))
     }
     return texts
   }

@@ -8,13 +8,16 @@ import { peerIdFromString } from '@libp2p/peer-id'
  * sender's signature, then the UTF-8 text. MLS authenticates it to those who read it on the
  * topic; the signature (by the sender's device key, which is also its MLS signature key) lets
  * members who get it later, in catch-up from another member, check that the sender wrote it.
+ * The signature covers the group and the epoch the text was sent in, so a text can't be
+ * replayed into another group or moved to another epoch (before a member joined, or after a
+ * removal) by whoever hands it on.
  */
 
 export const TEXT_ID_BYTES = 16
 const TS_BYTES = 8
 const SIGNATURE_BYTES = 64
 const HEADER_BYTES = TEXT_ID_BYTES + TS_BYTES + SIGNATURE_BYTES
-const CONTEXT = Buffer.from('kith/group-text/v1')
+const CONTEXT = Buffer.from('kith/group-text/v2')
 
 /** A text with what proves who wrote it. */
 export interface SignedText {
@@ -23,25 +26,41 @@ export interface SignedText {
   /** The sender's clock when it wrote the text, ms since the epoch. */
   ts: number
   text: string
-  /** Ed25519, by the sender's device key, over the group, id, time and text. */
+  /** Ed25519, by the sender's device key, over the group, epoch, id, time and text. */
   signature: Uint8Array
 }
 
-/** Sign a text for a group with the device's Ed25519 seed (the MLS signature private key). */
-export function signText (groupId: string, seed: Uint8Array, text: Omit<SignedText, 'signature'>): SignedText {
-  return { ...text, signature: ed25519SignRaw(seed, signedBytes(groupId, text)) }
+/** A text before it is signed. */
+export type UnsignedText = Omit<SignedText, 'signature'>
+
+/** Sign a text for a group's epoch with the device's Ed25519 seed (the MLS signature private key). */
+export function signText (groupId: string, epoch: bigint, seed: Uint8Array, text: UnsignedText): SignedText {
+  return { id: text.id, ts: text.ts, text: text.text, signature: ed25519SignRaw(seed, signedBytes(groupId, epoch, text)) }
 }
 
-/** Whether `sender` (a device peer id) signed this text for this group. */
-export function verifyText (groupId: string, sender: string, text: SignedText): boolean {
-  let key: Uint8Array | undefined
-  try {
-    const peer = peerIdFromString(sender)
-    key = peer.type === 'Ed25519' ? peer.publicKey.raw : undefined
-  } catch {
-    return false
+/** Whether `sender` (a device peer id) signed this text for this group and epoch. */
+export function verifyText (groupId: string, epoch: bigint, sender: string, text: SignedText): boolean {
+  const key = senderKey(sender)
+  return key != null && epoch >= 0n && text.signature.length === SIGNATURE_BYTES && ed25519VerifyRaw(key, signedBytes(groupId, epoch, text), text.signature)
+}
+
+/** Senders' keys, parsed once (every text read is checked): a group has few senders. */
+const senderKeys = new Map<string, Uint8Array | null>()
+const MAX_SENDER_KEYS = 4096
+
+function senderKey (sender: string): Uint8Array | undefined {
+  let key = senderKeys.get(sender)
+  if (key === undefined) {
+    try {
+      const peer = peerIdFromString(sender)
+      key = peer.type === 'Ed25519' ? peer.publicKey.raw : null
+    } catch {
+      key = null
+    }
+    if (senderKeys.size >= MAX_SENDER_KEYS) senderKeys.clear()
+    senderKeys.set(sender, key)
   }
-  return key != null && text.signature.length === SIGNATURE_BYTES && ed25519VerifyRaw(key, signedBytes(groupId, text), text.signature)
+  return key ?? undefined
 }
 
 export function encodeTextBody (text: SignedText): Uint8Array {
@@ -62,10 +81,15 @@ export function decodeTextBody (body: Uint8Array): SignedText | undefined {
   }
 }
 
-function signedBytes (groupId: string, { id, ts, text }: Omit<SignedText, 'signature'>): Uint8Array {
-  const stamp = Buffer.alloc(TS_BYTES)
-  stamp.writeBigUInt64BE(BigInt(ts))
-  return Buffer.concat([CONTEXT, Buffer.from(groupId, 'hex'), Buffer.from(id, 'hex'), stamp, Buffer.from(text)])
+function signedBytes (groupId: string, epoch: bigint, { id, ts, text }: UnsignedText): Uint8Array {
+  const stamps = Buffer.alloc(2 * TS_BYTES)
+  stamps.writeBigUInt64BE(BigInt.asUintN(64, epoch))
+  stamps.writeBigUInt64BE(BigInt(ts), TS_BYTES)
+  const group = Buffer.from(groupId, 'hex')
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(group.length)
+  // Only the group id's length varies before the text: it goes first, so no two inputs share bytes.
+  return Buffer.concat([CONTEXT, length, group, stamps.subarray(0, TS_BYTES), Buffer.from(id, 'hex'), stamps.subarray(TS_BYTES), Buffer.from(text)])
 }
 
 /**

@@ -345,6 +345,7 @@ export interface SyncRecord {
   text: string
   epoch: number
   signature: Uint8Array<ArrayBuffer>
+  generation?: number
 }
 
 export namespace SyncRecord {
@@ -385,6 +386,11 @@ export namespace SyncRecord {
         if ((obj.signature != null && obj.signature.byteLength > 0)) {
           w.uint32(50)
           w.bytes(obj.signature)
+        }
+
+        if (obj.generation != null) {
+          w.uint32(56)
+          w.uint32(obj.generation)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -428,6 +434,10 @@ export namespace SyncRecord {
             }
             case 6: {
               obj.signature = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.generation = reader.uint32()
               break
             }
             default: {
@@ -487,6 +497,13 @@ export namespace SyncRecord {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.generation`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -529,6 +546,11 @@ export namespace SyncRecord {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SyncRecordGenerationFieldEvent {
+    field: '$.generation'
+    value: number
+  }
+
   export function encode (obj: Partial<SyncRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SyncRecord.codec())
   }
@@ -537,8 +559,201 @@ export namespace SyncRecord {
     return decodeMessage(buf, SyncRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRecord>): Generator<SyncRecordIdFieldEvent | SyncRecordSenderFieldEvent | SyncRecordTsFieldEvent | SyncRecordTextFieldEvent | SyncRecordEpochFieldEvent | SyncRecordSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRecord>): Generator<SyncRecordIdFieldEvent | SyncRecordSenderFieldEvent | SyncRecordTsFieldEvent | SyncRecordTextFieldEvent | SyncRecordEpochFieldEvent | SyncRecordSignatureFieldEvent | SyncRecordGenerationFieldEvent> {
     return streamMessage(buf, SyncRecord.codec(), opts)
+  }
+}
+
+export interface RemovalCutoffs {
+  from: number
+  span: number
+  devices: string[]
+  generations: number[]
+}
+
+export namespace RemovalCutoffs {
+  let _codec: Codec<RemovalCutoffs>
+
+  export const codec = (): Codec<RemovalCutoffs> => {
+    if (_codec == null) {
+      _codec = message<RemovalCutoffs>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.from != null && obj.from !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.from)
+        }
+
+        if ((obj.span != null && obj.span !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.span)
+        }
+
+        if (obj.devices != null && obj.devices.length > 0) {
+          for (const value of obj.devices) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if (obj.generations != null && obj.generations.length > 0) {
+          for (const value of obj.generations) {
+            w.uint32(32)
+            w.sint32(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          from: 0,
+          span: 0,
+          devices: [],
+          generations: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.from = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.span = reader.uint32()
+              break
+            }
+            case 3: {
+              if (opts.limits?.devices != null && obj.devices.length === opts.limits.devices) {
+                throw new MaxLengthError('Decode error - repeated field "devices" had too many elements')
+              }
+
+              obj.devices.push(reader.string())
+              break
+            }
+            case 4: {
+              if (opts.limits?.generations != null && obj.generations.length === opts.limits.generations) {
+                throw new MaxLengthError('Decode error - repeated field "generations" had too many elements')
+              }
+
+              obj.generations.push(reader.sint32())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          devices: 0,
+          generations: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.from`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.span`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.devices != null && obj.devices === opts.limits.devices) {
+                throw new MaxLengthError('Streaming decode error - repeated field "devices" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.devices[]`,
+                index: obj.devices,
+                value: reader.string()
+              }
+
+              obj.devices++
+
+              break
+            }
+            case 4: {
+              if (opts.limits?.generations != null && obj.generations === opts.limits.generations) {
+                throw new MaxLengthError('Streaming decode error - repeated field "generations" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.generations[]`,
+                index: obj.generations,
+                value: reader.sint32()
+              }
+
+              obj.generations++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RemovalCutoffsFromFieldEvent {
+    field: '$.from'
+    value: number
+  }
+
+  export interface RemovalCutoffsSpanFieldEvent {
+    field: '$.span'
+    value: number
+  }
+
+  export interface RemovalCutoffsDevicesFieldEvent {
+    field: '$.devices[]'
+    index: number
+    value: string
+  }
+
+  export interface RemovalCutoffsGenerationsFieldEvent {
+    field: '$.generations[]'
+    index: number
+    value: number
+  }
+
+  export function encode (obj: Partial<RemovalCutoffs>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, RemovalCutoffs.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RemovalCutoffs>): RemovalCutoffs {
+    return decodeMessage(buf, RemovalCutoffs.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RemovalCutoffs>): Generator<RemovalCutoffsFromFieldEvent | RemovalCutoffsSpanFieldEvent | RemovalCutoffsDevicesFieldEvent | RemovalCutoffsGenerationsFieldEvent> {
+    return streamMessage(buf, RemovalCutoffs.codec(), opts)
   }
 }
 
