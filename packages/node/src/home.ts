@@ -16,7 +16,9 @@ export const HOME_FILES = {
   /** What a relay holds for its friends (sealed envelopes only): its own database. */
   mailbox: 'mailbox',
   /** Files sent and received, as encrypted chunks and their hashes (never plaintext). */
-  files: 'files'
+  files: 'files',
+  /** DHT records peers asked us to keep (public, signed presence records): plain LevelDB. */
+  dht: 'dht'
 } as const
 
 /** What `kith init` creates. */

@@ -9,6 +9,6 @@ describe('@kith/node public API', () => {
     const mod = await import('@kith/node') as Record<string, unknown>
     expect(Object.keys(mod).sort()).toEqual([...NODE_API].sort())
     for (const name of ['createKithNode', 'initHome', 'loadHome', 'resolveHome']) expect(typeof mod[name], name).toBe('function')
-    expect(mod.HOME_FILES).toEqual({ deviceKey: 'device.key', identityKey: 'identity.key', certificate: 'device.cert', profile: 'profile.json', ports: 'ports.json', db: 'db', mailbox: 'mailbox', files: 'files' })
+    expect(mod.HOME_FILES).toEqual({ deviceKey: 'device.key', identityKey: 'identity.key', certificate: 'device.cert', profile: 'profile.json', ports: 'ports.json', db: 'db', mailbox: 'mailbox', files: 'files', dht: 'dht' })
   })
 })

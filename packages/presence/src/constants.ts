@@ -42,3 +42,34 @@ export const PRESENCE_NAMESPACE = 'kith-presence'
 
 /** How long a publish or a lookup runs when the caller passes no signal. */
 export const PRESENCE_QUERY_TIMEOUT_MS = 30_000
+
+/** What a `DhtRecordStore` keeps for others at most. */
+export interface DhtStoreLimits {
+  /** Most identities whose presence record (or, once the record expired, its newest `seq`) is kept. */
+  maxPresenceRecords: number
+  /** Most `/pk/` records (public keys; kad-dht always accepts them, Kith does not use them). */
+  maxPublicKeyRecords: number
+  /** Largest record kept, in bytes, as kad-dht stores it (key, value, time received): checked before decoding. */
+  maxRecordBytes: number
+  /** Most bytes of records kept, all key types together. */
+  maxBytes: number
+  /**
+   * A record not received again for this long may be dropped to make room for a new one:
+   * kad-dht stops serving a record 48 hours after it received it, and publishers republish
+   * well within that (Kith every 20 minutes).
+   */
+  evictAfterMs: number
+}
+
+/**
+ * The default {@link DhtStoreLimits}. A presence record with a handful of addresses and a prekey
+ * bundle takes about 1 KiB, so 10,000 identities of honest users fit in about 10 MiB; records
+ * made as large as the format allows (14 KiB) reach the byte cap after about 2,300.
+ */
+export const DHT_STORE_LIMITS: Readonly<DhtStoreLimits> = Object.freeze({
+  maxPresenceRecords: 10_000,
+  maxPublicKeyRecords: 1_000,
+  maxRecordBytes: MAX_PRESENCE_BYTES + 512,
+  maxBytes: 32 * 1024 * 1024,
+  evictAfterMs: 48 * 60 * 60 * 1000
+})

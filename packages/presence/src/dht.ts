@@ -25,14 +25,6 @@ export interface PresenceDhtInit {
    * {@link lookupPresence} sees them, so this is where a node counts forged records.
    */
   onRefused?: (reason: PresenceRefusal) => void
-  /**
-   * For how many identities to remember the highest `seq` this node has accepted, and refuse
-   * (as `stale`) a record older than that: kad-dht stores whatever valid record a peer PUTs,
-   * with no regard to the one it holds, so without this anyone could replay a user's older
-   * record over its newer one everywhere. Least recently accepted identities are forgotten
-   * first. Default 4096; 0 remembers nothing.
-   */
-  rememberIdentities?: number
 }
 
 /** The kad-dht options that give presence records their validator and selector. */
@@ -64,28 +56,21 @@ export function presenceSelector (key: Uint8Array, values: Uint8Array[]): number
 /**
  * `{ validators, selectors }` for kad-dht's init, for the `kith-presence` namespace:
  * `kadDHT({ protocol, ...presenceDhtOptions() })`. Merge with other namespaces' by spreading
- * `validators` and `selectors` separately. The validator is {@link presenceValidator} plus a
- * memory of the newest record accepted per identity (see
- * {@link PresenceDhtInit.rememberIdentities}); use one call per DHT node.
+ * `validators` and `selectors` separately. The validator is {@link presenceValidator} that
+ * counts what it refuses. It remembers nothing: refusing a record older than one already
+ * held (a replay) is the job of the store kad-dht keeps records in ({@link DhtRecordStore}),
+ * which sees every record that is about to be kept, and no other. (A validator also judges
+ * the answers to our own lookups; refusing an older answer there would only stop kad-dht from
+ * sending that peer the newer record.)
  */
 export function presenceDhtOptions (init: PresenceDhtInit = {}): PresenceDhtOptions {
   const now = init.now ?? Date.now
   const { onRefused } = init
-  const remember = init.rememberIdentities ?? DEFAULT_REMEMBERED_IDENTITIES
-  // fingerprint → highest seq accepted; Map order doubles as recency order.
-  const highest = new Map<string, number>()
   return {
     validators: {
       [PRESENCE_NAMESPACE]: async (key: Uint8Array, value: Uint8Array): Promise<void> => {
         try {
-          const { identityFingerprint: identity, seq } = check(key, value, now())
-          const last = highest.get(identity)
-          if (last != null && seq < last) throw new InvalidPresenceError('stale', 'presence record refused (stale): older than one this node has accepted')
-          if (remember > 0) {
-            highest.delete(identity)
-            highest.set(identity, Math.max(seq, last ?? seq))
-            if (highest.size > remember) highest.delete(highest.keys().next().value as string)
-          }
+          check(key, value, now())
         } catch (err) {
           if (err instanceof InvalidPresenceError) onRefused?.(err.reason)
           throw err
@@ -97,8 +82,6 @@ export function presenceDhtOptions (init: PresenceDhtInit = {}): PresenceDhtOpti
     }
   }
 }
-
-const DEFAULT_REMEMBERED_IDENTITIES = 4096
 
 function check (key: Uint8Array, value: Uint8Array, now: number): VerifiedPresence {
   const identity = presenceKeyFingerprint(key)

@@ -29,3 +29,29 @@ export class InvalidPresenceError extends KithError {
 
 /** No DHT peer stored our presence record. */
 export class PresencePublishError extends KithError { static override name = 'PresencePublishError' }
+
+/**
+ * Why a `DhtRecordStore` refused to keep a DHT record. A closed set, so a node can count each one:
+ * - `oversized`: the record is larger than `maxRecordBytes` (checked before decoding it)
+ * - `malformed`: not a DHT record, or a presence record whose `seq` does not decode
+ * - `namespace`: a key type this node does not keep (anything but presence and `/pk/` records,
+ *   and kad-dht's provider records, which Kith does not use)
+ * - `full`: a record for a key not held yet while its key type or the total bytes are at their
+ *   cap and nothing is old enough to make room
+ * - `rollback`: a presence record older than the one this node holds, or remembers, for that identity
+ */
+export type DhtStoreRefusal = 'oversized' | 'malformed' | 'namespace' | 'full' | 'rollback'
+
+/** Every {@link DhtStoreRefusal}, for counters that start at zero. */
+export const DHT_STORE_REFUSALS: readonly DhtStoreRefusal[] = Object.freeze(['oversized', 'malformed', 'namespace', 'full', 'rollback'])
+
+/** A `DhtRecordStore` refused to keep a record; `reason` says why. kad-dht then refuses the PUT. */
+export class DhtStoreRefusedError extends KithError {
+  static override name = 'DhtStoreRefusedError'
+  readonly reason: DhtStoreRefusal
+
+  constructor (reason: DhtStoreRefusal, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.reason = reason
+  }
+}

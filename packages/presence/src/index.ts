@@ -9,17 +9,26 @@
  * poisoned DHT can delay a conversation but never redirect it to an impostor, and the
  * highest `seq` always wins.
  *
+ * What others can make a node keep is bounded by {@link DhtRecordStore}, libp2p's datastore:
+ * presence and `/pk/` records only, capped per key type and in bytes, and never a presence
+ * record older than one it holds for that identity (kept on disk when the store is).
+ *
  * @example
  * ```ts
  * import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
- * import { lookupPresence, nextPresenceSeq, presenceDhtOptions, publishPresence, signPresence } from '@kith/presence'
+ * import { LevelDatastore } from 'datastore-level'
+ * import { DhtRecordStore, lookupPresence, nextPresenceSeq, presenceDhtOptions, presenceKey, publishPresence, signPresence } from '@kith/presence'
  *
  * // Every node's DHT knows presence records, and counts the ones it refuses by reason.
  * const refused: Record<string, number> = {}
+ * const count = (reason: string): void => { refused[reason] = (refused[reason] ?? 0) + 1 }
  * const dht = kadDHT({
  *   protocol: '/kith/kad/1.0.0', clientMode: false, peerInfoMapper: passthroughMapper,
- *   ...presenceDhtOptions({ onRefused: (reason) => { refused[reason] = (refused[reason] ?? 0) + 1 } })
+ *   ...presenceDhtOptions({ onRefused: count })
  * })
+ * // What it keeps for others is bounded, on disk, and never rolled back.
+ * const datastore = new DhtRecordStore({ store: () => new LevelDatastore(`${home}/dht`), pinned: [presenceKey(identityKey.publicKey)], onRefused: count })
+ * const libp2p = await createLibp2p({ datastore, services: { dht, ... }, ... })
  *
  * // Publish ours (again every few hours, and whenever the addresses change).
  * seq = nextPresenceSeq(seq) // remember it across restarts
@@ -38,9 +47,12 @@ export { presenceValidator, presenceSelector, presenceDhtOptions } from './dht.j
 export type { PresenceDhtInit, PresenceDhtOptions } from './dht.js'
 export { publishPresence, lookupPresence } from './presence.js'
 export type { PublishPresenceOptions, PublishPresenceResult, LookupPresenceOptions } from './presence.js'
-export { InvalidPresenceError, PresencePublishError, PRESENCE_REFUSALS } from './errors.js'
-export type { PresenceRefusal } from './errors.js'
+export { DhtRecordStore } from './record-store.js'
+export type { DhtRecordStoreInit, DhtStoreStats, OpenableDatastore } from './record-store.js'
+export { InvalidPresenceError, PresencePublishError, PRESENCE_REFUSALS, DhtStoreRefusedError, DHT_STORE_REFUSALS } from './errors.js'
+export type { PresenceRefusal, DhtStoreRefusal } from './errors.js'
 export {
   PRESENCE_VERSION, MAX_PRESENCE_BYTES, PRESENCE_LIMITS, MAX_PRESENCE_CLOCK_SKEW_MS, MAX_PRESENCE_AGE_MS,
-  PRESENCE_NAMESPACE, PRESENCE_QUERY_TIMEOUT_MS
+  PRESENCE_NAMESPACE, PRESENCE_QUERY_TIMEOUT_MS, DHT_STORE_LIMITS
 } from './constants.js'
+export type { DhtStoreLimits } from './constants.js'

@@ -11,9 +11,10 @@ import type { KadDHT } from '@libp2p/kad-dht'
  * Publishing and finding presence records through kad-dht. The DHT node must run with
  * {@link presenceDhtOptions}: peers without them refuse to store presence records.
  *
- * kad-dht peers keep a record for 48 hours from when they received it and do not compare it
- * with the one they hold (a PUT of an older record replaces a newer one), so publish again
- * well within that (and whenever the addresses change), and keep the highest `seq` seen per
+ * kad-dht peers serve a record for 48 hours from when they received it, so publish again well
+ * within that (and whenever the addresses change). Peers whose datastore is a
+ * {@link DhtRecordStore} refuse a record older than the one they hold; kad-dht alone does not
+ * compare (a PUT of an older record replaces a newer one), so keep the highest `seq` seen per
  * contact as `minSeq` for the next lookup.
  */
 

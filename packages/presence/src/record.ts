@@ -234,6 +234,21 @@ export function openPresence (bytes: Uint8Array, options: OpenPresenceOptions = 
   }
 }
 
+/**
+ * The `seq` of a presence record, decoded without verifying anything else: for a store that
+ * only holds records kad-dht's validator (or our own publish) already verified. Undefined when
+ * it does not decode or is larger than {@link MAX_PRESENCE_BYTES}.
+ */
+export function presenceSeq (bytes: Uint8Array): number | undefined {
+  if (bytes.byteLength > MAX_PRESENCE_BYTES) return undefined
+  try {
+    const { seq } = PresenceRecord.decode(bytes, { limits: MAX_ENTRIES })
+    return seq <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seq) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 function signedBytes (unsigned: PresenceRecord): Uint8Array {
   return Buffer.concat([DOMAIN, PresenceRecord.encode(unsigned)])
 }

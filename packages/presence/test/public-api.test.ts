@@ -6,9 +6,10 @@ const PRESENCE_API = [
   'presenceKey', 'PRESENCE_KEY_BYTES',
   'presenceValidator', 'presenceSelector', 'presenceDhtOptions',
   'publishPresence', 'lookupPresence',
-  'InvalidPresenceError', 'PresencePublishError', 'PRESENCE_REFUSALS',
+  'DhtRecordStore',
+  'InvalidPresenceError', 'PresencePublishError', 'PRESENCE_REFUSALS', 'DhtStoreRefusedError', 'DHT_STORE_REFUSALS',
   'PRESENCE_VERSION', 'MAX_PRESENCE_BYTES', 'PRESENCE_LIMITS', 'MAX_PRESENCE_CLOCK_SKEW_MS', 'MAX_PRESENCE_AGE_MS',
-  'PRESENCE_NAMESPACE', 'PRESENCE_QUERY_TIMEOUT_MS'
+  'PRESENCE_NAMESPACE', 'PRESENCE_QUERY_TIMEOUT_MS', 'DHT_STORE_LIMITS'
 ]
 
 describe('@kith/presence public API', () => {
@@ -26,6 +27,12 @@ describe('@kith/presence public API', () => {
     expect(invalid).toBeInstanceOf(KithError)
     expect(new PresencePublishError('x').name).toBe('PresencePublishError')
     expect(PRESENCE_REFUSALS).toEqual(['oversized', 'malformed', 'forged', 'stale', 'future', 'wrong-key'])
+    const { DhtStoreRefusedError, DHT_STORE_REFUSALS } = await import('../src/index.js')
+    const full = new DhtStoreRefusedError('full', 'x')
+    expect(full.name).toBe('DhtStoreRefusedError')
+    expect(full.reason).toBe('full')
+    expect(full).toBeInstanceOf(KithError)
+    expect(DHT_STORE_REFUSALS).toEqual(['oversized', 'malformed', 'namespace', 'full', 'rollback'])
   })
 
   it('keeps the limits the format promises', async () => {
@@ -35,5 +42,7 @@ describe('@kith/presence public API', () => {
     expect(MAX_PRESENCE_CLOCK_SKEW_MS).toBe(10 * 60_000)
     expect(MAX_PRESENCE_AGE_MS).toBe(30 * 24 * 3600_000)
     expect(PRESENCE_NAMESPACE).toBe('kith-presence')
+    const { DHT_STORE_LIMITS } = await import('../src/index.js')
+    expect(DHT_STORE_LIMITS).toEqual({ maxPresenceRecords: 10_000, maxPublicKeyRecords: 1_000, maxRecordBytes: 14 * 1024 + 512, maxBytes: 32 * 1024 * 1024, evictAfterMs: 48 * 3600_000 })
   })
 })
