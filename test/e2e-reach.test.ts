@@ -130,6 +130,8 @@ describe.skipIf(reason != null)('reach anyone: NAT, a friend\'s relay, mailboxes
     expect(again.flood).toEqual({ stored: SENDER_QUOTA, quota: 100 })
     const relay = await status('relay')
     expect(relay.network.holding.refused).toMatchObject({ quota: 100, 'not-a-friend': 2 })
+    // The reservations it asked for, once per run, were refused by the relay's gate.
+    expect(relay.network.relaying.refused['not-a-friend']).toBeGreaterThanOrEqual(2)
 
     // Bob drains the junk (it opens nothing: counted as invalid), and friends still chat.
     await waitUntil(async () => (await status('relay')).network.holding.envelopes === 0, 90_000, 'bob to drain the junk')

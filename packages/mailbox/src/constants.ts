@@ -13,6 +13,10 @@ export const MAILBOX_DEFAULTS = {
   perRecipient: { envelopes: 10_000, bytes: 256 * MiB },
   /** What one depositor may have stored at a mailbox at most, across all recipients. */
   perDepositor: { envelopes: 10_000, bytes: 256 * MiB },
+  /** The part of one recipient's mailbox one depositor may fill: no one sender locks the others out. */
+  depositorShare: 1 / 8,
+  /** The part of one recipient's mailbox all strangers together may fill: fresh peer ids cost nothing. */
+  strangersShare: 1 / 2,
   /** Envelopes (and the ids of acknowledged ones) are kept this long, then dropped. */
   ttlMs: 14 * 24 * 60 * 60 * 1000
 } as const

@@ -1,9 +1,9 @@
-import { fromHex, toHex } from '@kith/core'
+import { fromHex, lengthPrefixed, toHex } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { IDLE_TIMEOUT_MS, MAILBOX_LIMITS, MAX_STREAMS_PER_PEER, SWEEP_EVERY_MS } from './constants.js'
 import { MailboxOp, MailboxResponse, MailboxStatus, decodeRequest, toWire } from './wire.js'
 import type { MailboxStore } from './mailbox-store.js'
-import type { DepositResult } from './types.js'
+import type { DepositResult, Depositor } from './types.js'
 import type { MailboxRequest } from './wire.js'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -12,8 +12,13 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 export interface MailboxServerInit {
   /** Where the mail is held. */
   store: MailboxStore
-  /** Whether a peer (peer id string) is a contact of this node: only contacts may register. */
-  isContact: (peer: string) => Promise<boolean>
+  /**
+   * Who a peer (peer id string) is to this node: when it is a contact, or a device in a
+   * contact's signed device list, the id that contact's quotas count under (the same for all
+   * its devices); undefined for a stranger. Only contacts register; strangers' deposits share
+   * one part of each recipient's mailbox.
+   */
+  contactOf: (peer: string) => Promise<string | undefined>
   log?: Logger
   /** Called after a deposit stored `count` envelopes for `recipient` (to tell it, if it is online). */
   onDeposit?: (recipient: string, count: number) => void
@@ -31,7 +36,7 @@ export interface MailboxMetrics {
   deposited: number
   /** Envelopes deposited again that were already held (or acknowledged). */
   duplicates: number
-  /** Envelopes and requests refused, by reason (`quota`, `unknown-recipient`, `not-a-friend`, …). */
+  /** Envelopes and requests refused, by reason (`quota`, `quota-depositor`, `quota-strangers`, `unknown-recipient`, `not-a-friend`, …). */
   refused: Record<string, number>
   /** Envelopes handed out. */
   fetched: number
@@ -52,7 +57,8 @@ const BAD_LENGTH = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthEr
  * Serves /kith/mailbox/1.0.0: request → response pairs on a stream, each frame size-limited
  * before it is read and decoded strictly. The caller is the Noise-authenticated remote peer;
  * it registers, fetches, acknowledges and unregisters for itself only, and deposits for
- * anyone registered here (within its quota). A malformed or oversized request gets an INVALID
+ * anyone registered here (within its quotas: a contact's devices count as that contact, and
+ * all strangers share one part of each recipient's mailbox). A malformed or oversized request gets an INVALID
  * response and the stream is closed; nothing a peer sends makes the handler throw.
  */
 export class MailboxServer {
@@ -126,7 +132,7 @@ export class MailboxServer {
   }
 
   private async serve (stream: Stream, peer: string): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: MAILBOX_LIMITS.maxRequestBytes })
+    const lp = lpStream(stream, lengthPrefixed(MAILBOX_LIMITS.maxRequestBytes))
     while (true) {
       let frame: Uint8Array
       try {
@@ -164,7 +170,7 @@ export class MailboxServer {
     const { store } = this.init
     switch (request.op) {
       case MailboxOp.REGISTER:
-        if (!await this.init.isContact(peer)) {
+        if (await this.init.contactOf(peer) === undefined) {
           this.refuse('not-a-friend')
           return { status: MailboxStatus.NOT_A_FRIEND }
         }
@@ -209,7 +215,9 @@ export class MailboxServer {
     return { status: MailboxStatus.NOT_A_MAILBOX }
   }
 
-  private async deposit (depositor: string, envelopes: Uint8Array[]): Promise<DepositResult[]> {
+  private async deposit (peer: string, envelopes: Uint8Array[]): Promise<DepositResult[]> {
+    const contact = await this.init.contactOf(peer)
+    const depositor: Depositor = contact !== undefined ? { id: contact } : { id: peer, stranger: true }
     const deposited = await this.init.store.depositEach(depositor, envelopes)
     const stored = new Map<string, number>()
     for (const { result, recipient } of deposited) {

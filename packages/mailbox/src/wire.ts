@@ -7,7 +7,7 @@ import type { DepositResult } from './types.js'
 export { MailboxOp, MailboxRequest, MailboxResponse, MailboxStatus }
 
 /** DepositResult of mailbox.proto: a result's number on the wire is its index here. */
-const RESULTS: readonly DepositResult[] = ['stored', 'duplicate', 'unknown-recipient', 'quota', 'oversized', 'malformed']
+const RESULTS: readonly DepositResult[] = ['stored', 'duplicate', 'unknown-recipient', 'quota', 'oversized', 'malformed', 'quota-depositor', 'quota-strangers']
 
 export const toWire = (result: DepositResult): number => RESULTS.indexOf(result)
 

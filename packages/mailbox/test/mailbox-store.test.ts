@@ -141,7 +141,7 @@ describe('MailboxStore: deposit', () => {
 
 describe('MailboxStore: quotas', () => {
   it('per recipient: envelopes and bytes', async () => {
-    const { store } = await memoryMailbox({ perRecipient: { envelopes: 3, bytes: 1_000_000 } })
+    const { store } = await memoryMailbox({ perRecipient: { envelopes: 3, bytes: 1_000_000 }, depositorShare: 1 })
     const [alice, bob, sender] = [randomPeer(), randomPeer(), randomPeer()]
     await store.register(alice.id)
     await store.register(bob.id)
@@ -150,7 +150,7 @@ describe('MailboxStore: quotas', () => {
     // Another recipient has its own quota.
     expect(await store.deposit(sender.id, [envelopeFor(bob)])).toEqual(['stored'])
 
-    const bytes = await memoryMailbox({ perRecipient: { bytes: 2500 } })
+    const bytes = await memoryMailbox({ perRecipient: { bytes: 2500 }, depositorShare: 1 })
     await bytes.store.register(alice.id)
     const big = (): Uint8Array<ArrayBuffer> => envelopeFor(alice, { bodyBytes: 1000 })
     expect(await bytes.store.deposit(sender.id, [big(), big(), big(), envelopeFor(alice, { bodyBytes: 10 })])).toEqual(['stored', 'stored', 'quota', 'stored'])
@@ -176,14 +176,67 @@ describe('MailboxStore: quotas', () => {
     expect(await bytes.store.check()).toEqual([])
   })
 
-  it('defaults to 256 KiB envelopes, 10,000 envelopes and 256 MiB per recipient and depositor, 14 days', async () => {
+  it('per depositor and recipient: one depositor fills its share of a recipient\'s mailbox, others still deposit', async () => {
+    // A share of a quarter: 2 of 8 envelopes, whoever deposits (a contact or a stranger).
+    const { store } = await memoryMailbox({ perRecipient: { envelopes: 8 }, depositorShare: 0.25 })
+    const [alice, bob, greedy, friend, stranger] = [randomPeer(), randomPeer(), randomPeer(), randomPeer(), randomPeer()]
+    await store.register(alice.id)
+    await store.register(bob.id)
+    expect(await store.deposit(greedy.id, [envelopeFor(alice), envelopeFor(alice), envelopeFor(alice), envelopeFor(bob)])).toEqual(['stored', 'stored', 'quota-depositor', 'stored'])
+    expect(store.depositorUsage(greedy.id, alice.id)).toEqual({ envelopes: 2, bytes: store.depositorUsage(greedy.id, alice.id).bytes })
+    // Someone else still gets through to Alice, a stranger too.
+    expect(await store.deposit(friend.id, [envelopeFor(alice), envelopeFor(alice), envelopeFor(alice)])).toEqual(['stored', 'stored', 'quota-depositor'])
+    expect(await store.deposit({ id: stranger.id, stranger: true }, [envelopeFor(alice)])).toEqual(['stored'])
+    // Alice takes one in: the greedy depositor may deposit one more.
+    const [first] = await store.fetch(alice.id, { limit: 1 })
+    expect(await store.ack(alice.id, [first?.id as string])).toBe(1)
+    expect(await store.deposit(greedy.id, [envelopeFor(alice), envelopeFor(alice)])).toEqual(['stored', 'quota-depositor'])
+    expect(await store.check()).toEqual([])
+  })
+
+  it('strangers share one part of a recipient\'s mailbox: fresh peer ids together get no more than it', async () => {
+    const limits = { perRecipient: { envelopes: 40 }, depositorShare: 0.25, strangersShare: 0.5 }
+    const mailbox = await memoryMailbox(limits)
+    let store = mailbox.store
+    const [alice, bob, friend] = [randomPeer(), randomPeer(), randomPeer()]
+    await store.register(alice.id)
+    await store.register(bob.id)
+    // 50 fresh stranger ids, 4 envelopes each (within each one's share of 10): 20 in all get in.
+    const results: string[] = []
+    for (let i = 0; i < 50; i++) results.push(...await store.deposit({ id: randomPeer().id, stranger: true }, Array.from({ length: 4 }, () => envelopeFor(alice))))
+    expect(results.filter(r => r === 'stored').length).toBe(20)
+    expect(results.filter(r => r === 'quota-strangers').length).toBe(180)
+    expect(store.strangersUsage(alice.id).envelopes).toBe(20)
+    // The relay's friend still fills its own share of Alice's mailbox; Bob's strangers' part is untouched.
+    expect(await store.deposit(friend.id, Array.from({ length: 11 }, () => envelopeFor(alice)))).toEqual([...Array(10).fill('stored'), 'quota-depositor'])
+    expect(await store.deposit({ id: randomPeer().id, stranger: true }, [envelopeFor(bob)])).toEqual(['stored'])
+    // The same id as a contact and as a stranger are two depositors.
+    expect(store.depositorUsage(friend.id).envelopes).toBe(10)
+    expect(store.depositorUsage({ id: friend.id, stranger: true }).envelopes).toBe(0)
+    expect(await store.check()).toEqual([])
+    // Counters survive a restart.
+    await store.close()
+    store = new MailboxStore(mailbox.db, limits)
+    await store.open()
+    expect(store.strangersUsage(alice.id).envelopes).toBe(20)
+    expect(await store.deposit({ id: randomPeer().id, stranger: true }, [envelopeFor(alice)])).toEqual(['quota-strangers'])
+    expect(await store.unregister(alice.id)).toBe(30)
+    expect(store.depositorUsage(friend.id)).toEqual({ envelopes: 0, bytes: 0 })
+    expect(await store.check()).toEqual([])
+  })
+
+  it('defaults to 256 KiB envelopes, 10,000 envelopes and 256 MiB per recipient and depositor, an eighth for one depositor, half for strangers, 14 days', async () => {
     const store = new MailboxStore(new MemoryLevel())
     expect(store.limits).toEqual({
       maxEnvelopeBytes: LIMITS.maxFrameBytes,
       perRecipient: { envelopes: 10_000, bytes: 256 * 1024 * 1024 },
       perDepositor: { envelopes: 10_000, bytes: 256 * 1024 * 1024 },
+      share: { envelopes: 1250, bytes: 32 * 1024 * 1024 },
+      strangers: { envelopes: 5000, bytes: 128 * 1024 * 1024 },
       ttlMs: 14 * DAY
     })
+    expect(() => new MailboxStore(new MemoryLevel(), { depositorShare: 0 })).toThrow(RangeError)
+    expect(() => new MailboxStore(new MemoryLevel(), { strangersShare: 1.5 })).toThrow(RangeError)
     expect(MAILBOX_DEFAULTS.ttlMs).toBe(14 * DAY)
     // A partial quota keeps the other default.
     expect(new MailboxStore(new MemoryLevel(), { perRecipient: { envelopes: 5 } }).limits.perRecipient).toEqual({ envelopes: 5, bytes: 256 * 1024 * 1024 })
@@ -228,7 +281,7 @@ describe('MailboxStore: ack and expire', () => {
   })
 
   it('expires in chunks when there is a lot', async () => {
-    const { store } = await memoryMailbox({ ttlMs: DAY })
+    const { store } = await memoryMailbox({ ttlMs: DAY, depositorShare: 1 })
     const [alice, sender] = [randomPeer(), randomPeer()]
     await store.register(alice.id)
     for (let i = 0; i < 5; i++) await store.deposit(sender.id, Array.from({ length: 500 }, () => envelopeFor(alice, { bodyBytes: 10 })), 0)
@@ -241,7 +294,7 @@ describe('MailboxStore: ack and expire', () => {
 describe('MailboxStore: reopening', () => {
   it('keeps counters, quotas and the sequence across close and open', async () => {
     const db = new MemoryLevel<string, any>()
-    let store = new MailboxStore(db, { perRecipient: { envelopes: 5 } })
+    let store = new MailboxStore(db, { perRecipient: { envelopes: 5 }, depositorShare: 1 })
     await store.open()
     const [alice, sender] = [randomPeer(), randomPeer()]
     await store.register(alice.id)
@@ -250,7 +303,7 @@ describe('MailboxStore: reopening', () => {
     const stats = store.stats()
     await store.close()
 
-    store = new MailboxStore(db, { perRecipient: { envelopes: 5 } })
+    store = new MailboxStore(db, { perRecipient: { envelopes: 5 }, depositorShare: 1 })
     await store.open()
     expect(store.stats()).toEqual(stats)
     expect(store.depositorUsage(sender.id).envelopes).toBe(3)

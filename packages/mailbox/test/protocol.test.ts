@@ -37,7 +37,7 @@ beforeEach(async () => {
   ;({ store } = await memoryMailbox({ perDepositor: { envelopes: 1500 } }))
   deposits = []
   const friends = new Set([alice.peerId.toString(), bob.peerId.toString()])
-  server = new MailboxServer({ store, isContact: async (peer) => friends.has(peer), onDeposit: (recipient, count) => { deposits.push([recipient, count]) } })
+  server = new MailboxServer({ store, contactOf: async (peer) => friends.has(peer) ? peer : undefined, onDeposit: (recipient, count) => { deposits.push([recipient, count]) } })
   await relay.handle(MAILBOX_PROTOCOL, server.handler, { runOnLimitedConnection: true, maxInboundStreams: 8 })
 })
 
@@ -104,18 +104,20 @@ describe('/kith/mailbox/1.0.0', () => {
     expect(server.metrics.refused['unknown-recipient']).toBe(1)
   })
 
-  it('answers a flood past the quota with `quota` and keeps serving its friends', async () => {
+  it('answers a flood past the depositor\'s share with `quota-depositor`, counts it, and keeps serving its friends', async () => {
     await withMailbox(alice, register)
     await withMailbox(bob, register)
     const flood = mailFor(alice, 1600, 50)
     const results = await withMailbox(stranger, async (s) => await deposit(s, flood))
-    expect(results.filter(r => r === 'stored').length).toBe(1500)
-    expect(results.slice(1500).every(r => r === 'quota')).toBe(true)
-    expect(server.metrics.refused.quota).toBe(100)
-    // Bob still gets mail through and Alice still drains.
+    // An eighth of Alice's 10,000: the stranger's share of her mailbox.
+    expect(results.filter(r => r === 'stored').length).toBe(1250)
+    expect(results.slice(1250).every(r => r === 'quota-depositor')).toBe(true)
+    expect(server.metrics.refused['quota-depositor']).toBe(350)
+    // A friend still gets mail through to Alice, and to Bob; Alice still drains.
+    expect(await withMailbox(bob, async (s) => await deposit(s, mailFor(alice, 2)))).toEqual(['stored', 'stored'])
     expect(await withMailbox(alice, async (s) => await deposit(s, mailFor(bob, 2)))).toEqual(['stored', 'stored'])
     const r = receiver()
-    expect(await withMailbox(alice, async (s) => await drain(s, r.onBatch, { batch: 256 }))).toEqual({ received: 1500, acked: 1500 })
+    expect(await withMailbox(alice, async (s) => await drain(s, r.onBatch, { batch: 256 }))).toEqual({ received: 1252, acked: 1252 })
   })
 
   it('answers malformed, non-canonical and oversized requests INVALID, closes that stream, and keeps serving', async () => {

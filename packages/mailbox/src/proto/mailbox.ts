@@ -284,7 +284,9 @@ export enum DepositResult {
   UNKNOWN_RECIPIENT = 'UNKNOWN_RECIPIENT',
   QUOTA = 'QUOTA',
   OVERSIZED = 'OVERSIZED',
-  MALFORMED = 'MALFORMED'
+  MALFORMED = 'MALFORMED',
+  QUOTA_DEPOSITOR = 'QUOTA_DEPOSITOR',
+  QUOTA_STRANGERS = 'QUOTA_STRANGERS'
 }
 
 enum __DepositResultValues {
@@ -293,7 +295,9 @@ enum __DepositResultValues {
   UNKNOWN_RECIPIENT = 2,
   QUOTA = 3,
   OVERSIZED = 4,
-  MALFORMED = 5
+  MALFORMED = 5,
+  QUOTA_DEPOSITOR = 6,
+  QUOTA_STRANGERS = 7
 }
 
 export namespace DepositResult {
