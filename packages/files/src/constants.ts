@@ -61,7 +61,26 @@ export type FetchTuning = typeof FETCH_DEFAULTS
 export const DIAL_TIMEOUT_MS = 10_000
 export const RESPONSE_TIMEOUT_MS = 15_000
 export const FRAME_TIMEOUT_MS = 30_000
-/** Streams served at once by one node, across all peers; more get BUSY. */
-export const MAX_SERVING = 64
+/**
+ * Limits of the file server; every value may be overridden in {@link FilesInit.serving}. A stream
+ * takes a serving slot only once its request is read and authorised: a stranger's streams, idle
+ * or slow, never hold one, so they cannot keep a contact from downloading.
+ */
+export const SERVING_DEFAULTS = {
+  /** Streams served at once across all peers; more get BUSY (counted as `refused.busy`). */
+  maxServing: 64,
+  /**
+   * Streams served at once to one peer; more get BUSY (counted as `refused['peer-busy']`). A
+   * download asks one source at most 5 things at once, and a node runs 3 downloads at once.
+   */
+  maxServingPerPeer: 16,
+  /** Streams of one peer whose request is still being read; more get BUSY (`refused['peer-busy']`). */
+  maxUnreadPerPeer: 16,
+  /** Time for a request (at most 256 bytes) to arrive in full; then the stream is reset (counted in `idleStreams`). */
+  requestTimeoutMs: 10_000
+}
+
+/** Limits of the file server, {@link SERVING_DEFAULTS}. */
+export type ServingLimits = typeof SERVING_DEFAULTS
 /** Default of {@link FilesInit.maxInboundStreams}: per connection. */
 export const MAX_INBOUND_STREAMS = 32

@@ -1,7 +1,7 @@
 import { FILES_PROTOCOL } from '@kith/core'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { FETCH_DEFAULTS, MAX_INBOUND_STREAMS } from './constants.js'
+import { FETCH_DEFAULTS, MAX_INBOUND_STREAMS, SERVING_DEFAULTS } from './constants.js'
 import { Download } from './download.js'
 import { checkRef, FileStore } from './file-store.js'
 import { chunkCount } from './format.js'
@@ -33,6 +33,7 @@ export class DefaultFiles extends TypedEventEmitter<FilesEvents> implements File
       files: this.store,
       authorize: init.authorize,
       holding: async (root) => await this.holding(root),
+      limits: { ...SERVING_DEFAULTS, ...init.serving },
       metrics: this.metrics,
       log: this.log
     })

@@ -6,7 +6,7 @@
  * Merkle tree hash of its ciphertext chunks (its `root`). The messaging layer carries
  * `{ root, key, size, name, type }` inside an end-to-end encrypted message; this package does
  * everything below that: it prepares files ({@link prepareFile}), keeps their ciphertext and
- * state ({@link FileStore}), serves them on `/kith/files/1.0.0` to the peers they were sent to,
+ * state ({@link FileStore}), serves them on `/kith/files/1.0.0` to the devices the node authorises,
  * and fetches them from any devices that have them, several at once, verifying every chunk
  * before it is written, resuming after a broken connection or a restart, in constant memory.
  * The blob folder holds ciphertext and hashes only.
@@ -19,7 +19,7 @@
  * const node = await createLibp2p({
  *   ...,
  *   services: {
- *     files: files({ store, dir: join(home, 'files'), authorize: (peer, root) => sentTo(peer, root) })
+ *     files: files({ store, dir: join(home, 'files'), authorize: (peer, root) => inConversationOf(peer, root) })
  *   }
  * })
  * // Sending: encrypt once, then send the ref (with name and type) in a message.
@@ -31,7 +31,7 @@
  * ```
  */
 import { DefaultFiles } from './files.js'
-import type { FetchTuning } from './constants.js'
+import type { FetchTuning, ServingLimits } from './constants.js'
 import type { FileStore } from './file-store.js'
 import type { FilesMetrics } from './metrics.js'
 import type { FileRef } from './types.js'
@@ -39,8 +39,8 @@ import type { KithStore } from '@kith/store'
 import type { AbortOptions, ComponentLogger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
-export { CHUNK_BYTES, CHUNK_STRIDE, TAG_BYTES, KEY_BYTES, HASH_BYTES, AAD_LABEL, FILES_LIMITS, FETCH_DEFAULTS, FILES_PROTOCOL } from './constants.js'
-export type { FetchTuning } from './constants.js'
+export { CHUNK_BYTES, CHUNK_STRIDE, TAG_BYTES, KEY_BYTES, HASH_BYTES, AAD_LABEL, FILES_LIMITS, FETCH_DEFAULTS, SERVING_DEFAULTS, FILES_PROTOCOL } from './constants.js'
+export type { FetchTuning, ServingLimits } from './constants.js'
 export { FileStore } from './file-store.js'
 export type { ExportOptions } from './file-store.js'
 export { prepareFile } from './prepare.js'
@@ -66,12 +66,19 @@ export interface FilesInit {
   store: KithStore
   /** The blob folder (the node passes HOME/files). */
   dir: string
-  /** May this peer (device peer id) fetch this file? The node answers from conversations: the file was sent to it, or to a group it is in. */
+  /**
+   * May this peer (device peer id) fetch this file? The node answers from conversations, as they
+   * are now: the peer is a current device of a contact the file was shared with, one of our own
+   * devices, or a current member of a group it was shared in. Asked once per request, after the
+   * request is read and before it takes a serving slot.
+   */
   authorize: (peer: string, root: string) => boolean | Promise<boolean>
   /** Inbound file streams per connection (default 32). */
   maxInboundStreams?: number
   /** Tuning of downloads (defaults in {@link FETCH_DEFAULTS}); tests shorten the timings. */
   tuning?: Partial<FetchTuning>
+  /** Limits of the server (defaults in {@link SERVING_DEFAULTS}): serving slots, per peer and in total, and the request timeout. */
+  serving?: Partial<ServingLimits>
 }
 
 /** Exactly the libp2p components the service uses. */

@@ -1,11 +1,14 @@
 import { open } from 'node:fs/promises'
-import { toHex } from '@kith/core'
+import { lengthPrefixed, toHex } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { FILES_LIMITS, HASH_BYTES, MAX_SERVING, RESPONSE_TIMEOUT_MS } from './constants.js'
+import { FILES_LIMITS, HASH_BYTES, RESPONSE_TIMEOUT_MS } from './constants.js'
+import { RequestTimeoutError } from './errors.js'
 import { bitfield, blobOffset, hasBit, sealedLength } from './format.js'
 import { readFully } from './io.js'
+import { Slots } from './slots.js'
 import { FileKind, FileResponse, FileStatus, decodeRequest } from './wire.js'
+import type { ServingLimits } from './constants.js'
 import type { FileStore } from './file-store.js'
 import type { FilesMetrics } from './metrics.js'
 import type { FileRequest } from './wire.js'
@@ -36,12 +39,14 @@ export interface ServerInit {
   authorize: (peer: string, root: string) => boolean | Promise<boolean>
   /** What this node holds of a file: a download under way knows more than the store. */
   holding: (root: string) => Promise<Holding | undefined>
+  limits: ServingLimits
   metrics: FilesMetrics
   log: Logger
 }
 
 /** Errors of lpStream that mean the peer sent a frame over the limit or a broken length. */
 const BAD_LENGTH = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
+const MALFORMED = new Set([...BAD_LENGTH, 'InvalidMessageError', 'MessageTooLargeError'])
 
 const deadline = (): AbortSignal => AbortSignal.timeout(RESPONSE_TIMEOUT_MS)
 
@@ -49,34 +54,54 @@ const deadline = (): AbortSignal => AbortSignal.timeout(RESPONSE_TIMEOUT_MS)
  * Serves /kith/files/1.0.0: one request per stream, answered from the blob folder with
  * positional reads (one file handle per transfer, one chunk in memory at a time, the
  * stream's backpressure pacing the reads). Nothing a peer sends makes the handler throw.
+ *
+ * A stream is first *unread*: its request is read (within `requestTimeoutMs`) and authorised.
+ * Only then does it take a serving slot, capped per peer and in total. Streams that never send
+ * a request, or send it slowly, are reset and hold no slot meanwhile; each peer may have only a
+ * few of them at once (libp2p caps a connection's inbound streams too).
  */
 export class FilesServer {
-  private serving = 0
+  private readonly unread = new Slots()
+  private readonly serving = new Slots()
 
   constructor (private readonly init: ServerInit) {}
 
   /** The stream handler. */
   readonly handler = async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = connection.remotePeer.toString()
-    const lp = lpStream(stream, { maxDataLength: FILES_LIMITS.maxRequestBytes })
-    if (this.serving >= MAX_SERVING) {
-      this.refuse('busy')
-      await this.answer(stream, lp, { status: FileStatus.BUSY }).catch(() => {})
-      return
-    }
-    this.serving++
+    const lp = lpStream(stream, lengthPrefixed(FILES_LIMITS.maxRequestBytes))
+    const { limits } = this.init
     try {
-      await this.serve(stream, lp, peer)
+      if (this.unread.of(peer) >= limits.maxUnreadPerPeer) return await this.busy(stream, lp, 'peer-busy')
+      this.unread.take(peer)
+      let request: { request: FileRequest, root: string } | undefined
+      try {
+        request = await this.admit(stream, lp, peer)
+      } finally {
+        this.unread.give(peer)
+      }
+      if (request === undefined) return
+      if (this.serving.of(peer) >= limits.maxServingPerPeer) return await this.busy(stream, lp, 'peer-busy')
+      if (this.serving.total >= limits.maxServing) return await this.busy(stream, lp, 'busy')
+      this.serving.take(peer)
+      try {
+        await this.serve(stream, lp, request.request, request.root)
+      } finally {
+        this.serving.give(peer)
+      }
     } catch (err: any) {
       this.init.log('files stream from %p failed: %s', connection.remotePeer, err?.message)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
-    } finally {
-      this.serving--
     }
   }
 
   private refuse (reason: string): void {
     this.init.metrics.refused[reason] = (this.init.metrics.refused[reason] ?? 0) + 1
+  }
+
+  private async busy (stream: Stream, lp: LengthPrefixedStream, reason: 'busy' | 'peer-busy'): Promise<void> {
+    this.refuse(reason)
+    await this.answer(stream, lp, { status: FileStatus.BUSY })
   }
 
   private async answer (stream: Stream, lp: LengthPrefixedStream, response: Partial<FileResponse>): Promise<void> {
@@ -91,19 +116,32 @@ export class FilesServer {
     setTimeout(() => { if (stream.status !== 'closed') stream.abort(new Error('invalid files request')) }, 5_000).unref?.()
   }
 
-  private async serve (stream: Stream, lp: LengthPrefixedStream, peer: string): Promise<void> {
+  /**
+   * Read the request and decide whether the peer may have the file. Undefined when the stream
+   * was answered already (INVALID, REFUSED) or reset (its request did not come in time).
+   */
+  private async admit (stream: Stream, lp: LengthPrefixedStream, peer: string): Promise<{ request: FileRequest, root: string } | undefined> {
+    const signal = AbortSignal.timeout(this.init.limits.requestTimeoutMs)
     let request: FileRequest
     try {
-      request = decodeRequest((await lp.read({ signal: deadline() })).subarray())
+      request = decodeRequest((await lp.read({ signal })).subarray())
     } catch (err: any) {
-      if (BAD_LENGTH.has(err?.name) || err?.name === 'InvalidMessageError' || err?.name === 'MessageTooLargeError') return await this.invalid(stream, lp)
-      throw err
+      if (MALFORMED.has(err?.name)) { await this.invalid(stream, lp); return }
+      if (!signal.aborted) throw err
+      this.init.metrics.idleStreams++
+      stream.abort(new RequestTimeoutError('no files request within the time allowed'))
+      return
     }
     const root = toHex(request.root)
     if (!await this.init.authorize(peer, root)) {
       this.refuse('not-yours')
-      return await this.answer(stream, lp, { status: FileStatus.REFUSED })
+      await this.answer(stream, lp, { status: FileStatus.REFUSED })
+      return
     }
+    return { request, root }
+  }
+
+  private async serve (stream: Stream, lp: LengthPrefixedStream, request: FileRequest, root: string): Promise<void> {
     const holding = await this.init.holding(root)
     if (holding === undefined) return await this.answer(stream, lp, { status: FileStatus.NOT_FOUND })
     const { chunks, complete } = holding

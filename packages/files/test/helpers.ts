@@ -49,7 +49,7 @@ export interface TestNode {
 }
 
 /** A libp2p node over TCP on 127.0.0.1 with a files service on a temp folder and an in-memory store. */
-export async function startNode (options: { authorize?: FilesInit['authorize'], store?: KithStore, dir?: string, tuning?: FilesInit['tuning'] } = {}): Promise<TestNode> {
+export async function startNode (options: { authorize?: FilesInit['authorize'], store?: KithStore, dir?: string, tuning?: FilesInit['tuning'], serving?: FilesInit['serving'] } = {}): Promise<TestNode> {
   const store = options.store ?? await memoryStore()
   const dir = options.dir ?? await tempDir()
   const node = await createLibp2p({
@@ -59,7 +59,7 @@ export async function startNode (options: { authorize?: FilesInit['authorize'], 
     streamMuxers: [yamux()],
     connectionManager: { allow: ['/ip4/127.0.0.0/ipcidr/8'] },
     services: {
-      files: files({ store, dir, authorize: options.authorize ?? (() => true), tuning: { refreshMs: 500, unavailableMs: 5_000, ...options.tuning } })
+      files: files({ store, dir, authorize: options.authorize ?? (() => true), tuning: { refreshMs: 500, unavailableMs: 5_000, ...options.tuning }, ...(options.serving != null ? { serving: options.serving } : {}) })
     }
   })
   return { node, files: node.services.files, store, dir, id: node.peerId.toString() }

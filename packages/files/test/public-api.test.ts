@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 // Written by hand from src/index.ts: a change to the public API must change this list too.
 const FILES_API = [
-  'CHUNK_BYTES', 'CHUNK_STRIDE', 'TAG_BYTES', 'KEY_BYTES', 'HASH_BYTES', 'AAD_LABEL', 'FILES_LIMITS', 'FETCH_DEFAULTS', 'FILES_PROTOCOL',
+  'CHUNK_BYTES', 'CHUNK_STRIDE', 'TAG_BYTES', 'KEY_BYTES', 'HASH_BYTES', 'AAD_LABEL', 'FILES_LIMITS', 'FETCH_DEFAULTS', 'SERVING_DEFAULTS', 'FILES_PROTOCOL',
   'FileStore', 'prepareFile', 'safeFileName', 'uniquePath', 'MAX_NAME_BYTES',
   'MerkleBuilder', 'merkleRoot', 'leafHash', 'nodeHash', 'EMPTY_ROOT', 'chunkCount', 'sealChunk', 'openChunk', 'files'
 ]

@@ -5,7 +5,7 @@ import { prepareFile, safeFileName, uniquePath } from '@kith/files'
 import type { FileRef, Files, FilesEvents } from '@kith/files'
 import type { GroupService } from '@kith/groups'
 import type { Messaging } from '@kith/messaging'
-import { fileOfferOf } from '@kith/store'
+import { contactDevices, fileOfferOf } from '@kith/store'
 import type { KithStore, MessageFile, MessageRecord } from '@kith/store'
 import type { Libp2pEvents, Logger, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { MessagingEvents } from '@kith/messaging'
@@ -50,6 +50,8 @@ export interface FileSharingInit {
   messaging: Messaging
   groups: GroupService
   self: string
+  /** Our other devices now (revoked ones are not in the list): they may fetch every file we share. */
+  ownDevices: () => string[]
   log: Logger
   /** Files up to this many bytes are downloaded as soon as they arrive (0: never). */
   autoDownloadBytes: number
@@ -103,14 +105,14 @@ export class FileSharing {
   /** Someone came online: downloads that wait for it (it had the file, and was offline) go on. */
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString()
-    void this.resumeWanted(record => this.sources(record).includes(peer)).catch(() => {})
+    void this.resumeWanted(async record => (await this.sources(record)).includes(peer)).catch(() => {})
   }
 
   /** Start again the downloads someone asked for that are not running (those `which` picks). */
-  private async resumeWanted (which: (record: MessageRecord) => boolean = () => true): Promise<void> {
+  private async resumeWanted (which: (record: MessageRecord) => boolean | Promise<boolean> = () => true): Promise<void> {
     for (const [, { message }] of await this.init.store.listSecrets<{ message: string }>(WANTED)) {
       const record = await this.init.store.getMessage(message)
-      if (record?.file == null || this.running.has(record.file.hash) || !which(record)) continue
+      if (record?.file == null || this.running.has(record.file.hash) || !await which(record)) continue
       void this.download(record).catch(err => { this.init.log('download of %s stopped: %s', record.file?.hash, err?.message) })
     }
   }
@@ -176,14 +178,32 @@ export class FileSharing {
     }
   }
 
-  /** May `peer` fetch this file from us? Only members of a conversation it was shared in. */
+  /**
+   * May `peer` fetch this file from us? Only a device of a conversation it was shared in, as the
+   * conversation is now: one of our own devices, a current device of the contact (its latest
+   * signed list; revoked devices never), or a current member of the group.
+   */
   async authorize (peer: string, root: string): Promise<boolean> {
     const shared = await this.init.store.getSecret<{ conversations: string[] }>(SHARED + root)
-    for (const conversation of shared?.conversations ?? []) {
-      if (conversation === peer) return true
-      if (this.init.groups.has(conversation) && this.init.groups.members(conversation).includes(peer)) return true
+    if (shared == null || shared.conversations.length === 0) return false
+    if (this.init.ownDevices().includes(peer)) return true
+    for (const conversation of shared.conversations) {
+      if ((await this.devicesOf(conversation)).includes(peer)) return true
     }
     return false
+  }
+
+  /**
+   * The devices of a conversation now: a group's members, or a contact's current devices (a
+   * contact we no longer have has none). A group is looked up by id only: a group someone named
+   * after a contact's peer id must not stand for the contact.
+   */
+  private async devicesOf (conversation: string): Promise<string[]> {
+    if (this.init.groups.nameOf(conversation) !== undefined) return this.init.groups.members(conversation)
+    const contact = await this.init.store.getContact(conversation)
+    if (contact == null) return []
+    const revoked = new Set(contact.revoked ?? [])
+    return contactDevices(contact).filter(device => !revoked.has(device))
   }
 
   private async fetch (record: MessageRecord, file: MessageFile, op?: string): Promise<void> {
@@ -195,7 +215,7 @@ export class FileSharing {
     await this.turn()
     this.init.files.addEventListener('progress', onProgress)
     try {
-      await this.init.files.fetch(refOf(file), () => this.sources(record), { signal: this.controller.signal })
+      await this.init.files.fetch(refOf(file), async () => await this.sources(record), { signal: this.controller.signal })
       await this.init.store.commit([this.init.store.delSecret(WANTED + file.hash)])
     } catch (err: any) {
       this.errors.set(file.hash, err instanceof DiskFullError ? `disk full: ${err.message}` : err?.message ?? String(err))
@@ -224,9 +244,12 @@ export class FileSharing {
     this.active++
   }
 
-  /** Who may have a message's file: its sender first, then (in a group) the other members. */
-  private sources (record: MessageRecord): string[] {
-    const others = this.init.groups.has(record.conversation) ? this.init.groups.members(record.conversation) : []
+  /**
+   * Who may have a message's file: its sender first, then the conversation's other devices (a
+   * group's members; a contact's devices and our own, which hold what the conversation holds).
+   */
+  private async sources (record: MessageRecord): Promise<string[]> {
+    const others = [...await this.devicesOf(record.conversation), ...this.init.ownDevices()]
     return [...new Set([record.from, ...others])].filter(peer => peer !== this.init.self)
   }
 
