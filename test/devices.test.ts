@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { createKithNode, initHome, linkHome } from '@kith/node'
-import type { KithNode, LinkedDevice } from '@kith/node'
+import type { KithNode, LinkRequestView, LinkedDevice, LinkedHome, RefusedLink } from '@kith/node'
 import { befriend, eventually, settled, tempDir, trackNodes } from './helpers/testnet.js'
 
 /** A node on a home folder, on loopback TCP. */
@@ -9,11 +9,33 @@ async function homeNode (home: string): Promise<KithNode> {
   return await createKithNode({ home, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
 }
 
+/** The next `type` event of `node`. */
+async function next<T> (node: KithNode, type: 'device:link-request' | 'device:linked' | 'device:link-refused'): Promise<T> {
+  return await new Promise<T>(resolve => { node.addEventListener(type, (evt: any) => { resolve(evt.detail) }, { once: true }) })
+}
+
+/**
+ * Redeem `code` for a new device (home `home`) the way a user does: the new device shows its
+ * comparison code while the identity device holds the link; the user sees the same code there
+ * and confirms. Returns what each device showed.
+ */
+async function redeem (identityDevice: KithNode, home: string, code: string): Promise<{ result: LinkedHome, request: LinkRequestView, shown: string }> {
+  const asked = next<LinkRequestView>(identityDevice, 'device:link-request')
+  let shown: string | undefined
+  const result = linkHome(home, code, { deviceName: 'phone', onComparison: (comparison) => { shown = comparison } })
+  result.catch(() => {})
+  const request = await asked
+  const onNewDevice = await eventually(() => shown, 20_000, 'the new device to show its comparison code')
+  expect(request.comparison).toBe(onNewDevice)
+  expect(await identityDevice.devices.confirmLink(onNewDevice.replace(' ', ''))).toMatchObject({ device: request.device, comparison: onNewDevice })
+  return { result: await result, request, shown: onNewDevice }
+}
+
 /** Link a new device (home `home`) to `identityDevice`'s account; returns both comparison codes. */
 async function link (identityDevice: KithNode, home: string): Promise<{ node: KithNode, shown: string, linked: LinkedDevice }> {
   const { code } = await identityDevice.devices.createLinkCode()
-  const linked = new Promise<LinkedDevice>(resolve => { identityDevice.addEventListener('device:linked', (evt) => { resolve(evt.detail) }, { once: true }) })
-  const result = await linkHome(home, code, { deviceName: 'phone' })
+  const linked = next<LinkedDevice>(identityDevice, 'device:linked')
+  const { result } = await redeem(identityDevice, home, code)
   return { node: await homeNode(home), shown: result.comparison, linked: await linked }
 }
 
@@ -159,7 +181,7 @@ describe('device lists and link codes refused', () => {
       const a1 = await homeNode(join(dir.path, 'a1'))
       nodes.push(a1)
       const { code } = await a1.devices.createLinkCode()
-      await linkHome(join(dir.path, 'a2'), code)
+      await redeem(a1, join(dir.path, 'a2'), code)
       await expect(linkHome(join(dir.path, 'a3'), code)).rejects.toMatchObject({ name: 'LinkCodeUsedError' })
       // A code the identity device made that has since expired (its clock says so, whatever the code says).
       const fresh = await a1.devices.createLinkCode()
@@ -175,4 +197,65 @@ describe('device lists and link codes refused', () => {
       await dir.cleanup()
     }
   })
+
+  it('links nothing when the user declines the comparison code or does not answer: no certificate, no contacts, no home', async () => {
+    const dir = await tempDir()
+    const nodes: KithNode[] = []
+    try {
+      await initHome(join(dir.path, 'a1'), 'alice')
+      await initHome(join(dir.path, 'bob'), 'bob')
+      const a1 = await homeNode(join(dir.path, 'a1'))
+      const bob = await homeNode(join(dir.path, 'bob'))
+      nodes.push(a1, bob)
+      await befriend(a1, bob)
+      await settled(a1, bob)
+      const aliceId = a1.peerId.toString()
+      await eventually(async () => (await bob.store.getContact(aliceId))?.deviceListSeq === 1, 20_000, 'bob to hold alice\'s list')
+      const listBefore = a1.devices.signedList()
+
+      // Declined: someone redeemed the code (say, after seeing it over the user's shoulder); the
+      // comparison code on the user's screen is not the one the identity device shows.
+      const { code } = await a1.devices.createLinkCode()
+      const asked = next<LinkRequestView>(a1, 'device:link-request')
+      const refusedEvent = next<RefusedLink>(a1, 'device:link-refused')
+      let shown: string | undefined
+      const declined = linkHome(join(dir.path, 'a2'), code, { deviceName: 'intruder', onComparison: (c) => { shown = c } })
+      declined.catch(() => {})
+      const request = await asked
+      expect(request).toMatchObject({ name: 'intruder', comparison: expect.stringMatching(/^\d{3} \d{3}$/) })
+      expect(a1.devices.linkRequests()).toEqual([request])
+      // While it waits: not certified, not in the list, and a code that matches no waiting device changes nothing.
+      expect(a1.devices.devices()).toHaveLength(1)
+      const other = request.comparison === '000 000' ? '111111' : '000000'
+      await expect(a1.devices.confirmLink(other)).rejects.toMatchObject({ name: 'UnknownLinkRequestError' })
+      expect(a1.devices.rejectLink(request.comparison)).toMatchObject({ device: request.device })
+      await expect(declined).rejects.toMatchObject({ name: 'LinkRejectedError', message: expect.stringMatching(/did not confirm the comparison code/) })
+      expect(shown).toBe(request.comparison)
+      expect(await refusedEvent).toMatchObject({ device: request.device, reason: 'rejected' })
+      // The code is spent: it cannot be tried again.
+      await expect(linkHome(join(dir.path, 'a2'), code)).rejects.toMatchObject({ name: 'LinkCodeUsedError' })
+
+      // No answer: the identity device gives up when the code expires (here in a few seconds),
+      // however long the user might otherwise have had.
+      const late = await a1.devices.createLinkCode()
+      for (const [name, link] of await a1.store.listSecrets<any>('devices/link/')) {
+        if (link.used == null) await a1.store.commit([a1.store.putSecret(name, { ...link, expires: Date.now() + 3000 })])
+      }
+      const timedOut = next<RefusedLink>(a1, 'device:link-refused')
+      await expect(linkHome(join(dir.path, 'a3'), late.code)).rejects.toMatchObject({ name: 'LinkRejectedError', message: expect.stringMatching(/did not confirm the comparison code \(no answer in time\)/) })
+      expect((await timedOut).reason).toBe('timeout')
+
+      // Neither device joined: the list is the one from before, nothing went to the contact, and
+      // neither left a home (so no certificate and no contacts were written anywhere).
+      expect(a1.devices.devices().map(d => d.device)).toEqual([aliceId])
+      expect(Buffer.from(a1.devices.signedList()).equals(Buffer.from(listBefore))).toBe(true)
+      expect(a1.devices.linkRequests()).toEqual([])
+      expect((await bob.store.getContact(aliceId))?.devices).toEqual([aliceId])
+      await expect(initHome(join(dir.path, 'a2'), 'again')).resolves.toBeDefined()
+      await expect(initHome(join(dir.path, 'a3'), 'again')).resolves.toBeDefined()
+    } finally {
+      await Promise.all(nodes.map(async n => { await n.stop() }))
+      await dir.cleanup()
+    }
+  }, 60_000)
 })

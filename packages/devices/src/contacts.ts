@@ -1,4 +1,4 @@
-import { LIMITS } from '@kith/core'
+import { InvalidMessageError, LIMITS } from '@kith/core'
 import { LinkContact } from './proto/link.js'
 import type { ContactRecord } from '@kith/store'
 
@@ -18,11 +18,16 @@ export function encodeContact (contact: ContactRecord): Uint8Array {
   })
 }
 
-/** @throws {RangeError | Error} when it is oversized or malformed */
+/** @throws {InvalidMessageError} when it is oversized or malformed */
 export function decodeContact (bytes: Uint8Array): ContactRecord {
-  if (bytes.length > MAX_CONTACT_BYTES) throw new RangeError('contact record is too large')
-  const c = LinkContact.decode(bytes, { limits: { addrs: LIMITS.maxAddrs } })
-  if (c.peerId.length === 0 || c.peerId.length > 128 || c.name.length === 0) throw new RangeError('malformed contact record')
+  if (bytes.length > MAX_CONTACT_BYTES) throw new InvalidMessageError('contact record is too large')
+  let c: LinkContact
+  try {
+    c = LinkContact.decode(bytes, { limits: { addrs: LIMITS.maxAddrs } })
+  } catch (err) {
+    throw new InvalidMessageError('malformed contact record', { cause: err })
+  }
+  if (c.peerId.length === 0 || c.peerId.length > 128 || c.name.length === 0) throw new InvalidMessageError('malformed contact record')
   return {
     peerId: c.peerId,
     name: c.name,

@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { LinkCodeExpiredError, LinkCodeUsedError, NotIdentityDeviceError, UnknownDeviceError, LINK_PROTOCOL, random, toHex } from '@kith/core'
 import { InvalidDeviceListError, issueDeviceCertificate, issueDeviceList, listHasDevice, verifyDeviceCertificate, verifyDeviceList } from '@kith/crypto'
 import type { VerifiedDeviceList } from '@kith/crypto'
-import { LINK_CODE_TTL_MS, LINK_SECRET_BYTES, comparisonCode, decodeContact, encodeContact, encodeLinkCode, linkProof, serveLink } from '@kith/devices'
-import type { LinkAnswer } from '@kith/devices'
+import { LINK_CODE_TTL_MS, LINK_SECRET_BYTES, LinkConfirmations, comparisonCode, decodeContact, encodeContact, encodeLinkCode, linkProof, serveLink } from '@kith/devices'
+import type { LinkAnswer, LinkExchange, LinkRefusal, LinkRequestView } from '@kith/devices'
 import type { Messaging } from '@kith/messaging'
 import { contactDevices } from '@kith/store'
 import type { ContactRecord, KithStore, StoreOp } from '@kith/store'
@@ -11,7 +11,7 @@ import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { KEEP_ALIVE } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { IdentifyResult, Libp2p, Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { IdentifyResult, Libp2p, Logger, PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 
 /** Control topics between a user's devices and to contacts. */
 export const DEVICES_TOPIC = 'kith/devices'
@@ -53,6 +53,12 @@ export interface DeviceView {
 /** A device just linked, as both devices report it. */
 export interface LinkedDevice { device: string, name: string, comparison: string }
 
+/** A link that ended without the user's confirmation: the device was not linked. */
+export interface RefusedLink extends LinkRequestView {
+  /** `rejected` (the user declined), `timeout` (no answer in time) or `gone` (the new device hung up). */
+  reason: LinkRefusal
+}
+
 interface PendingLink { secret: string, expires: number, used?: string }
 
 export interface DeviceManagerInit {
@@ -64,6 +70,10 @@ export interface DeviceManagerInit {
   /** The user's profile name, handed to linked devices. */
   name: string
   log: Logger
+  /** A new device proved a link code: the user must compare `comparison` and confirm ({@link DeviceManager.confirmLink}). */
+  onLinkRequest?: (request: LinkRequestView) => void
+  /** A held link ended without a confirmation. */
+  onLinkRefused?: (refused: RefusedLink) => void
   onLinked: (linked: LinkedDevice) => void
   /** A device list changed: ours, or a contact's. */
   onListChanged?: () => void
@@ -94,6 +104,8 @@ export class DeviceManager {
   private readonly onContact = (evt: CustomEvent<ContactRecord>): void => { void this.introduce(evt.detail) }
   /** Malformed or oversized link requests refused (identity device). */
   invalidLinkRequests = 0
+  /** Links held until the user confirms the comparison code (identity device). */
+  private readonly confirmations = new LinkConfirmations<{ linked: LinkedDevice, answer: LinkAnswer }>()
 
   constructor (private readonly init: DeviceManagerInit) {
     this.self = init.libp2p.peerId.toString()
@@ -115,7 +127,7 @@ export class DeviceManager {
     this.seen = await store.getSecret<Record<string, number>>(SEEN_SECRET) ?? {}
     this.addrs = await store.getSecret<Record<string, string[]>>(ADDRS_SECRET) ?? {}
     if (this.init.identityKey != null) {
-      await serveLink(this.init.libp2p, async (device, request) => await this.answerLink(device, request.proof, request.name), () => { this.invalidLinkRequests++ })
+      await serveLink(this.init.libp2p, async (device, request, exchange) => await this.answerLink(device, request.proof, request.name, exchange), () => { this.invalidLinkRequests++ })
     }
     this.messaging.handleControl(DEVICES_TOPIC, async (from, payload) => await this.receiveList(from, payload))
     this.messaging.handleControl(CONTACT_TOPIC, async (from, payload) => await this.receiveContact(from, payload))
@@ -152,6 +164,9 @@ export class DeviceManager {
   others (): string[] { return this.otherDevices }
 
   isOwnDevice (peer: string): boolean { return this.otherDevices.includes(peer) }
+
+  /** Whether our device list revoked `peer`: what it sends is refused for good. */
+  isRevoked (peer: string): boolean { return this.list.revoked.some(d => d.toString() === peer) }
 
   private setList (list: VerifiedDeviceList): void {
     this.list = list
@@ -227,10 +242,35 @@ export class DeviceManager {
     return this.devices()
   }
 
-  /** The identity device's side of a link: check the proof against our pending codes, certify, hand over. */
-  private async answerLink (device: PeerId, proof: Uint8Array, name: string): Promise<LinkAnswer> {
-    const identityKey = this.init.identityKey
-    if (identityKey == null) throw new NotIdentityDeviceError('this device does not hold the identity key')
+  /** New devices waiting for the user to confirm their comparison code (identity device). */
+  linkRequests (): LinkRequestView[] { return this.confirmations.list() }
+
+  /**
+   * The user saw `comparison` on both screens: certify the new device waiting with it and hand
+   * it the account. Resolves once it is linked.
+   *
+   * @throws {UnknownLinkRequestError} when no device waits with that code
+   * @throws {LinkRejectedError} when it hung up meanwhile
+   * @throws {InvalidLinkCodeError} when `comparison` is not six digits
+   */
+  async confirmLink (comparison: string): Promise<LinkedDevice> {
+    return (await this.confirmations.confirm(comparison)).linked
+  }
+
+  /**
+   * The user declined: the device waiting with `comparison` is not linked, and its code is spent.
+   *
+   * @throws {UnknownLinkRequestError | InvalidLinkCodeError}
+   */
+  rejectLink (comparison: string): LinkRequestView { return this.confirmations.reject(comparison) }
+
+  /**
+   * The identity device's side of a link: check the proof against our pending codes, then hold
+   * the link (nothing certified, nothing handed over) until the user confirms that both screens
+   * show the same comparison code; a refusal spends the code too.
+   */
+  private async answerLink (device: PeerId, proof: Uint8Array, name: string, exchange: LinkExchange): Promise<LinkAnswer> {
+    if (this.init.identityKey == null) throw new NotIdentityDeviceError('this device does not hold the identity key')
     const { store } = this.init
     let match: { key: string, link: PendingLink, secret: Buffer } | undefined
     for (const [key, link] of await store.listSecrets<PendingLink>(LINK_PREFIX)) {
@@ -242,26 +282,51 @@ export class DeviceManager {
     if (match.link.expires <= Date.now()) throw new LinkCodeExpiredError('this link code has expired: make a new one with "kith device link"')
     const deviceKey = device.publicKey
     if (deviceKey == null) throw new LinkCodeUsedError('the new device has no public key')
+    const { key, link, secret } = match
+    const request = { device: device.toString(), name: name.trim(), comparison: comparisonCode(secret, this.init.libp2p.peerId, device) }
+    const spent = { ...link, used: device.toString() }
+    const { answer } = await this.confirmations.hold(key, request, link.expires, {
+      signal: exchange.signal,
+      waiting: async (view) => {
+        await exchange.hold('compare the codes: the device holding your identity asks its user to confirm')
+        this.init.log('%s waits for the user to confirm its comparison code', request.device)
+        this.init.onLinkRequest?.(view)
+      },
+      refused: async (view, reason) => {
+        await store.commit([store.putSecret(key, spent)])
+        this.init.log('did not link %s: %s', request.device, reason)
+        this.init.onLinkRefused?.({ ...view, reason })
+      },
+      certify: async () => await this.certify(device, deviceKey, request, key, spent)
+    })
+    return answer
+  }
+
+  /** The user confirmed: certify `device`, sign a list with it, spend its code, and hand over the account. */
+  private async certify (device: PeerId, deviceKey: PublicKey, linked: LinkedDevice, codeKey: string, spent: PendingLink): Promise<{ linked: LinkedDevice, answer: LinkAnswer }> {
+    const identityKey = this.init.identityKey
+    if (identityKey == null) throw new NotIdentityDeviceError('this device does not hold the identity key')
+    const { store } = this.init
     const serial = Math.max(...this.list.devices.map(d => d.serial)) + 1
     const certificate = issueDeviceCertificate(identityKey, deviceKey, { serial })
     const devices = [...this.list.certificates.filter(c => !verifyDeviceCertificate(c).device.equals(device)), certificate]
     const list = verifyDeviceList(issueDeviceList(identityKey, { seq: this.list.seq + 1, devices, revoked: this.list.revoked }))
-    const names = { ...this.names, [device.toString()]: name.trim() }
+    const names = { ...this.names, [linked.device]: linked.name }
     // The code is spent in the same batch that adds the device: a second use finds it used.
     await store.commit([
-      store.putSecret(match.key, { ...match.link, used: device.toString() }),
+      store.putSecret(codeKey, spent),
       store.putSecret(LIST_SECRET, list.bytes),
       store.putSecret(NAMES_SECRET, names)
     ])
     this.setList(list)
     this.names = names
     this.init.onListChanged?.()
-    this.init.onLinked({ device: device.toString(), name: names[device.toString()] ?? '', comparison: comparisonCode(match.secret, this.init.libp2p.peerId, device) })
+    this.init.onLinked(linked)
     // Not to the new device: it gets the list in our answer, and its node is not running yet.
     this.pushed.set(device.toString(), list.seq)
     void this.pushList()
     const contacts = await store.listContacts()
-    return { certificate: new Uint8Array(certificate), deviceList: new Uint8Array(list.bytes), name: this.init.name, contacts: contacts.map(c => new Uint8Array(encodeContact(c))) }
+    return { linked, answer: { certificate: new Uint8Array(certificate), deviceList: new Uint8Array(list.bytes), name: this.init.name, contacts: contacts.map(c => new Uint8Array(encodeContact(c))) } }
   }
 
   /** Send our current list to every contact's devices and to our own other devices. */
@@ -449,7 +514,7 @@ function contactList (contact: ContactRecord, bytes: Uint8Array, after?: number)
 
 /** `contact` with `list` as its latest device list. */
 function withList (contact: ContactRecord, list: VerifiedDeviceList): ContactRecord {
-  return { ...contact, devices: list.devices.map(d => d.device.toString()), deviceList: Buffer.from(list.bytes).toString('base64'), deviceListSeq: list.seq }
+  return { ...contact, devices: list.devices.map(d => d.device.toString()), revoked: list.revoked.map(String), deviceList: Buffer.from(list.bytes).toString('base64'), deviceListSeq: list.seq }
 }
 
 /** A short, stable name for a pending link code: never its secret. */

@@ -35,14 +35,21 @@ export interface LinkHomeOptions extends HomeOptions {
   deviceName?: string
   /** How far back to fetch history from the other devices, ms since the epoch (default: all of it). */
   historySince?: number
+  /**
+   * The identity device holds the link until its user confirms that both screens show the same
+   * comparison code: show `comparison` now (linkHome resolves once the user has confirmed).
+   */
+  onComparison?: (comparison: string) => void
   signal?: AbortSignal
 }
 
 /**
  * Join an existing identity from a link code: make a device key, reach the identity device
- * named in the code over Noise, prove the code's secret, and write a home with the certificate,
- * the device list and the contacts it hands over (docs/devices.md).
+ * named in the code over Noise, prove the code's secret, wait while its user confirms the
+ * comparison code, and write a home with the certificate, the device list and the contacts it
+ * hands over (docs/devices.md). Nothing is written unless the link is confirmed.
  *
+ * @throws {LinkRejectedError} when the user on the identity device declined, or did not answer in time
  * @throws {InvalidLinkCodeError | LinkCodeExpiredError | LinkCodeUsedError} as the code or the identity device says
  * @throws {IdentityExistsError} when `home` already holds an identity
  */
@@ -74,7 +81,11 @@ export async function linkHome (home: string, code: string, options: LinkHomeOpt
       throw new InvalidLinkCodeError(`could not reach the device that made this code (is its node running?): ${err.message}`, { cause: err })
     }
     const name = (options.deviceName ?? hostname()).slice(0, 64)
-    const result = await requestLink(stream, libp2p.peerId, { proof: new Uint8Array(linkProof(link.secret, identityDevice, libp2p.peerId)), name })
+    const comparison = comparisonCode(link.secret, identityDevice, libp2p.peerId)
+    const result = await requestLink(stream, libp2p.peerId, { proof: new Uint8Array(linkProof(link.secret, identityDevice, libp2p.peerId)), name }, {
+      onWaiting: () => { options.onComparison?.(comparison) },
+      waitUntil: link.expires
+    })
     const contacts = result.contacts.flatMap(bytes => { try { return [withDevices(decodeContact(bytes))] } catch { return [] } })
     await initLinkedHome(home, { privateKey, certificate: new Uint8Array(result.certificate), name: result.name }, options, async (dataKey) => {
       const store = await openStore(join(home, HOME_FILES.db), recordCipher(dataKey))
@@ -90,7 +101,7 @@ export async function linkHome (home: string, code: string, options: LinkHomeOpt
         await store.close()
       }
     })
-    return { device: libp2p.peerId.toString(), comparison: comparisonCode(link.secret, identityDevice, libp2p.peerId), name: result.name, contacts: contacts.length }
+    return { device: libp2p.peerId.toString(), comparison, name: result.name, contacts: contacts.length }
   } finally {
     await libp2p.stop()
   }
