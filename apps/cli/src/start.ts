@@ -1,4 +1,5 @@
 import { passphraseToOpen } from './passphrase.js'
+import { safeText } from './safe-text.js'
 import type { KithNode, MailboxOptions, RelayOptions } from '@kith/node'
 
 export interface StartOptions {
@@ -67,23 +68,25 @@ export async function runDaemon (home: string, options: StartOptions): Promise<v
   }
 
   const status = node.status()
-  log(`kith node ${status.peerId} (${status.name})`)
-  for (const addr of status.addresses) log(`  listening on ${addr}`)
+  log(`kith node ${status.peerId} (${safeText(status.name)})`)
+  for (const addr of status.addresses) log(`  listening on ${safeText(addr)}`)
   if (options.relay != null) log('  relaying for contacts and holding their mail (--relay)')
   log(`  local API on ${api.url} (token in ${home}/api.token)`)
   log(`  ${(await node.contacts()).length} contacts, ${status.pending} messages waiting to be delivered`)
   log('press Ctrl-C to stop')
 
-  node.addEventListener('contact', evt => { log(`new contact: ${evt.detail.name} (${evt.detail.peerId})`) })
-  node.addEventListener('device:linked', evt => { log(`new device linked: ${evt.detail.name} (${evt.detail.device}), comparison code ${evt.detail.comparison}`) })
+  // Names (and errors that may quote them) come from contacts and other devices: made safe, so
+  // none can forge a log line or act on the terminal.
+  node.addEventListener('contact', evt => { log(`new contact: ${safeText(evt.detail.name)} (${evt.detail.peerId})`) })
+  node.addEventListener('device:linked', evt => { log(`new device linked: ${safeText(evt.detail.name)} (${evt.detail.device}), comparison code ${safeText(evt.detail.comparison)}`) })
   node.addEventListener('history:progress', evt => {
     const { peer, fetched, total, done, error } = evt.detail
-    if (done && error != null) log(`history sync with ${peer} stopped: ${error}`)
+    if (done && error != null) log(`history sync with ${safeText(peer)} stopped: ${safeText(error)}`)
     else if (done && fetched > 0) log(`history: ${fetched} messages from ${peer}`)
     else if (!done && total >= 1000) log(`history: ${fetched} / ${total} messages from ${peer}`)
   })
   node.addEventListener('message', evt => {
-    void node.store.getContact(evt.detail.conversation).then(c => { log(`message from ${c?.name ?? evt.detail.from}`) })
+    void node.store.getContact(evt.detail.conversation).then(c => { log(`message from ${safeText(c?.name ?? evt.detail.from)}`) })
   })
   await new Promise(() => {}) // until a signal
 }
