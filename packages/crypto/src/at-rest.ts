@@ -12,8 +12,12 @@ const IV_BYTES = 12
 const TAG_BYTES = 16
 const WRAP_AAD = Buffer.from('kith/data-key/v1')
 
-/** scrypt cost: 2^15 × 8 × 128 bytes = 32 MiB and about 0.1 s here, paid once per start. */
-export const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const
+/**
+ * scrypt cost of a new wrapping: 2^17 × 8 × 128 bytes = 128 MiB and about half a second on this
+ * project's 2-core machines (measured: 2^15 0.16–0.29 s, 2^16 0.28 s, 2^17 0.53 s, 2^18 1.0 s),
+ * paid once per start. Homes wrapped with less are rewrapped at their next start.
+ */
+export const SCRYPT_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const
 
 /** How the data key is stored: wrapped by a key derived from a passphrase, or by a key file. */
 export interface WrappedDataKey {

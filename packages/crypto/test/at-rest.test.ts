@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { generateDataKey, openRecord, sealRecord, unwrapDataKey, wrapWithKeyFile, wrapWithPassphrase } from '../src/at-rest.js'
+import { SCRYPT_PARAMS, generateDataKey, openRecord, sealRecord, unwrapDataKey, wrapWithKeyFile, wrapWithPassphrase } from '../src/at-rest.js'
 
 // Cheap scrypt parameters keep the tests fast; the defaults are exercised once.
 const FAST = { N: 2 ** 10, r: 8, p: 1 }
@@ -17,7 +17,8 @@ describe('data key wrapping', () => {
   it('uses the default scrypt cost when none is given', async () => {
     const key = generateDataKey()
     const stored = await wrapWithPassphrase(key, 'pass')
-    expect(stored).toMatchObject({ kdf: 'scrypt', N: 2 ** 15, r: 8, p: 1 })
+    expect(stored).toMatchObject({ kdf: 'scrypt', N: 2 ** 17, r: 8, p: 1 })
+    expect(SCRYPT_PARAMS).toEqual({ N: 2 ** 17, r: 8, p: 1 })
     expect(await unwrapDataKey(stored, 'pass')).toEqual(key)
   })
 

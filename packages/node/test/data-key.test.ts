@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -7,6 +7,10 @@ import { tempDir } from '../../../test/helpers/testnet.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0)) await c() })
+// A cheap scrypt cost keeps these fast; data-key-upgrade.test.ts covers the real one.
+const scryptBefore = process.env.KITH_TEST_SCRYPT_N
+beforeAll(() => { process.env.KITH_TEST_SCRYPT_N = String(2 ** 10) })
+afterAll(() => { if (scryptBefore == null) delete process.env.KITH_TEST_SCRYPT_N; else process.env.KITH_TEST_SCRYPT_N = scryptBefore })
 async function home (): Promise<string> {
   const dir = await tempDir('kith-home-')
   cleanups.push(dir.cleanup)

@@ -1,5 +1,6 @@
 import { LIMITS, PREKEYS_PROTOCOL } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
+import type { DeviceKeys } from './device-keys.js'
 import type { EndToEnd } from './end-to-end.js'
 import type { KithStore } from '@kith/store'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
@@ -9,7 +10,8 @@ const TIMEOUT_MS = 10_000
 
 /**
  * `/kith/prekeys/1.0.0`: a contact's device (or one of ours) asks, we answer with one prekey bundle (handing out one
- * one-time prekey) and close. Strangers get nothing, so they can't drain the pool.
+ * one-time prekey) and close. Strangers get nothing, so they can't drain the pool. The one-time prekey is recorded
+ * as given before the bundle leaves, and concurrent requests get distinct ones (see {@link DeviceKeys.handOut}).
  */
 export async function servePrekeys (registrar: Registrar, store: KithStore, e2e: EndToEnd, ownDevice: (peer: string) => boolean): Promise<void> {
   await registrar.handle(PREKEYS_PROTOCOL, (stream: Stream, connection: Connection) => {
@@ -17,8 +19,7 @@ export async function servePrekeys (registrar: Registrar, store: KithStore, e2e:
       try {
         const peer = connection.remotePeer.toString()
         if (await store.getContactByDevice(peer) == null && !ownDevice(peer)) { stream.abort(new Error('not a contact')); return }
-        const { bundle, ops } = await e2e.keys.bundle()
-        await store.commit(ops)
+        const bundle = await e2e.keys.handOut()
         await lpStream(stream).write(bundle, { signal: AbortSignal.timeout(TIMEOUT_MS) })
         await stream.close()
       } catch (err: any) {
