@@ -9,7 +9,7 @@ import { createKithNode } from '@kith/node'
 import { openStore } from '@kith/store'
 import { generateDeviceKey } from '@kith/crypto'
 import { toHex } from '@kith/core'
-import { ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, atRestCipher, cpuSince, createRawNode, now, serveParent, serveRawAcks } from './lib.js'
+import { ID_BYTES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, cpuSince, createRawNode, now, serveParent, serveRawAcks, storeOptions } from './lib.js'
 
 if (process.send == null) {
   console.error('bench/dm-receiver.js is started by bench/dm.js')
@@ -40,7 +40,8 @@ const commands = {
   /** `mode`: 'e2ee', 'e2ee-at-rest' (Kith as users run it) or 'clear' (signed envelopes, the issue-2 path). */
   async 'kith:start' ({ mode = 'e2ee' } = {}) {
     tempDir ??= await mkdtemp(join(tmpdir(), 'kith-bench-recv-'))
-    const kithStore = await openStore(join(tempDir, `db-${mode}`), mode === 'e2ee-at-rest' ? atRestCipher() : undefined)
+    const { cipher, sync } = storeOptions(mode)
+    const kithStore = await openStore(join(tempDir, `db-${mode}`), cipher, { sync })
     kithStores.push(kithStore)
     kith = await createKithNode({
       privateKey: await generateDeviceKey(),

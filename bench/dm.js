@@ -22,7 +22,7 @@ import { generateDeviceKey, signMessage } from '@kith/crypto'
 import { createKithNode } from '@kith/node'
 import { openStore } from '@kith/store'
 import {
-  ChildProcess, ID_BYTES, KITH_MODES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, Signal, atRestCipher, cpuSince, createRawNode, now, rawFrame, sameBytes,
+  ChildProcess, ID_BYTES, KITH_MODES, LISTEN, MAX_FRAME_BYTES, Profiler, RAW_PROTOCOL, Signal, cpuSince, createRawNode, now, rawFrame, sameBytes, storeOptions,
   summarize, textOf, withTimeout
 } from './lib.js'
 
@@ -170,7 +170,7 @@ async function setupRaw (receiver, sizes) {
 // ---- Kith ----
 
 /** Row labels: the floor, Kith with end-to-end encryption off (the issue-2 path), Kith as users run it. */
-const LABELS = { raw: 'raw libp2p stream', 'kith-clear': 'kith, signed (no E2EE)', kith: 'kith, end-to-end encrypted', 'kith-at-rest': 'kith, E2EE + sealed at rest' }
+const LABELS = { raw: 'raw libp2p stream', 'kith-clear': 'kith, signed (no E2EE)', 'kith-nosync': 'kith, E2EE, writes not synced (before)', kith: 'kith, end-to-end encrypted', 'kith-at-rest': 'kith, E2EE + sealed at rest' }
 
 async function setupKith (receiver, dirs, mode) {
   const contact = receiver.once('kith:contact')
@@ -178,7 +178,8 @@ async function setupKith (receiver, dirs, mode) {
   dirs.push(tempDir) // the receiver removes it; we do too if it dies
   const dir = await mkdtemp(join(os.tmpdir(), 'kith-bench-send-'))
   dirs.push(dir)
-  const store = await openStore(join(dir, 'db'), mode === 'e2ee-at-rest' ? atRestCipher() : undefined)
+  const { cipher, sync } = storeOptions(mode)
+  const store = await openStore(join(dir, 'db'), cipher, { sync })
   const node = await createKithNode({
     privateKey: await generateDeviceKey(),
     name: 'bench-sender',
@@ -383,7 +384,7 @@ async function main () {
   const receiver = new ChildProcess(join(HERE, 'dm-receiver.js'), 'receiver')
   const dirs = []
   const sides = {}
-  const runs = { raw: [], 'kith-clear': [], kith: [], 'kith-at-rest': [] }
+  const runs = { raw: [], 'kith-clear': [], 'kith-nosync': [], kith: [], 'kith-at-rest': [] }
   let failed = false
   const onSignal = () => {
     failed = true
@@ -403,6 +404,7 @@ async function main () {
     await receiver.start()
     if (opts.only !== 'kith') sides.raw = await setupRaw(receiver, sizes)
     if (opts.only !== 'raw') sides['kith-clear'] = await setupKith(receiver, dirs, 'clear')
+    if (opts.only !== 'raw') sides['kith-nosync'] = await setupKith(receiver, dirs, 'e2ee-nosync')
     if (opts.only !== 'raw') sides.kith = await setupKith(receiver, dirs, 'e2ee')
     if (opts.only !== 'raw') sides['kith-at-rest'] = await setupKith(receiver, dirs, 'e2ee-at-rest')
     const order = Object.keys(sides)
@@ -490,6 +492,11 @@ async function main () {
   if (results.kith != null && results['kith-clear'] != null) {
     ratios = { ...ratios, e2eeVsClearThroughput: results.kith.messagesPerSecond / results['kith-clear'].messagesPerSecond }
     console.log(`E2EE msgs/s / signed msgs/s = ${(ratios.e2eeVsClearThroughput * 100).toFixed(1)}%  (target >= 80%: ${ratios.e2eeVsClearThroughput >= 0.8 ? 'met' : 'MISSED'})`)
+  }
+  if (results.kith != null && results['kith-nosync'] != null) {
+    const before = results['kith-nosync']
+    ratios = { ...ratios, syncedVsUnsyncedThroughput: results.kith.messagesPerSecond / before.messagesPerSecond, syncedVsUnsyncedP99: results.kith.latencyMs.p99 / before.latencyMs.p99 }
+    console.log(`E2EE synced / not synced: msgs/s ${(ratios.syncedVsUnsyncedThroughput * 100).toFixed(1)}%, p50 ${(results.kith.latencyMs.p50 / before.latencyMs.p50).toFixed(2)}x, p99 ${ratios.syncedVsUnsyncedP99.toFixed(2)}x  (the cost of fsync before acking)`)
   }
   if (results['kith-at-rest'] != null && results['kith-clear'] != null) {
     ratios = { ...ratios, atRestVsClearThroughput: results['kith-at-rest'].messagesPerSecond / results['kith-clear'].messagesPerSecond }

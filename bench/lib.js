@@ -157,7 +157,12 @@ export function atRestCipher () {
 }
 
 /** Kith's bench modes: signed clear text (the issue-2 path), E2EE, E2EE with the store sealed at rest. */
-export const KITH_MODES = { clear: 'kith-clear', e2ee: 'kith', 'e2ee-at-rest': 'kith-at-rest' }
+export const KITH_MODES = { clear: 'kith-clear', 'e2ee-nosync': 'kith-nosync', e2ee: 'kith', 'e2ee-at-rest': 'kith-at-rest' }
+
+/** How a bench mode opens its store: sealed at rest or not, each batch synced to disk or left to the OS (the `e2ee-nosync` row: how Kith wrote before acks waited for fsync). */
+export function storeOptions (mode) {
+  return { cipher: mode === 'e2ee-at-rest' ? atRestCipher() : undefined, sync: mode !== 'e2ee-nosync' }
+}
 
 /**
  * A forked benchmark process driven over the Node IPC channel: `call(cmd, args)` runs one of

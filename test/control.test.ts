@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { LIMITS } from '@kith/core'
+import { InvalidMessageError, LIMITS } from '@kith/core'
 import { generateDeviceKey, generateIdentityKey } from '@kith/crypto'
 import { befriend, eventually, settled, tempDir, trackNodes } from './helpers/testnet.js'
 import type { KithNode } from '@kith/node'
@@ -49,19 +49,32 @@ describe('control messages', () => {
     expect(await alice.history('bob')).toEqual([])
   })
 
-  it('refuses what no service takes or a service rejects, counts it, and keeps serving', async () => {
+  it('refuses what no service takes or a service rejects by name, keeps what a service could not take yet and sends it again', async () => {
     const alice = await node('alice')
     const bob = await node('bob')
     await befriend(alice, bob)
     await settled(alice, bob)
-    bob.messaging.handleControl('test/picky', async () => { throw new Error('not for me') })
+    // A service that fails the first two times (its state is behind), then takes it.
+    let failures = 0
+    const taken: string[] = []
+    bob.messaging.handleControl('test/picky', async (_from, payload) => {
+      if (failures++ < 2) throw new Error('not now')
+      taken.push(Buffer.from(payload).toString())
+      return { ops: [] }
+    })
+    bob.messaging.handleControl('test/strict', async () => { throw new InvalidMessageError('not a valid note') })
     const invalid = bob.status().metrics.invalid
 
     await alice.messaging.sendControl(bob.peerId.toString(), 'test/nobody', Buffer.from('x'))
+    await alice.messaging.sendControl(bob.peerId.toString(), 'test/strict', Buffer.from('z'))
     await alice.messaging.sendControl(bob.peerId.toString(), 'test/picky', Buffer.from('y'))
-    await eventually(() => bob.status().metrics.invalid === invalid + 2 && alice.status().pending === 0, 20_000, 'both refused')
+    // Messages after it are not held up while it waits.
     const text = await alice.send('bob', 'still here')
     await eventually(async () => (await bob.history(alice.peerId.toString())).some(m => m.id === text.id), 20_000, 'the text after them')
+    await eventually(() => taken.length === 1 && alice.status().pending === 0, 30_000, 'the deferred control message taken on its third try')
+    expect(taken).toEqual(['y'])
+    expect(bob.status().metrics.invalid).toBe(invalid + 2) // the one no service takes, and the one refused by name
+    expect(bob.status().metrics.notYet).toBe(2)
   })
 
   it('refuses, before anything is queued, an oversized payload, a bad topic and a stranger', async () => {

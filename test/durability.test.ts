@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { generateDeviceKey } from '@kith/crypto'
+import { generateDeviceKey, generateIdentityKey } from '@kith/crypto'
 import { allDelivered, befriend, eventually, settled, startNode, tempDir } from './helpers/testnet.js'
 import type { KithNode } from '@kith/node'
 import type { PrivateKey } from '@libp2p/interface'
@@ -8,9 +8,14 @@ import type { PrivateKey } from '@libp2p/interface'
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
+const identities = new Map<string, PrivateKey>()
+
 /** A node over real TCP on loopback with its state in LevelDB, restartable on the same port. */
 async function tcpNode (name: string, key: PrivateKey, dir: string, port = 0): Promise<KithNode> {
-  const node = await startNode(name, { privateKey: key, dbPath: join(dir, name), transport: 'tcp', listen: [`/ip4/127.0.0.1/tcp/${port}`] })
+  // The same identity key across restarts, as a home keeps it.
+  const identityKey = identities.get(name) ?? await generateIdentityKey()
+  identities.set(name, identityKey)
+  const node = await startNode(name, { privateKey: key, identityKey, dbPath: join(dir, name), transport: 'tcp', listen: [`/ip4/127.0.0.1/tcp/${port}`] })
   cleanups.push(async () => { if (node.libp2p.status === 'started') await node.stop() })
   return node
 }

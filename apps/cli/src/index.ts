@@ -15,6 +15,8 @@ import { runDaemon } from './start.js'
 import { passphraseForInit } from './passphrase.js'
 import { formatMessage, historyItem, plural, printJson } from './output.js'
 import { ProgressBar, formatBytes } from './progress.js'
+import { safeText } from './safe-text.js'
+import { linkInteractively } from './device-link.js'
 import { randomBytes } from 'node:crypto'
 import { resolve as resolvePath } from 'node:path'
 
@@ -23,6 +25,15 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 function positiveInt (value: string): number {
   const n = Number(value)
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number')
+  return n
+}
+
+/** A part of a whole: 1/8, 0.125 or 12.5%; more than 0, at most 1. */
+function share (value: string): number {
+  const v = value.trim()
+  const match = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(\d+(?:\.\d+)?)|(%))?$/.exec(v)
+  const n = match == null ? NaN : Number(match[1]) / (match[2] != null ? Number(match[2]) : match[3] != null ? 100 : 1)
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('not a share between 0 and 1 (examples: 1/8, 0.125, 12.5%)')
   return n
 }
 
@@ -59,13 +70,18 @@ export function buildProgram (): Command {
       const passphrase = await passphraseForInit(opts.passphrase !== false)
       if (opts.link != null) {
         const linked = await linkHome(home(), opts.link, {
+          // The identity device waits for its user to confirm this code: nothing is linked before that.
+          onComparison: (comparison) => {
+            const confirm = `comparison code: ${comparison}\nconfirm on the device holding your identity that it shows the same code (kith device link asks there; or: kith device confirm ${comparison.replace(' ', '')})\nwaiting…\n`
+            if (opts.json === true) process.stderr.write(confirm)
+            else process.stdout.write(confirm)
+          },
           ...(passphrase != null ? { passphrase } : {}),
           ...(opts.deviceName != null ? { deviceName: opts.deviceName } : {}),
           ...(opts.history != null ? { historySince: Date.now() - opts.history * 86_400_000 } : {})
         })
         if (opts.json === true) { printJson({ peerId: linked.device, name: linked.name, comparison: linked.comparison, contacts: linked.contacts }); return }
         process.stdout.write(`linked this device (${linked.device}) to ${linked.name}'s account, with ${plural(linked.contacts, 'contact')}\n`)
-        process.stdout.write(`comparison code: ${linked.comparison}\n(check that your other device shows the same code; if it does not, revoke this device there)\n`)
         process.stdout.write('next: kith start (your history then comes from your other devices; kith watch shows the progress)\n')
         return
       }
@@ -85,13 +101,18 @@ export function buildProgram (): Command {
     .addOption(new Option('--relay-max-reservations <n>', 'contacts that may hold a relay reservation at once (default 32)').argParser(positiveInt))
     .addOption(new Option('--relay-data-limit <size>', 'bytes one relayed connection may carry, e.g. 256MB (default 256MB)').argParser(byteSize))
     .addOption(new Option('--relay-duration-limit <seconds>', 'how long one relayed connection may last (default 1800)').argParser(positiveInt))
+    .addOption(new Option('--relay-reservations-per-contact <n>', 'relay reservations the linked devices of one contact may hold at once (default 4)').argParser(positiveInt))
+    .addOption(new Option('--relay-stranger-circuits <n>', 'connections strangers may hold through the relay to your contacts at once, in all (default 32)').argParser(positiveInt))
+    .addOption(new Option('--relay-stranger-circuits-per-source <n>', 'the same, from one IP address or IPv6 /64 (default 4)').argParser(positiveInt))
     .addOption(new Option('--mailbox-quota <n>', 'envelopes held for each contact (default 10000)').argParser(positiveInt))
     .addOption(new Option('--mailbox-sender-quota <n>', 'envelopes held from any one sender (default 10000)').argParser(positiveInt))
+    .addOption(new Option('--mailbox-depositor-share <share>', 'part of one contact\'s mailbox any one sender may fill, e.g. 1/8 (default 1/8)').argParser(share))
+    .addOption(new Option('--mailbox-strangers-share <share>', 'part of one contact\'s mailbox all senders who are not your contacts may fill together (default 1/2)').argParser(share))
     .addOption(new Option('--mailbox-ttl <days>', 'days mail is held before it is dropped (default 14)').argParser(positiveInt))
     .option('--public', 'this node is reachable at its listen addresses (a server or a forwarded port): hold no relay reservations')
     .addOption(new Option('--auto-download <size>', 'download files up to this size as soon as they arrive, e.g. 50MB; 0 for never (default 25MB)').argParser(byteSize))
     .action(async (opts) => {
-      const relayFlags = ['relayMaxReservations', 'relayDataLimit', 'relayDurationLimit', 'mailboxQuota', 'mailboxSenderQuota', 'mailboxTtl'].filter(k => opts[k] != null)
+      const relayFlags = ['relayMaxReservations', 'relayDataLimit', 'relayDurationLimit', 'relayReservationsPerContact', 'relayStrangerCircuits', 'relayStrangerCircuitsPerSource', 'mailboxQuota', 'mailboxSenderQuota', 'mailboxDepositorShare', 'mailboxStrangersShare', 'mailboxTtl'].filter(k => opts[k] != null)
       if (opts.relay !== true && relayFlags.length > 0) throw new InvalidArgumentError('--relay-* and --mailbox-* options need --relay')
       await runDaemon(home(), {
         listen: opts.listen,
@@ -105,11 +126,16 @@ export function buildProgram (): Command {
               relay: {
                 ...(opts.relayMaxReservations != null ? { maxReservations: opts.relayMaxReservations } : {}),
                 ...(opts.relayDataLimit != null ? { dataLimitBytes: opts.relayDataLimit } : {}),
-                ...(opts.relayDurationLimit != null ? { durationLimitMs: opts.relayDurationLimit * 1000 } : {})
+                ...(opts.relayDurationLimit != null ? { durationLimitMs: opts.relayDurationLimit * 1000 } : {}),
+                ...(opts.relayReservationsPerContact != null ? { reservationsPerContact: opts.relayReservationsPerContact } : {}),
+                ...(opts.relayStrangerCircuits != null ? { strangerCircuits: opts.relayStrangerCircuits } : {}),
+                ...(opts.relayStrangerCircuitsPerSource != null ? { strangerCircuitsPerSource: opts.relayStrangerCircuitsPerSource } : {})
               },
               mailbox: {
                 ...(opts.mailboxQuota != null ? { perRecipient: { envelopes: opts.mailboxQuota } } : {}),
                 ...(opts.mailboxSenderQuota != null ? { perDepositor: { envelopes: opts.mailboxSenderQuota } } : {}),
+                ...(opts.mailboxDepositorShare != null ? { depositorShare: opts.mailboxDepositorShare } : {}),
+                ...(opts.mailboxStrangersShare != null ? { strangersShare: opts.mailboxStrangersShare } : {}),
                 ...(opts.mailboxTtl != null ? { ttlMs: opts.mailboxTtl * 24 * 3600_000 } : {})
               }
             }
@@ -128,16 +154,17 @@ export function buildProgram (): Command {
       const s = await (await client()).status()
       if (opts.json === true) { printJson(s); return }
       const n = s.network
-      process.stdout.write(`${s.name} ${s.peerId}\nreachability: ${n.reachability}${n.relays.length > 0 ? ` (through ${plural(n.relays.length, 'relay')})` : ''}\nconnections: ${s.connections}\nwaiting to be delivered: ${s.pending}${n.waitingInMailboxes > 0 ? ` (${n.waitingInMailboxes} held at mailboxes)` : ''}\n`)
+      process.stdout.write(`${safeText(s.name)} ${s.peerId}\nreachability: ${n.reachability}${n.relays.length > 0 ? ` (through ${plural(n.relays.length, 'relay')})` : ''}\nconnections: ${s.connections}\nwaiting to be delivered: ${s.pending}${n.waitingInMailboxes > 0 ? ` (${n.waitingInMailboxes} held at mailboxes)` : ''}\n`)
       if (n.holding != null) process.stdout.write(`holding mail for friends: ${plural(n.holding.envelopes, 'envelope')} for ${plural(n.holding.recipients, 'contact')}\n`)
-      for (const a of s.addresses) process.stdout.write(`  ${a}\n`)
+      // Addresses others observed us at can be among them: a multiaddr's DNS part is free text.
+      for (const a of s.addresses) process.stdout.write(`  ${safeText(a)}\n`)
     })
 
   const mailbox = program.command('mailbox').description('choose which friends hold your mail while you are offline')
   const printMailboxes = (list: Awaited<ReturnType<KithClient['mailboxes']>>, json: boolean): void => {
     if (json) { printJson(list); return }
     if (list.length === 0) process.stdout.write('no mailboxes: kith mailbox add CONTACT (a friend who runs kith start --relay)\n')
-    for (const m of list) process.stdout.write(`${m.online ? '●' : '○'} ${m.name}  ${m.peerId}\n`)
+    for (const m of list) process.stdout.write(`${m.online ? '●' : '○'} ${safeText(m.name)}  ${m.peerId}\n`)
   }
   mailbox.command('add')
     .description('ask a contact (running with --relay) to hold your mail; it must be online')
@@ -156,27 +183,33 @@ export function buildProgram (): Command {
 
   const device = program.command('device').description("link and remove this account's devices")
   device.command('link')
-    .description('let a new device join this account (run on the device holding your identity)')
-    .option('--json', 'print the code as JSON and return at once')
+    .description('let a new device join this account: shows a code, then asks you to compare the codes both screens show (run on the device holding your identity)')
+    .option('--json', 'print the code as JSON and return at once (then confirm the device with "kith device confirm")')
     .action(async (opts) => {
       const c = await client()
+      // Scripts: the code now, and later "kith device confirm COMPARISON" (see kith watch: device-link-request).
       if (opts.json === true) { const { code } = await c.linkDevice(); printJson({ code }); return }
-      let unsubscribe = (): void => {}
-      const linked = new Promise<{ device: string, name: string, comparison: string }>((resolve, reject) => {
-        void c.events(event => { if (event.type === 'device-linked') resolve(event.device) }, () => { reject(new Error('the node stopped')) }).then(u => { unsubscribe = u }, reject)
-      })
-      const { code, expires } = await c.linkDevice()
-      if (process.stdout.isTTY === true) {
-        const { toString } = await import('qrcode')
-        process.stdout.write(await toString(code, { type: 'terminal', small: true }))
-      }
-      process.stdout.write(`${code}\non the new device run: kith init --link CODE   (works once, until ${new Date(expires).toLocaleTimeString()})\nwaiting for it…\n`)
-      try {
-        const d = await linked
-        process.stdout.write(`linked ${d.name !== '' ? d.name : 'a device'} (${d.device})\ncomparison code: ${d.comparison}\n(the new device shows one too: they must match)\n`)
-      } finally {
-        unsubscribe()
-      }
+      if (!await linkInteractively(c)) process.exitCode = 1
+    })
+
+  device.command('confirm')
+    .description('link the new device that shows this comparison code (check its screen first; run on the device holding your identity)')
+    .argument('<comparison...>', 'the six digits both screens show, e.g. 123456 or "123 456"')
+    .option('--json', 'print JSON: the device linked')
+    .action(async (comparison: string[], opts) => {
+      const linked = await (await client()).confirmLink(comparison.join(''))
+      if (opts.json === true) printJson(linked)
+      else process.stdout.write(`linked ${linked.name !== '' ? safeText(linked.name) : 'a device'} (${safeText(linked.device)})\n`)
+    })
+
+  device.command('reject')
+    .description('refuse the new device waiting with this comparison code: it is not linked, and its link code is spent')
+    .argument('<comparison...>', 'the six digits the identity device shows for it')
+    .option('--json', 'print JSON: the device refused')
+    .action(async (comparison: string[], opts) => {
+      const refused = await (await client()).rejectLink(comparison.join(''))
+      if (opts.json === true) printJson(refused)
+      else process.stdout.write(`not linked: ${refused.name !== '' ? safeText(refused.name) : 'the device'} (${safeText(refused.device)})\n`)
     })
 
   device.command('revoke')
@@ -186,7 +219,7 @@ export function buildProgram (): Command {
     .action(async (target: string, opts) => {
       const left = await (await client()).revokeDevice(target)
       if (opts.json === true) printJson(left)
-      else process.stdout.write(`revoked ${target}; ${plural(left.length, 'device')} left\n`)
+      else process.stdout.write(`revoked ${safeText(target)}; ${plural(left.length, 'device')} left\n`)
     })
 
   program.command('devices')
@@ -197,7 +230,7 @@ export function buildProgram (): Command {
       if (opts.json === true) { printJson(devices); return }
       for (const d of devices) {
         const seen = d.self ? 'this device' : d.lastSeen != null ? `last seen ${new Date(d.lastSeen).toLocaleString()}` : 'not seen yet'
-        process.stdout.write(`${d.name !== '' ? d.name : '(unnamed)'}  ${d.device}  ${seen}${d.identityDevice ? '  (holds the identity key)' : ''}\n`)
+        process.stdout.write(`${d.name !== '' ? safeText(d.name) : '(unnamed)'}  ${d.device}  ${seen}${d.identityDevice ? '  (holds the identity key)' : ''}\n`)
       }
     })
 
@@ -218,7 +251,7 @@ export function buildProgram (): Command {
     .action(async (code: string, opts) => {
       const result = await (await client()).accept(code, opts.name)
       if (opts.json === true) printJson(result)
-      else process.stdout.write(`added ${result.contact} (${result.peerId})\n`)
+      else process.stdout.write(`added ${safeText(result.contact)} (${result.peerId})\n`)
     })
 
   program.command('contacts')
@@ -228,7 +261,7 @@ export function buildProgram (): Command {
       const contacts = await (await client()).contacts()
       if (opts.json === true) { printJson(contacts); return }
       if (contacts.length === 0) process.stdout.write('no contacts yet: kith invite, or kith accept CODE --name ALIAS\n')
-      for (const c of contacts) process.stdout.write(`${c.online ? '●' : '○'} ${c.name}  ${c.peerId}${c.unread > 0 ? `  (${c.unread} unread)` : ''}\n`)
+      for (const c of contacts) process.stdout.write(`${c.online ? '●' : '○'} ${safeText(c.name)}  ${c.peerId}${c.unread > 0 ? `  (${c.unread} unread)` : ''}\n`)
     })
 
   program.command('read')
@@ -267,7 +300,7 @@ export function buildProgram (): Command {
       const c = await client()
       const sent = await withProgress(c, 'encrypting', () => false, async (op) => await c.sendFile(contact, resolvePath(path), op))
       if (opts.json === true) printJson({ id: sent.id, hash: sent.hash, size: sent.size })
-      else process.stdout.write(`${sent.id} ${sent.message.file?.name ?? path} (${formatBytes(sent.size)}) ${sent.message.status}\n`)
+      else process.stdout.write(`${sent.id} ${safeText(sent.message.file?.name ?? path)} (${formatBytes(sent.size)}) ${sent.message.status}\n`)
     })
 
   program.command('save')
@@ -282,7 +315,7 @@ export function buildProgram (): Command {
       const { hash } = await c.file(id)
       const saved = await withProgress(c, 'downloading', progress => progress.hash === hash, async (op) => await c.saveFile(id, resolvePath(path), { overwrite: opts.overwrite === true, op }))
       if (opts.json === true) printJson(saved)
-      else process.stdout.write(`saved ${formatBytes(saved.size)} to ${saved.path}\n`)
+      else process.stdout.write(`saved ${formatBytes(saved.size)} to ${safeText(saved.path)}\n`)
     })
 
   const group = program.command('group').description('create groups, add and remove members, leave')
@@ -293,7 +326,7 @@ export function buildProgram (): Command {
     .action(async (name: string, opts) => {
       const created = await (await client()).createGroup(name)
       if (opts.json === true) printJson(created)
-      else process.stdout.write(`created ${created.name} (${created.group})\n`)
+      else process.stdout.write(`created ${safeText(created.name)} (${created.group})\n`)
     })
   group.command('add')
     .description('add a contact to a group (admins only; an offline contact joins when back)')
@@ -303,7 +336,7 @@ export function buildProgram (): Command {
     .action(async (groupName: string, contact: string, opts) => {
       const view = await (await client()).addToGroup(groupName, contact)
       if (opts.json === true) printJson(view)
-      else process.stdout.write(`${view.name}: ${plural(view.members, 'member')}\n`)
+      else process.stdout.write(`${safeText(view.name)}: ${plural(view.members, 'member')}\n`)
     })
   group.command('remove')
     .description('remove a member from a group (admins only); it reads nothing sent afterwards')
@@ -313,7 +346,7 @@ export function buildProgram (): Command {
     .action(async (groupName: string, contact: string, opts) => {
       const view = await (await client()).removeFromGroup(groupName, contact)
       if (opts.json === true) printJson(view)
-      else process.stdout.write(`${view.name}: ${plural(view.members, 'member')}\n`)
+      else process.stdout.write(`${safeText(view.name)}: ${plural(view.members, 'member')}\n`)
     })
   group.command('promote')
     .description('make a member an admin (admins only)')
@@ -323,7 +356,7 @@ export function buildProgram (): Command {
     .action(async (groupName: string, contact: string, opts) => {
       const view = await (await client()).promoteInGroup(groupName, contact)
       if (opts.json === true) printJson(view)
-      else process.stdout.write(`${contact} is now an admin of ${view.name}\n`)
+      else process.stdout.write(`${safeText(contact)} is now an admin of ${safeText(view.name)}\n`)
     })
   group.command('rename')
     .description('rename a group (admins only)')
@@ -333,7 +366,7 @@ export function buildProgram (): Command {
     .action(async (groupName: string, name: string, opts) => {
       const view = await (await client()).renameGroup(groupName, name)
       if (opts.json === true) printJson(view)
-      else process.stdout.write(`renamed to ${view.name}\n`)
+      else process.stdout.write(`renamed to ${safeText(view.name)}\n`)
     })
   group.command('leave')
     .description('leave a group (an admin commits it when one is online; you keep the history)')
@@ -342,7 +375,7 @@ export function buildProgram (): Command {
     .action(async (groupName: string, opts) => {
       const view = await (await client()).leaveGroup(groupName)
       if (opts.json === true) printJson(view)
-      else process.stdout.write(view.state === 'left' ? `you left ${view.name}\n` : `leaving ${view.name}: waiting for an admin to confirm\n`)
+      else process.stdout.write(view.state === 'left' ? `you left ${safeText(view.name)}\n` : `leaving ${safeText(view.name)}: waiting for an admin to confirm\n`)
     })
 
   program.command('groups')
@@ -352,7 +385,7 @@ export function buildProgram (): Command {
       const groups = await (await client()).groups()
       if (opts.json === true) { printJson(groups); return }
       if (groups.length === 0) process.stdout.write('no groups yet: kith group create NAME\n')
-      for (const g of groups) process.stdout.write(`${g.name}  ${g.group}  ${plural(g.members, 'member')}${g.admin ? ' (admin)' : ''}${g.state !== 'member' ? ` (${g.state})` : ''}\n`)
+      for (const g of groups) process.stdout.write(`${safeText(g.name)}  ${g.group}  ${plural(g.members, 'member')}${g.admin ? ' (admin)' : ''}${g.state !== 'member' ? ` (${g.state})` : ''}\n`)
     })
 
   program.command('verify')
@@ -365,14 +398,15 @@ export function buildProgram (): Command {
       if (opts.mark === true && opts.accept === true) throw new InvalidArgumentError('use --accept first, then compare, then --mark')
       const v = await (await client()).verify(contact, opts.mark === true ? 'mark' : opts.accept === true ? 'accept' : undefined)
       if (opts.json === true) { printJson(v); return }
+      const who = safeText(v.contact)
       if (v.identityChanged) {
-        process.stdout.write(`!!! ${v.contact}'s IDENTITY KEY CHANGED. Sending to ${v.contact} is paused.\n`)
-        process.stdout.write(`!!! Compare the new safety number with ${v.contact} over a channel you trust, then run: kith verify ${v.contact} --accept\n`)
+        process.stdout.write(`!!! ${who}'s IDENTITY KEY CHANGED. Sending to ${who} is paused.\n`)
+        process.stdout.write(`!!! Compare the new safety number with ${who} over a channel you trust, then run: kith verify ${who} --accept\n`)
         process.stdout.write(`new safety number:\n  ${v.newSafetyNumber ?? ''}\n`)
         return
       }
-      process.stdout.write(`safety number with ${v.contact}:\n  ${v.safetyNumber}\n`)
-      process.stdout.write(v.verified ? 'marked as verified\n' : `compare it with ${v.contact}; if it matches: kith verify ${v.contact} --mark\n`)
+      process.stdout.write(`safety number with ${who}:\n  ${v.safetyNumber}\n`)
+      process.stdout.write(v.verified ? 'marked as verified\n' : `compare it with ${who}; if it matches: kith verify ${who} --mark\n`)
     })
 
   program.command('history')
@@ -394,13 +428,16 @@ export function buildProgram (): Command {
       await new Promise<void>((resolve, reject) => {
         void client().then(async c => await c.events(event => {
           if (opts.json === true) { printJson(event); return }
-          if (event.type === 'contact') process.stdout.write(`new contact: ${event.contact.name}\n`)
-          else if (event.type === 'identity-changed') process.stdout.write(`!!! ${event.contact.name}'s identity key changed: kith verify ${event.contact.name}\n`)
+          // Names, texts, hashes and errors here can come from contacts: each is made safe.
+          if (event.type === 'contact') process.stdout.write(`new contact: ${safeText(event.contact.name)}\n`)
+          else if (event.type === 'identity-changed') process.stdout.write(`!!! ${safeText(event.contact.name)}'s identity key changed: kith verify ${safeText(event.contact.name)}\n`)
           else if (event.type === 'message') process.stdout.write(formatMessage(event.message) + '\n')
-          else if (event.type === 'file-progress') process.stdout.write(`${event.progress.hash.slice(0, 12) || 'file'} ${event.progress.phase} ${formatBytes(event.progress.done)} / ${formatBytes(event.progress.total)}\n`)
+          else if (event.type === 'file-progress') process.stdout.write(`${safeText(event.progress.hash.slice(0, 12)) || 'file'} ${event.progress.phase} ${formatBytes(event.progress.done)} / ${formatBytes(event.progress.total)}\n`)
           else if (event.type === 'history-progress') process.stdout.write(historyLine(event.progress) + '\n')
-          else if (event.type === 'device-linked') process.stdout.write(`new device linked: ${event.device.name} (${event.device.device}), comparison code ${event.device.comparison}\n`)
-          else process.stdout.write(`${event.message.id} ${event.message.status}\n`)
+          else if (event.type === 'device-linked') process.stdout.write(`new device linked: ${safeText(event.device.name)} (${safeText(event.device.device)}), comparison code ${safeText(event.device.comparison)}\n`)
+          else if (event.type === 'device-link-request') process.stdout.write(`a device asks to join: ${safeText(event.device.name)} (${safeText(event.device.device)}); if it shows ${safeText(event.device.comparison)}: kith device confirm ${safeText(event.device.comparison.replace(' ', ''))}\n`)
+          else if (event.type === 'device-link-refused') process.stdout.write(`device not linked (${event.device.reason}): ${safeText(event.device.name)} (${safeText(event.device.device)})\n`)
+          else process.stdout.write(`${safeText(event.message.id)} ${event.message.status}\n`)
         }, () => { reject(new Error('the node stopped')) })).catch(reject)
       })
     })
@@ -435,9 +472,9 @@ async function withProgress<T> (c: KithClient, label: string, also: (progress: F
 
 /** One line about a history sync, for `kith watch`. */
 function historyLine (p: { peer: string, fetched: number, total: number, done: boolean, error?: string }): string {
-  const from = `history from ${p.peer.slice(-8)}`
+  const from = `history from ${safeText(p.peer.slice(-8))}`
   if (!p.done) return `${from}: ${p.fetched} / ${p.total}`
-  return p.error != null ? `${from} stopped: ${p.error}` : `${from}: ${p.fetched} messages fetched`
+  return p.error != null ? `${from} stopped: ${safeText(p.error)}` : `${from}: ${p.fetched} messages fetched`
 }
 
 function defaultName (): string {
@@ -455,7 +492,8 @@ export async function main (argv: string[]): Promise<void> {
   } catch (err: any) {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 1)
     if (process.env.KITH_DEBUG != null) console.error(err)
-    process.stderr.write(`kith: ${err?.message ?? String(err)}\n`)
+    // An error can quote a name or a file name a contact chose: one safe line.
+    process.stderr.write(`kith: ${safeText(String(err?.message ?? err))}\n`)
     process.exit(1)
   }
 }

@@ -17,7 +17,7 @@ describe('kith command tree', () => {
     expect(commands.groups).toContain('--json')
     expect(commands.init).toEqual(expect.arrayContaining(['--name', '--json', '--link', '--device-name']))
     const device = program.commands.find(c => c.name() === 'device')
-    expect(Object.fromEntries(device?.commands.map(c => [c.name(), c.options.map(o => o.long)]) ?? [])).toEqual({ link: ['--json'], revoke: ['--json'] })
+    expect(Object.fromEntries(device?.commands.map(c => [c.name(), c.options.map(o => o.long)]) ?? [])).toEqual({ link: ['--json'], confirm: ['--json'], reject: ['--json'], revoke: ['--json'] })
     expect(commands.devices).toEqual(['--json'])
     expect(commands.start).toEqual(expect.arrayContaining(['--listen', '--bootstrap', '--no-mdns', '--relay', '--relay-max-reservations', '--relay-data-limit', '--relay-duration-limit', '--public', '--auto-download']))
     expect(commands['send-file']).toEqual(['--json'])

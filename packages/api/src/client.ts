@@ -5,7 +5,7 @@ import { readEndpoint } from './files.js'
 import type { ApiEndpoint } from './files.js'
 import type { ApiEvent, MessageView } from './views.js'
 import type { MailboxView } from './server.js'
-import type { ContactView, DeviceView, FileView, GroupView, NodeStatus, SavedFile, Verification } from '@kith/node'
+import type { ContactView, DeviceView, FileView, GroupView, LinkRequestView, LinkedDevice, NodeStatus, SavedFile, Verification } from '@kith/node'
 
 /** An error the daemon answered with; `name` is the node's error name (e.g. `UnknownContactError`). */
 export class ApiError extends KithError {
@@ -64,6 +64,12 @@ export class KithClient {
   async devices (): Promise<DeviceView[]> { return await this.request('GET', '/v1/devices') }
   async markRead (conversation: string): Promise<{ conversation: string, upTo: number }> { return await this.request('POST', `/v1/conversations/${encodeURIComponent(conversation)}/read`) }
   async linkDevice (): Promise<{ code: string, expires: number }> { return await this.request('POST', '/v1/devices/link') }
+  /** New devices waiting for the user to confirm their comparison code. */
+  async linkRequests (): Promise<LinkRequestView[]> { return await this.request('GET', '/v1/devices/link/requests') }
+  /** Both screens show `comparison`: link the device waiting with it. */
+  async confirmLink (comparison: string): Promise<LinkedDevice> { return await this.request('POST', '/v1/devices/link/confirm', { comparison }) }
+  /** The screens differ (or the user did not ask for it): the device waiting with `comparison` is not linked. */
+  async rejectLink (comparison: string): Promise<LinkRequestView> { return await this.request('POST', '/v1/devices/link/reject', { comparison }) }
   async revokeDevice (device: string): Promise<DeviceView[]> { return await this.request('DELETE', `/v1/devices/${encodeURIComponent(device)}`) }
   async shutdown (): Promise<void> { await this.request('POST', '/v1/shutdown') }
 

@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws'
 import { removeEndpoint, writeEndpoint } from './files.js'
 import { contactView, messageView } from './views.js'
 import type { ApiEvent } from './views.js'
-import type { FileProgress, HistoryProgress, KithNode, LinkedDevice, MessageRecord } from '@kith/node'
+import type { FileProgress, HistoryProgress, KithNode, LinkRequestView, LinkedDevice, MessageRecord, RefusedLink } from '@kith/node'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -37,7 +37,9 @@ const STATUS_BY_ERROR: Record<string, number> = {
   UnknownDeviceError: 404,
   InvalidLinkCodeError: 400,
   LinkCodeExpiredError: 410,
-  LinkCodeUsedError: 409
+  LinkCodeUsedError: 409,
+  UnknownLinkRequestError: 404,
+  LinkRejectedError: 409
 }
 
 /** The contacts that hold our mail, as `kith mailbox list` shows them. */
@@ -136,6 +138,9 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
     }],
     ['GET', /^\/v1\/devices$/, async (n) => n.devices.devices()],
     ['POST', /^\/v1\/devices\/link$/, async (n) => await n.devices.createLinkCode()],
+    ['GET', /^\/v1\/devices\/link\/requests$/, async (n) => n.devices.linkRequests()],
+    ['POST', /^\/v1\/devices\/link\/confirm$/, async (n, body) => await n.devices.confirmLink(requireString(body, 'comparison'))],
+    ['POST', /^\/v1\/devices\/link\/reject$/, async (n, body) => n.devices.rejectLink(requireString(body, 'comparison'))],
     ['DELETE', /^\/v1\/devices\/([^/]+)$/, async (n, _body, _query, [device]) => await n.devices.revoke(pathParam(device))],
     ['POST', /^\/v1\/shutdown$/, async () => { setImmediate(() => options.onShutdown?.()); return { stopping: true } }]
   ]
@@ -179,6 +184,8 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   const onIdentityChanged = (evt: CustomEvent): void => { emit(async () => ({ type: 'identity-changed', contact: contactView(evt.detail) })) }
   const onFileProgress = (evt: CustomEvent<FileProgress>): void => { emit(async () => ({ type: 'file-progress', progress: evt.detail })) }
   const onDeviceLinked = (evt: CustomEvent<LinkedDevice>): void => { emit(async () => ({ type: 'device-linked', device: evt.detail })) }
+  const onLinkRequest = (evt: CustomEvent<LinkRequestView>): void => { emit(async () => ({ type: 'device-link-request', device: evt.detail })) }
+  const onLinkRefused = (evt: CustomEvent<RefusedLink>): void => { emit(async () => ({ type: 'device-link-refused', device: evt.detail })) }
   const onHistoryProgress = (evt: CustomEvent<HistoryProgress>): void => { emit(async () => ({ type: 'history-progress', progress: evt.detail })) }
 
   try {
@@ -196,6 +203,8 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
   node.addEventListener('contact:identity-changed', onIdentityChanged)
   node.addEventListener('file:progress', onFileProgress)
   node.addEventListener('device:linked', onDeviceLinked)
+  node.addEventListener('device:link-request', onLinkRequest)
+  node.addEventListener('device:link-refused', onLinkRefused)
   node.addEventListener('history:progress', onHistoryProgress)
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   await writeEndpoint(options.home, url, token)
@@ -209,6 +218,8 @@ export async function startApiServer (node: KithNode, options: ApiServerOptions)
       node.removeEventListener('contact:identity-changed', onIdentityChanged)
       node.removeEventListener('file:progress', onFileProgress)
       node.removeEventListener('device:linked', onDeviceLinked)
+      node.removeEventListener('device:link-request', onLinkRequest)
+      node.removeEventListener('device:link-refused', onLinkRefused)
       node.removeEventListener('history:progress', onHistoryProgress)
       await removeEndpoint(options.home)
       for (const client of wss.clients) client.terminate()

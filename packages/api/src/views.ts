@@ -1,4 +1,4 @@
-import type { ContactRecord, FileProgress, FileView, HistoryProgress, LinkedDevice, MessageRecord, MessageStatus } from '@kith/node'
+import type { ContactRecord, FileProgress, FileView, HistoryProgress, LinkRequestView, LinkedDevice, MessageRecord, MessageStatus, RefusedLink } from '@kith/node'
 
 /** A message as the API shows it. */
 export interface MessageView {
@@ -32,8 +32,15 @@ export type ApiEvent =
   | { type: 'identity-changed', contact: { name: string, peerId: string } }
   /** Progress of preparing, downloading or saving a file (a few times a second at most). */
   | { type: 'file-progress', progress: FileProgress }
-  /** A device joined this account (shown on the identity device): compare `comparison` with the new device's screen. */
+  /**
+   * A new device proved a link code and waits (on the identity device): the user compares
+   * `comparison` with the new device's screen, then confirms or rejects it.
+   */
+  | { type: 'device-link-request', device: LinkRequestView }
+  /** A device joined this account (on the identity device), after the user confirmed its comparison code. */
   | { type: 'device-linked', device: LinkedDevice }
+  /** A link ended unconfirmed (`reason`: `rejected`, `timeout` or `gone`): the device was not linked. */
+  | { type: 'device-link-refused', device: RefusedLink }
   /** History sync with another of our devices (a few times a second at most, and when it ends). */
   | { type: 'history-progress', progress: HistoryProgress }
 
@@ -61,6 +68,10 @@ function pendingOf (record: MessageRecord, contactName: string): { pending?: str
 
 /** Why an outgoing message waits, in words a user understands; undefined once it is settled. */
 function pendingReason (record: MessageRecord, contactName: string): string | undefined {
+  if (record.status === 'queued' || record.status === 'sent' || record.status === 'stored') {
+    if (record.waiting === 'reset') return `${contactName}'s device could not decrypt it: renewing the encrypted session and sending it again`
+    if (record.waiting === 'retry') return `${contactName}'s device can't take it yet: sending it again`
+  }
   switch (record.status) {
     case 'queued': return `waiting to reach ${contactName}`
     case 'sent': return `sent, waiting for ${contactName} to confirm`

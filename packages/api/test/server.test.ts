@@ -108,7 +108,7 @@ describe('KithClient against a running node', () => {
     expect(Object.keys(status).sort()).toEqual(['addresses', 'connections', 'files', 'identity', 'metrics', 'name', 'network', 'peerId', 'pending', 'pid'])
     expect(status).toMatchObject({ peerId: alice.peerId.toString(), name: 'alice', connections: 0, pending: 0, pid: process.pid })
     expect(status.addresses.length).toBeGreaterThan(0)
-    expect(Object.keys(status.metrics).sort()).toEqual(['delivered', 'deposited', 'drained', 'duplicates', 'forged', 'invalid', 'noSession', 'rateLimited', 'receipted', 'received', 'refusedNotContact', 'replayed', 'transmitted'])
+    expect(Object.keys(status.metrics).sort()).toEqual(['delivered', 'deposited', 'drained', 'duplicates', 'forged', 'invalid', 'noSession', 'notYet', 'rateLimited', 'receipted', 'received', 'refusedNotContact', 'replayed', 'resets', 'transmitted'])
     expect(status.network).toMatchObject({ reachability: 'offline', relays: [], relayAddresses: [], mailboxes: [], waitingInMailboxes: 0, presenceRefused: {} })
     expect(status.files).toEqual({ servedBytes: 0, servedChunks: 0, fetchedBytes: 0, badChunks: 0, refused: {}, invalidRequests: 0, downloads: 0 })
   })

@@ -36,10 +36,9 @@ export class ContactBook {
   /** Remember where a contact listens now, so the next dial after a restart finds it. */
   async updateAddrs ({ peerId, listenAddrs }: IdentifyResult): Promise<void> {
     try {
-      const contact = await this.init.store.getContact(peerId.toString())
       const addrs = listenAddrs.slice(0, LIMITS.maxAddrs).map(String)
-      if (contact == null || addrs.length === 0 || addrs.join() === contact.addrs.join()) return
-      await this.init.store.putContact({ ...contact, addrs })
+      if (addrs.length === 0) return
+      await this.init.store.updateContact(peerId.toString(), contact => addrs.join() === contact.addrs.join() ? undefined : { ...contact, addrs })
     } catch (err) {
       this.init.log.error('could not update addresses of %p: %e', peerId, err)
     }
@@ -48,9 +47,13 @@ export class ContactBook {
   /** A contact's device now speaks for another identity key: hold sending until the user accepts it. */
   async checkIdentity (contact: ContactRecord, identity: string): Promise<void> {
     if (contact.identity === identity || contact.changedIdentity === identity) return
-    const changed = { ...contact, changedIdentity: identity }
-    await this.init.store.putContact(changed)
-    this.init.dispatch('contact:identity-changed', changed)
+    let changed: ContactRecord | undefined
+    await this.init.store.updateContact(contact.peerId, current => {
+      if (current.identity === identity || current.changedIdentity === identity) return undefined
+      changed = { ...current, changedIdentity: identity }
+      return changed
+    })
+    if (changed != null) this.init.dispatch('contact:identity-changed', changed)
   }
 
   /** An introduction: whoever holds a valid invite token of ours becomes a contact. */

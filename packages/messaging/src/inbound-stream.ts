@@ -1,7 +1,37 @@
 import { LIMITS } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
+import { MAX_QUEUED_FRAMES } from './constants.js'
 import { Pulse } from './pulse.js'
 import type { Stream } from '@libp2p/interface'
+
+/**
+ * Frames read off the wire but not yet handled, counted across all inbound streams: a reader
+ * stops reading (and so, through yamux's flow control, its peer stops sending) while the total
+ * is at its cap, so many streams at once can't queue unbounded memory.
+ */
+export class InboundBudget {
+  private used = 0
+  private readonly waiting = new Pulse()
+  constructor (readonly cap: number) {}
+
+  get queued (): number { return this.used }
+
+  /** Take one frame's place, waiting while none is free; false if `cancelled` says to stop waiting. */
+  async take (cancelled: () => boolean): Promise<boolean> {
+    while (this.used >= this.cap) {
+      if (cancelled()) return false
+      await this.waiting.wait(1_000)
+    }
+    if (cancelled()) return false
+    this.used++
+    return true
+  }
+
+  give (count: number): void {
+    this.used -= count
+    this.waiting.notify()
+  }
+}
 
 /** Most frames handled (verified, stored, acked) together. */
 const MAX_BATCH = 256
@@ -17,24 +47,30 @@ export type BatchHandler = (frames: Uint8Array[]) => Promise<{ acks: Uint8Array[
  * stream) when it has to be dropped.
  *
  * @param admit - called per frame before it is queued; false drops the stream (flooding)
+ * @param budget - the frames queued across all streams (by default, this stream's own)
  */
-export async function serveInbound (stream: Stream, handle: BatchHandler, admit: () => boolean): Promise<void> {
+export async function serveInbound (stream: Stream, handle: BatchHandler, admit: () => boolean, budget = new InboundBudget(MAX_QUEUED_FRAMES)): Promise<void> {
   const lp = lpStream(stream, { maxDataLength: LIMITS.maxFrameBytes })
   const queue: Uint8Array[] = []
   const pulse = new Pulse()
+  const handled = new Pulse()
   let ended = false
+  let stopped = false
   let failure: Error | undefined
 
   const reading = (async () => {
     try {
-      while (true) {
+      while (!stopped) {
+        // Read no further ahead than MAX_QUEUED_FRAMES on this stream, nor past the budget of all streams.
+        while (queue.length >= MAX_QUEUED_FRAMES && !stopped) await handled.wait(1_000)
         const frame = await lp.read()
         if (!admit()) throw new Error('peer is flooding')
+        if (!await budget.take(() => stopped)) break
         queue.push(frame.subarray())
         pulse.notify()
       }
     } catch (err: any) {
-      if (err?.name !== 'UnexpectedEOFError') failure = err
+      if (err?.name !== 'UnexpectedEOFError' && !stopped) failure = err
     } finally {
       ended = true
       pulse.notify()
@@ -48,9 +84,16 @@ export async function serveInbound (stream: Stream, handle: BatchHandler, admit:
         await pulse.wait(60_000)
         continue
       }
-      const { acks, drop } = await handle(queue.splice(0, MAX_BATCH))
-      if (acks.length > 0) await lp.writeV(acks)
-      if (drop) throw new Error('undecodable frame')
+      const batch = queue.splice(0, MAX_BATCH)
+      handled.notify()
+      let result
+      try {
+        result = await handle(batch)
+      } finally {
+        budget.give(batch.length)
+      }
+      if (result.acks.length > 0) await lp.writeV(result.acks)
+      if (result.drop) throw new Error('undecodable frame')
     }
     if (failure != null) throw failure
     await stream.close()
@@ -58,6 +101,9 @@ export async function serveInbound (stream: Stream, handle: BatchHandler, admit:
     stream.abort(err)
     throw err
   } finally {
+    stopped = true
+    handled.notify()
+    budget.give(queue.splice(0).length)
     await reading
   }
 }

@@ -44,6 +44,11 @@ export interface MessagingEvents {
  * to do once that batch is written. Throwing refuses it (counted as invalid; the sender's
  * outbox drops it).
  */
+/**
+ * Takes a control message: returns the store ops to commit with it and what to do after. Throw
+ * a named error (a `KithError`) to refuse it for good; any other error means "not now", and the
+ * sender sends it again later.
+ */
 export type ControlHandler = (from: string, payload: Uint8Array) => Promise<{ ops: StoreOp[], after?: () => void }>
 
 /** The messaging service. */
@@ -75,10 +80,11 @@ export interface Messaging extends TypedEventTarget<MessagingEvents> {
   isBanned(peer: PeerId): boolean
   /**
    * Take in envelopes drained from one of our mailboxes, as if they had arrived directly, and
-   * send each sender an end-to-end receipt. Resolves once they are durable (or refused for
-   * good): the caller may then have the mailbox delete them.
+   * send each sender an end-to-end receipt. Resolves, per envelope, whether it is durable here
+   * or refused for good: only those may the caller have the mailbox delete. One that can't be
+   * opened now (its session must be renewed first) stays there for a later drain.
    */
-  receiveDeposited(envelopes: Uint8Array[]): Promise<void>
+  receiveDeposited(envelopes: Uint8Array[]): Promise<boolean[]>
   /** A prekey bundle without a one-time prekey, for our presence record (undefined without E2EE). */
   publishedPrekeys(): Uint8Array | undefined
   /** Envelopes waiting for an ack, for one peer or all. */
@@ -109,6 +115,10 @@ export interface MessagingInit {
   ratePerSecond?: number
   /** Largest burst a peer may send (default 2000). */
   rateBurst?: number
+  /** Envelopes per second all strangers (peers that are neither contacts' devices nor ours) may send together (default 200). */
+  strangerFramesPerSecond?: number
+  /** New sessions per second all strangers holding invites may open together (default 20). */
+  strangerSessionsPerSecond?: number
   /** Unacked envelopes in flight per peer (default 256). */
   window?: number
   /**
@@ -123,6 +133,8 @@ export interface MessagingInit {
    * envelopes are taken as our own (default: none).
    */
   ownDevices?: () => string[]
+  /** Whether our device list revoked a device of ours: what it sends is refused for good (default: none is). */
+  ownRevoked?: (peer: string) => boolean
 }
 
 /** Exactly the libp2p components the service uses. */

@@ -1,9 +1,10 @@
 import {
-  AckStatus, ContactExistsError, ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, IdentityChangedError, InvalidMessageError, PREKEYS_PROTOCOL, DM_PROTOCOL, ENCRYPTION_NONE, ENVELOPE_VERSION, EmptyMessageError, Envelope,
+  AckStatus, ContactExistsError, KithError, ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED, IdentityChangedError, InvalidMessageError, PREKEYS_PROTOCOL, DM_PROTOCOL, ENCRYPTION_NONE, ENVELOPE_VERSION, EmptyMessageError, Envelope,
   INVITE_TOKEN_BYTES, INVITE_TTL_MS, InvalidInviteError, LIMITS, MESSAGE_ID_BYTES, MessageKind, MessageTooLargeError,
-  UnknownContactError, decodeFileOffer, decodeInvite, encodeFileOffer, encodeInvite, random, toHex, utf8Length
+  UnknownContactError, decodeEnvelope, decodeFileOffer, decodeInvite, encodeFileOffer, encodeInvite, random, toHex, utf8Length
 } from '@kith/core'
-import type { FileOffer, Message } from '@kith/core'
+import { Message } from '@kith/core'
+import type { FileOffer } from '@kith/core'
 import { signMessage, verifyDeviceCertificate } from '@kith/crypto'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
@@ -13,16 +14,22 @@ import { PeerSender } from './peer-sender.js'
 import { ContactBook, checkAlias, decodeAddrs, identityOf } from './contacts.js'
 import { EndToEnd, SealError } from './e2ee/end-to-end.js'
 import { fetchPrekeys, servePrekeys } from './e2ee/prekeys-protocol.js'
+import { PeerLocks } from './e2ee/peer-locks.js'
 import type { Session, Opened } from './e2ee/end-to-end.js'
 import { decodeFrame, encodeAck, openEnvelope, validMessage } from './inbound.js'
 import type { DecodedFrame } from './inbound.js'
-import { serveInbound } from './inbound-stream.js'
+import { InboundBudget, serveInbound } from './inbound-stream.js'
+import { authorise } from './authorise.js'
+import type { Verdict } from './authorise.js'
 import { emptyMetrics } from './metrics.js'
-import { DIAL_TIMEOUT_MS, FLOOD_BAN_MS, LOCATE_EVERY_MS, RATE_BURST, RATE_PER_SECOND, RECEIPT_TOPIC } from './constants.js'
+import {
+  DIAL_TIMEOUT_MS, FLOOD_BAN_MS, LOCATE_EVERY_MS, MAX_BANNED, MAX_QUEUED_FRAMES_TOTAL, RATE_BURST, RATE_PER_SECOND, RECEIPT_TOPIC,
+  STRANGER_FRAMES_PER_SECOND, STRANGER_SESSIONS_PER_SECOND
+} from './constants.js'
 import type { ControlHandler, Messaging, MessagingComponents, MessagingEvents, MessagingInit } from './index.js'
 import type { MessagingMetrics } from './metrics.js'
 import { contactDevices, messageFileOf } from '@kith/store'
-import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, StoreOp } from '@kith/store'
+import type { ContactRecord, IncomingClaim, KithStore, MessageRecord, OutboxEntry, StoreOp } from '@kith/store'
 import type { Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 /** The /kith/dm/1.0.0 service: durable outbox, signed envelopes, acks, contacts-only inbox. */
@@ -33,6 +40,15 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private readonly log: Logger
   private readonly senders = new Map<string, PeerSender>()
   private readonly limiter: RateLimiter
+  /** Frames from every peer that is neither a contact's device nor ours: one budget for all of them. */
+  private readonly strangerFrames: RateLimiter
+  /** Session openings (X3DH) for strangers holding invites: one budget for all of them. */
+  private readonly strangers: RateLimiter
+  /** Inbound frames read but not yet handled, across all streams. */
+  private readonly inboundBudget = new InboundBudget(MAX_QUEUED_FRAMES_TOTAL)
+  private readonly inboundOrder = new PeerLocks()
+  private invitesCheckedAt = 0
+  private liveInvites = false
   private readonly banned = new Map<string, number>()
   private readonly controlHandlers = new Map<string, ControlHandler>()
   private readonly recipients = new Map<string, Uint8Array>()
@@ -61,6 +77,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const perSecond = init.ratePerSecond ?? RATE_PER_SECOND
     const burst = init.rateBurst ?? RATE_BURST
     this.limiter = new RateLimiter({ points: burst, duration: Math.max(1, Math.round(burst / perSecond)) })
+    this.strangerFrames = new RateLimiter({ points: init.strangerFramesPerSecond ?? STRANGER_FRAMES_PER_SECOND, duration: 1 })
+    this.strangers = new RateLimiter({ points: init.strangerSessionsPerSecond ?? STRANGER_SESSIONS_PER_SECOND, duration: 1 })
     this.contacts = new ContactBook({
       store: init.store,
       peerStore: components.peerStore,
@@ -113,7 +131,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     for (const sender of this.senders.values()) sender.stop()
     this.senders.clear()
     await this.components.registrar.unhandle(DM_PROTOCOL)
-    if (this.e2e != null) await this.components.registrar.unhandle(PREKEYS_PROTOCOL)
+    if (this.e2e != null) { this.e2e.keys.stop(); await this.components.registrar.unhandle(PREKEYS_PROTOCOL) }
   }
 
   private async fetchBundle (peer: string): Promise<Uint8Array> {
@@ -157,12 +175,12 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const { written } = await this.withSessions(theirs, ours, async (sessions) => {
       const id = random(MESSAGE_ID_BYTES)
       const ts = Date.now()
-      const envelopes: Array<{ peer: string, envelope: Uint8Array }> = []
+      const envelopes: Array<{ peer: string, envelope: Uint8Array, message: Uint8Array }> = []
       const next = new Map<string, Session | undefined>()
       for (const [device, session] of sessions) {
         const copy = ours.includes(device) ? { ...message, sentTo: conversation } : message
         const sealed = await this.seal(device, copy, session, id, ts)
-        envelopes.push({ peer: device, envelope: sealed.envelope })
+        envelopes.push({ peer: device, envelope: sealed.envelope, message: sealed.message })
         next.set(device, sealed.next)
       }
       // Issued under the session locks, so writes land in the order the ratchets advanced, but
@@ -185,8 +203,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     if (contact?.changedIdentity != null) throw new IdentityChangedError(`${contact.name}'s identity key changed: compare safety numbers (kith verify ${contact.name}) and accept the new key before this can go`)
     const message = messageOf({ kind: MessageKind.CONTROL, topic, payload: new Uint8Array(payload) })
     const entry = await this.withSession(peer, undefined, async (session) => {
-      const { id, envelope, next } = await this.seal(peer, message, session)
-      const queued = await this.init.store.queueControl(peer, { id, envelope }, [...this.sessionOps(peer, next), ...extra])
+      const { id, envelope, message: sealed, next } = await this.seal(peer, message, session)
+      const queued = await this.init.store.queueControl(peer, { id, envelope, message: sealed }, [...this.sessionOps(peer, next), ...extra])
       return { result: queued, session: next }
     })
     this.sender(peer).enqueue(entry)
@@ -199,23 +217,33 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   /**
    * A control message from a contact, for the service that handles its topic: the store ops
    * that service returns go to `into.ops` (the batch that takes the message in), what it does
-   * afterwards to `into.afters`. Refused (and counted) when no service handles it, the service
-   * rejects it, or the contact's identity key changed and the user has not accepted it. The
-   * service hears which device sent it (`device`: one of the contact's, or of our own).
+   * afterwards to `into.afters`. INVALID (counted) when no service handles its topic or the
+   * service refuses it with a named error (a {@link KithError}); RETRY when it fails otherwise
+   * or the contact's identity key changed and the user has not accepted it yet: the sender
+   * keeps it and sends it again. The service hears which device
+   * sent it (`device`: one of the contact's, or of our own).
    */
   private async acceptControl (contact: ContactRecord, device: string, hexId: string, message: Message, into: { ops: StoreOp[], afters: Array<() => void> }): Promise<AckStatus> {
     const handler = this.controlHandlers.get(message.topic)
     const current = await this.init.store.getContact(contact.peerId) ?? contact
-    if (handler == null || current.changedIdentity != null) { this.metrics.invalid++; return AckStatus.INVALID }
+    if (handler == null) { this.metrics.invalid++; return AckStatus.INVALID }
+    // Held until the user accepts the contact's new identity key, not dropped.
+    if (current.changedIdentity != null) return AckStatus.RETRY
     try {
       const { ops, after } = await handler(device, message.payload)
       into.ops.push(...ops, this.init.store.seenIdOp(hexId, contact.peerId))
       if (after != null) into.afters.push(after)
       return AckStatus.OK
     } catch (err: any) {
-      this.log('refused a %s control message from %s: %s', message.topic, contact.peerId, err?.message)
-      this.metrics.invalid++
-      return AckStatus.INVALID
+      // A named error is the service's judgement of the content: refused for good.
+      if (err instanceof KithError) {
+        this.log('refused a %s control message from %s: %s', message.topic, contact.peerId, err.message)
+        this.metrics.invalid++
+        return AckStatus.INVALID
+      }
+      // Anything else (its state is behind, a write failed) says "not now": it comes again later.
+      this.log('could not take a %s control message from %s yet: %s', message.topic, contact.peerId, err?.message)
+      return AckStatus.RETRY
     }
   }
 
@@ -287,9 +315,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const expires = Date.now() + INVITE_TTL_MS
     let bundle: Uint8Array = new Uint8Array()
     if (this.e2e != null) {
-      const handed = await this.e2e.keys.bundle()
-      await this.init.store.commit(handed.ops)
-      bundle = handed.bundle
+      bundle = await this.e2e.keys.handOut({ inviteExpires: expires })
     }
     await this.init.store.putInvite({ token: toHex(token), expires })
     return encodeInvite({ peerId: this.self, name: this.init.name, addrs: this.ownAddrs(), token, expires, certificate: this.init.certificate, bundle })
@@ -320,7 +346,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const introMessage = messageOf({ kind: MessageKind.INTRO, name: this.init.name, inviteToken: new Uint8Array(invite.token), addrs: this.ownAddrs(), certificate: this.init.certificate as Uint8Array<ArrayBuffer> })
     const entry = await this.withSession(contact.peerId, this.e2e != null ? invite.bundle : undefined, async (session) => {
       const intro = await this.seal(contact.peerId, introMessage, session)
-      const queued = await this.init.store.addContactWithIntro(contact, { id: intro.id, envelope: intro.envelope }, this.sessionOps(contact.peerId, intro.next))
+      const queued = await this.init.store.addContactWithIntro(contact, { id: intro.id, envelope: intro.envelope, message: intro.message }, this.sessionOps(contact.peerId, intro.next))
       return { result: queued, session: intro.next }
     })
     await this.contacts.remember(contact)
@@ -353,23 +379,24 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * Make the envelope for `message`: sealed and end-to-end encrypted in `session` (whose next
    * state is returned), or signed in the clear when encryption is off.
    */
-  private async seal (peer: string, message: Message, session: Session | undefined, id = random(MESSAGE_ID_BYTES), ts = Date.now()): Promise<{ id: string, envelope: Uint8Array, ts: number, next: Session | undefined }> {
+  private async seal (peer: string, message: Message | Uint8Array, session: Session | undefined, id = random(MESSAGE_ID_BYTES), ts = Date.now()): Promise<{ id: string, envelope: Uint8Array, message: Uint8Array, ts: number, next: Session | undefined }> {
     const recipient = this.recipientBytes(peer)
     const timestamp = BigInt(ts)
+    const encoded = message instanceof Uint8Array ? message : Message.encode(message)
     let body: Uint8Array
     let next: Session | undefined
     let encryption = this.encryption
     if (this.e2e != null) {
       if (session == null) throw new Error('no session')
-      const sealed = this.e2e.encrypt(session, message, envelopeAad(id, recipient, timestamp))
+      const sealed = this.e2e.encrypt(session, encoded, envelopeAad(id, recipient, timestamp))
       body = sealed.body
       next = sealed.session
       encryption = sealed.encryption
     } else {
-      body = await signMessage(this.components.privateKey, { id, recipient, timestamp }, message)
+      body = await signMessage(this.components.privateKey, { id, recipient, timestamp }, Message.decode(encoded))
     }
     const envelope = Envelope.encode({ version: ENVELOPE_VERSION, id, recipient: new Uint8Array(recipient), timestamp, encryption, body: new Uint8Array(body) })
-    return { id: toHex(id), envelope, ts, next }
+    return { id: toHex(id), envelope, message: encoded, ts, next }
   }
 
   /** A peer's multihash bytes, parsed once per peer rather than once per message. */
@@ -396,6 +423,11 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           if (!this.isOwnDevice(peer)) void this.updateStatus(this.init.store.markSent(entries.map(e => e.id)))
         },
         failed: () => { void this.unreachable(peer) },
+        reset: async () => { await this.renewSession(peer) },
+        deferred: (entry, delay) => {
+          this.log('%s can not take %s yet, again in %d ms', peer, entry.id, Math.round(delay))
+          if (!this.isOwnDevice(peer)) void this.updateStatus(this.init.store.markWaiting([entry.id], 'retry'))
+        },
         settled: (entries, status) => {
           for (const entry of entries) this.deposited.delete(entry.id)
           if (status === 'delivered') {
@@ -408,6 +440,40 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       this.senders.set(peer, sender)
     }
     return sender
+  }
+
+  /**
+   * The peer's device could not open what we sent (it answered RESET: it lost its session, or we
+   * were restored from an older copy of our home and reused its keys): open a new session from a
+   * fresh bundle and seal every unacked envelope again under it, same ids, written with the new
+   * session in one batch before any of them goes out. The receiver drops by id whatever it
+   * already has, so nothing is duplicated; nothing is lost, since nothing was settled.
+   */
+  private async renewSession (peer: string): Promise<void> {
+    const e2e = this.e2e
+    const sender = this.senders.get(peer)
+    if (e2e == null || sender == null) return
+    this.metrics.resets++
+    this.log('%s could not open what we sent: renewing the session and sealing %d envelopes again', peer, sender.pending)
+    if (!this.isOwnDevice(peer)) await this.updateStatus(this.init.store.markWaiting(sender.unacked().map(e => e.id), 'reset'))
+    const bundle = await this.fetchBundle(peer)
+    await e2e.locks.run([peer], async () => {
+      // Everything unacked now, under the lock: what was sealed meanwhile in the old session too.
+      const entries = sender.unacked()
+      let session = e2e.renew(peerIdFromString(peer), bundle, await e2e.session(peer))
+      const resealed: Array<{ entry: OutboxEntry, envelope: Uint8Array }> = []
+      for (const entry of entries) {
+        // Entries written before messages were kept with them can only go as they are.
+        if (entry.message == null) continue
+        const { id, timestamp } = decodeEnvelope(entry.envelope)
+        const sealed = await this.seal(peer, entry.message, session, id, Number(timestamp))
+        if (sealed.next != null) session = sealed.next
+        resealed.push({ entry, envelope: sealed.envelope })
+      }
+      await this.init.store.resealOutbox(resealed.map(r => ({ ...r.entry, envelope: r.envelope })), [e2e.saveOp(peer, session)])
+      e2e.remember(peer, session)
+      for (const { entry, envelope } of resealed) entry.envelope = envelope
+    })
   }
 
   /**
@@ -459,13 +525,15 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     await this.updateStatus(this.init.store.settle(entries, 'delivered'))
   }
 
-  async receiveDeposited (envelopes: Uint8Array[]): Promise<void> {
+  async receiveDeposited (envelopes: Uint8Array[]): Promise<boolean[]> {
     const receipts = new Map<string, Uint8Array[]>()
-    await this.receive(envelopes, this.components.peerId, receipts)
+    const { statuses } = await this.receive(envelopes, this.components.peerId, receipts)
     this.metrics.drained += envelopes.length
     for (const [peer, ids] of receipts) {
       void this.sendControl(peer, RECEIPT_TOPIC, Buffer.concat(ids)).catch(err => { this.log('could not send a receipt to %s: %s', peer, err?.message) })
     }
+    // Stored, or refused for good: the mailbox may let them go. The rest wait for a later drain.
+    return envelopes.map((_, i) => statuses[i] != null && statuses[i] !== AckStatus.RESET && statuses[i] !== AckStatus.RETRY)
   }
 
   /**
@@ -503,9 +571,16 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     const remote = connection.remotePeer
     if (this.isBanned(remote)) { stream.abort(new Error('banned')); return }
+    // Contacts and our own devices each have a rate of their own; everyone else shares one,
+    // since peer ids cost nothing to make. Asked again after every batch: a stream that began
+    // with a stranger's introduction goes on as a contact's.
+    const device = remote.toString()
+    const isKnown = async (): Promise<boolean> => this.isOwnDevice(device) || await this.init.store.getContactByDevice(device) != null
+    let known = await isKnown()
     const admit = (): boolean => {
       try {
-        this.limiter.consume(remote.toString())
+        if (known) this.limiter.consume(device)
+        else this.strangerFrames.consume('strangers')
         return true
       } catch {
         this.flooded(connection)
@@ -513,7 +588,14 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       }
     }
     try {
-      await serveInbound(stream, async frames => await this.receive(frames, remote), admit)
+      const state: InboundState = { reset: false }
+      // One batch at a time per peer, across its streams: a copy resent on a new stream can't be
+      // claimed by one batch while a later message is stored by another (order is kept).
+      await serveInbound(stream, async frames => await this.inboundOrder.run([device], async () => {
+        const result = await this.receive(frames, remote, undefined, state)
+        known = await isKnown()
+        return result
+      }), admit, this.inboundBudget)
     } catch (err: any) {
       if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') this.metrics.invalid++
       this.log('inbound stream from %p dropped: %s', remote, err?.message)
@@ -526,7 +608,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * signature), contacts, and one batch for all new messages. Returns the acks in frame order;
    * `drop` when a frame could not even be acked.
    */
-  private async receive (frames: Uint8Array[], remote: PeerId, receipts?: Map<string, Uint8Array[]>): Promise<{ acks: Uint8Array[], drop: boolean }> {
+  private async receive (frames: Uint8Array[], remote: PeerId, receipts?: Map<string, Uint8Array[]>, stream: InboundState = { reset: false }): Promise<{ acks: Uint8Array[], statuses: AckStatus[], drop: boolean }> {
     const decoded = frames.map(frame => decodeFrame(frame, this.self, this.e2e != null ? SEALED_FORMS : ENCRYPTION_NONE))
     const claim = await this.init.store.claim(decoded.flatMap(d => d.ok ? [d.hexId] : []))
     try {
@@ -537,7 +619,12 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       for (const d of decoded) {
         if (!d.ok) {
           this.metrics[d.reason]++
-          if (d.id == null) { drop = true; break }
+          if (d.id == null) {
+            // A drain goes on past an undecodable envelope (the mailbox then deletes it); a stream is dropped.
+            if (receipts != null) { ids.push(new Uint8Array(MESSAGE_ID_BYTES)); statuses.push(AckStatus.INVALID); continue }
+            drop = true
+            break
+          }
           ids.push(d.id); statuses.push(AckStatus.INVALID)
           continue
         }
@@ -547,13 +634,13 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
         pending.push({ at: statuses.length - 1, frame: d })
       }
       if (this.e2e != null) {
-        await this.receiveSealed(this.e2e, pending, statuses, claim, receipts)
+        await this.receiveSealed(this.e2e, pending, statuses, claim, remote, stream, receipts)
       } else {
         const { accepted, ops, afters } = await this.openSigned(pending, statuses, remote)
         await this.storeAccepted(accepted, statuses, claim, ops)
         for (const after of afters) after()
       }
-      return { acks: this.acks(ids, statuses), drop }
+      return { acks: this.acks(ids, statuses), statuses, drop }
     } finally {
       claim.release()
     }
@@ -592,65 +679,63 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   /**
-   * Sealed envelopes: open the seals, then, holding the senders' session locks, decrypt in
-   * order, check contacts, and store the messages with the sessions' new states in one batch.
+   * Sealed envelopes: open the seals and decide who sent each (before any X3DH or ratchet work),
+   * then, holding the senders' session locks, decrypt in order and store the messages with the
+   * sessions' new states in one batch. What can't be taken now (RESET, RETRY) leaves no trace:
+   * its session step is not kept, so the same envelope, sent again, opens again.
    */
-  private async receiveSealed (e2e: EndToEnd, pending: Pending[], statuses: AckStatus[], claim: IncomingClaim, receipts?: Map<string, Uint8Array[]>): Promise<void> {
-    const opened: Array<{ at: number, frame: DecodedFrame, sealed: Opened }> = []
+  private async receiveSealed (e2e: EndToEnd, pending: Pending[], statuses: AckStatus[], claim: IncomingClaim, remote: PeerId, stream: InboundState, receipts?: Map<string, Uint8Array[]>): Promise<void> {
+    const opened: Array<{ at: number, frame: DecodedFrame, sealed: Opened, as: 'contact' | 'own' | 'stranger' }> = []
+    const drained = remote.equals(this.components.peerId)
     for (const { at, frame } of pending) {
+      let sealed: Opened
       try {
-        opened.push({ at, frame, sealed: e2e.open(frame.envelope.body, envelopeAad(frame.id, this.self, frame.envelope.timestamp), frame.envelope.encryption) })
+        sealed = e2e.open(frame.envelope.body, envelopeAad(frame.id, this.self, frame.envelope.timestamp), frame.envelope.encryption)
       } catch (err: any) {
         this.log('could not open a sealed envelope: %s', err?.message)
-        this.metrics[err instanceof SealError ? err.reason : 'invalid']++
-        statuses[at] = AckStatus.INVALID
+        const reason = err instanceof SealError ? err.reason : 'invalid'
+        this.metrics[reason]++
+        // A seal tag no session expects: the sender's session is one we lost or never had.
+        statuses[at] = reason === 'noSession' ? AckStatus.RESET : AckStatus.INVALID
+        continue
       }
+      // On /kith/dm the sender delivers its own envelopes (Noise proved who it is); only our mailbox drains hand on others'.
+      if (!drained && !sealed.sender.equals(remote)) { this.metrics.forged++; statuses[at] = AckStatus.INVALID; continue }
+      const verdict = await this.authoriseSender(sealed)
+      if ('status' in verdict) { this.metrics[verdict.reason]++; statuses[at] = verdict.status; continue }
+      // Strangers (invite holders) share one budget for the X3DH they cost us: peer ids are free.
+      if (verdict.as === 'stranger' && !this.strangerBudget()) { this.metrics.notYet++; statuses[at] = AckStatus.RETRY; continue }
+      opened.push({ at, frame, sealed, as: verdict.as })
     }
     const afters: Array<() => void> = []
     await e2e.locks.run(opened.map(o => o.sealed.sender.toString()), async () => {
       const sessions = new Map<string, Session>()
       const ops: StoreOp[] = []
       const accepted: Accepted[] = []
-      for (const { at, frame, sealed } of opened) {
+      for (const { at, frame, sealed, as } of opened) {
         const from = sealed.sender.toString()
+        // After a RESET on this stream, nothing more from it is taken: the sender seals all of it
+        // again in a new session and sends it in order, so a later message can't land first.
+        if (!drained && (stream.reset || statuses.slice(0, at).includes(AckStatus.RESET))) { stream.reset = true; statuses[at] = AckStatus.RESET; continue }
         let result
         try {
           result = await e2e.decrypt(sealed, sessions.get(from) ?? await e2e.session(from))
         } catch (err: any) {
           this.log('could not decrypt a message from %s: %s', from, err?.message)
-          this.metrics[err instanceof SealError ? err.reason : 'invalid']++
-          statuses[at] = AckStatus.INVALID
+          const reason = err instanceof SealError ? err.reason : 'invalid'
+          this.metrics[reason]++
+          statuses[at] = reason === 'invalid' ? AckStatus.INVALID : AckStatus.RESET
           continue
         }
         const { message } = result
         if (!validMessage(message)) { this.metrics.invalid++; statuses[at] = AckStatus.INVALID; continue }
-        if (message.kind === MessageKind.INTRO) {
-          statuses[at] = await this.contacts.acceptIntro(sealed.sender, sealed.identity, message)
-          if (statuses[at] !== AckStatus.OK) continue
-          ops.push(this.init.store.seenIdOp(frame.hexId, from))
-        } else {
-          const contact = await this.init.store.getContactByDevice(from)
-          const own = contact == null && sealed.identity === this.identity && this.isOwnDevice(from)
-          // A contact's device is one of its latest list (a revoked one no longer is).
-          if ((contact == null && !own) || (contact?.devices != null && !contact.devices.includes(from))) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
-          // A device known only from a contact's list speaks for that contact's identity, or not at all.
-          if (contact != null && contact.peerId !== from && sealed.identity !== contact.identity) { this.metrics.forged++; statuses[at] = AckStatus.INVALID; continue }
-          if (contact != null) await this.contacts.checkIdentity(contact, sealed.identity)
-          if (message.kind === MessageKind.CONTROL) {
-            // Its keys are spent whatever the service makes of it: the session moves on.
-            statuses[at] = await this.acceptControl(contact ?? ownDevice(from), from, frame.hexId, message, { ops, afters })
-          } else if (contact != null) {
-            accepted.push({ at, message: incomingRecord(frame, contact.peerId, from, message) })
-          } else {
-            // A copy of what another of our devices sent: filed under the conversation it names.
-            const conversation = await this.init.store.getContact(message.sentTo)
-            // Not known here yet (its contact record is on its way): refused, so it comes again.
-            if (conversation == null) { this.metrics.refusedNotContact++; statuses[at] = AckStatus.REFUSED; continue }
-            accepted.push({ at, message: { ...incomingRecord(frame, conversation.peerId, from, message), status: 'sent' } })
-          }
-        }
+        const taken: { ops: StoreOp[], afters: Array<() => void> } = { ops: [], afters: [] }
+        statuses[at] = await this.take(as, sealed, frame, message, taken, accepted, at)
+        if (statuses[at] === AckStatus.RETRY) { this.metrics.notYet++; continue }
+        // Taken or refused for good: the message's keys are spent, and the session moves on.
         sessions.set(from, result.session)
-        ops.push(...result.ops)
+        ops.push(...result.ops, ...taken.ops)
+        afters.push(...taken.afters)
         // Mail from a mailbox gets an end-to-end receipt (but receipts themselves do not).
         if (receipts != null && statuses[at] === AckStatus.OK && !(message.kind === MessageKind.CONTROL && message.topic === RECEIPT_TOPIC)) {
           receipts.set(from, [...receipts.get(from) ?? [], frame.id])
@@ -659,7 +744,72 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       await this.storeAccepted(accepted, statuses, claim, [...ops, ...[...sessions].map(([peer, session]) => e2e.saveOp(peer, session))])
       for (const [peer, session] of sessions) e2e.remember(peer, session)
     })
+    if (!drained && statuses.includes(AckStatus.RESET)) stream.reset = true
     for (const after of afters) after()
+  }
+
+  /** Who sent an opened envelope, from what we know of the device (see {@link authorise}). */
+  private async authoriseSender (sealed: Opened): Promise<Verdict> {
+    const device = sealed.sender.toString()
+    const contact = await this.init.store.getContactByDevice(device)
+    return authorise({
+      device,
+      identity: sealed.identity,
+      ...(contact != null ? { contact } : {}),
+      ownIdentity: this.identity,
+      ownDevice: this.isOwnDevice(device),
+      ownRevoked: this.init.ownRevoked?.(device) === true,
+      initiates: sealed.content.prekeyEphemeral.length > 0,
+      liveInvites: contact == null && await this.hasLiveInvites()
+    })
+  }
+
+  /**
+   * Take a decrypted message from an authorised sender: an introduction, a control message for
+   * its service, a text or file for history (`accepted`), or a copy of what another of our
+   * devices sent. Returns the ack's status; RETRY leaves nothing behind.
+   */
+  private async take (as: 'contact' | 'own' | 'stranger', sealed: Opened, frame: DecodedFrame, message: Message, into: { ops: StoreOp[], afters: Array<() => void> }, accepted: Accepted[], at: number): Promise<AckStatus> {
+    const from = sealed.sender.toString()
+    if (message.kind === MessageKind.INTRO) {
+      const status = await this.contacts.acceptIntro(sealed.sender, sealed.identity, message)
+      if (status === AckStatus.OK) into.ops.push(this.init.store.seenIdOp(frame.hexId, from))
+      return status
+    }
+    // A stranger may only introduce itself.
+    if (as === 'stranger') { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
+    const contact = as === 'contact' ? await this.init.store.getContactByDevice(from) : undefined
+    if (contact != null) await this.contacts.checkIdentity(contact, sealed.identity)
+    if (message.kind === MessageKind.CONTROL) return await this.acceptControl(contact ?? ownDevice(from), from, frame.hexId, message, into)
+    if (contact != null) {
+      accepted.push({ at, message: incomingRecord(frame, contact.peerId, from, message) })
+      return AckStatus.OK
+    }
+    // A copy of what another of our devices sent: filed under the conversation it names, once
+    // that contact is known here (its record is on its way from the same device).
+    const conversation = await this.init.store.getContact(message.sentTo)
+    if (conversation == null) return AckStatus.RETRY
+    accepted.push({ at, message: { ...incomingRecord(frame, conversation.peerId, from, message), status: 'sent' } })
+    return AckStatus.OK
+  }
+
+  /** Whether an invite of ours is still out (checked at most once a second). */
+  private async hasLiveInvites (): Promise<boolean> {
+    if (Date.now() - this.invitesCheckedAt > 1_000) {
+      this.invitesCheckedAt = Date.now()
+      this.liveInvites = await this.init.store.hasLiveInvites(Date.now())
+    }
+    return this.liveInvites
+  }
+
+  /** One budget for all strangers' session openings: false when it is spent for now. */
+  private strangerBudget (): boolean {
+    try {
+      this.strangers.consume('strangers')
+      return true
+    } catch {
+      return false
+    }
   }
 
   /** Write accepted messages (and `ops`) in one batch; a copy that raced in is a duplicate. */
@@ -682,6 +832,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
 
   private flooded (connection: Connection): void {
     this.metrics.rateLimited++
+    // Peer ids are free: remember a bounded number of bans, the oldest forgotten first.
+    if (this.banned.size >= MAX_BANNED) this.banned.delete(this.banned.keys().next().value as string)
     this.banned.set(connection.remotePeer.toString(), Date.now() + FLOOD_BAN_MS)
     this.log('%p is flooding: disconnecting it for %d s', connection.remotePeer, FLOOD_BAN_MS / 1000)
     void this.components.connectionManager.closeConnections(connection.remotePeer).catch(() => {})
@@ -698,6 +850,9 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
 
 /** The envelope forms an end-to-end encrypted node accepts. */
 const SEALED_FORMS = [ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED]
+
+/** What one inbound stream remembers across its batches: whether it answered RESET already. */
+interface InboundState { reset: boolean }
 
 /** A frame that passed the cheap checks and is new, at position `at` of its batch. */
 interface Pending { at: number, frame: DecodedFrame }

@@ -14,6 +14,10 @@ export interface MessagingMetrics {
   replayed: number
   /** Sealed envelopes for which no session could be found or opened. */
   noSession: number
+  /** Envelopes we could not take yet (a device not in the list we hold, a service that failed, the strangers' budget spent): answered RETRY. */
+  notYet: number
+  /** Sessions we renewed because the other device could not open what we sent (it answered RESET). */
+  resets: number
   /** Times a peer was disconnected for flooding. */
   rateLimited: number
   /** Envelopes acked by their recipients. */
@@ -29,5 +33,5 @@ export interface MessagingMetrics {
 }
 
 export function emptyMetrics (): MessagingMetrics {
-  return { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, rateLimited: 0, delivered: 0, transmitted: 0, deposited: 0, drained: 0, receipted: 0 }
+  return { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, notYet: 0, resets: 0, rateLimited: 0, delivered: 0, transmitted: 0, deposited: 0, drained: 0, receipted: 0 }
 }

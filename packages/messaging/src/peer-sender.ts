@@ -1,10 +1,15 @@
 import { Ack, AckStatus, InvalidMessageError, LIMITS, toHex } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { Pulse } from './pulse.js'
-import { ACK_TIMEOUT_MS, DEFAULT_WINDOW, IDLE_CLOSE_MS, RETRY_INITIAL_MS, RETRY_MAX_MS, SENT_DELAY_MS } from './constants.js'
+import { ACK_TIMEOUT_MS, DEFAULT_WINDOW, IDLE_CLOSE_MS, RESET_QUIET_MS, RETRY_INITIAL_MS, RETRY_MAX_MS, SENT_DELAY_MS } from './constants.js'
 import { OutboxQueue } from './outbox-queue.js'
 import type { OutboxEntry } from '@kith/store'
 import type { Logger, Stream } from '@libp2p/interface'
+
+/** The peer answered RESET: its session with us must be renewed before more is sent. */
+export class SessionResetError extends Error {
+  override name = 'SessionResetError'
+}
 
 /** What a PeerSender needs from the messaging service. */
 export interface PeerSenderContext {
@@ -12,8 +17,17 @@ export interface PeerSenderContext {
   openStream(): Promise<Stream>
   /** Envelopes were written to the wire. */
   sent(entries: OutboxEntry[]): void
-  /** The peer answered these envelopes. */
+  /** The peer answered these envelopes for good. */
   settled(entries: OutboxEntry[], status: 'delivered' | 'refused'): void
+  /**
+   * The peer could not open an envelope (it answered RESET): renew the session and seal every
+   * unacked envelope ({@link PeerSender.unacked}) again under it (same ids), before anything
+   * more is sent. Throws when the session can't be renewed now (the sender then retries later,
+   * with backoff).
+   */
+  reset?(): Promise<void>
+  /** The peer can't take an envelope yet (it answered RETRY): it is sent again after `delay` ms. */
+  deferred?(entry: OutboxEntry, delay: number): void
   /** An attempt failed: the peer could not be reached, or the stream broke. */
   failed?(): void
   log: Logger
@@ -41,13 +55,19 @@ export class PeerSender {
   private sentTimer: ReturnType<typeof setTimeout> | undefined
   /** Acks read but not yet handed to the store (see settle). */
   private settling: Array<{ entry: OutboxEntry, status: 'delivered' | 'refused' }> = []
+  /** The peer answered RESET: renew the session before the next attempt. */
+  private resetNeeded = false
+  private lastReset = 0
+  /** Envelopes the peer answered RETRY, waiting for their next try, with how many they had. */
+  private readonly waiting = new Map<string, { entry: OutboxEntry, tries: number, timer: ReturnType<typeof setTimeout> }>()
+  private readonly tries = new Map<string, number>()
 
   constructor (ctx: PeerSenderContext) {
     this.ctx = ctx
   }
 
-  /** Unacked envelopes. */
-  get pending (): number { return this.queue.length }
+  /** Unacked envelopes (those waiting to be tried again included). */
+  get pending (): number { return this.queue.length + this.waiting.size }
 
   /** The unacked envelopes, oldest first. */
   unacked (): OutboxEntry[] { return this.queue.slice(0, this.queue.length) }
@@ -71,6 +91,11 @@ export class PeerSender {
    */
   forget (ids: Set<string>): OutboxEntry[] {
     const forgotten = this.queue.remove(ids)
+    for (const id of ids) {
+      const waiting = this.waiting.get(id)
+      if (waiting != null) { clearTimeout(waiting.timer); this.waiting.delete(id); forgotten.push(waiting.entry) }
+      this.tries.delete(id)
+    }
     if (forgotten.length > 0) this.stream?.abort(new Error('outbox changed'))
     return forgotten
   }
@@ -78,6 +103,7 @@ export class PeerSender {
   stop (): void {
     this.stopped = true
     clearTimeout(this.sentTimer)
+    for (const { timer } of this.waiting.values()) clearTimeout(timer)
     this.stream?.abort(new Error('node stopping'))
     this.pulse.notify()
   }
@@ -97,8 +123,28 @@ export class PeerSender {
     }, SENT_DELAY_MS)
   }
 
+  /**
+   * The peer can't take `entry` yet: out of the queue (later envelopes go on), and back into it
+   * after a backoff that grows with each RETRY (1 s doubling to 60 s). A stream in use is
+   * restarted when it comes back, since its in-flight count would be off.
+   */
+  private defer (entry: OutboxEntry): void {
+    const tries = (this.tries.get(entry.id) ?? 0) + 1
+    this.tries.set(entry.id, tries)
+    const delay = Math.min(RETRY_INITIAL_MS * 2 ** (tries - 1), RETRY_MAX_MS) * (0.75 + Math.random() / 2)
+    const timer = setTimeout(() => {
+      this.waiting.delete(entry.id)
+      if (this.stopped) return
+      this.stream?.abort(new Error('outbox changed'))
+      this.enqueue(entry)
+    }, delay)
+    this.waiting.set(entry.id, { entry, tries, timer })
+    this.ctx.deferred?.(entry, delay)
+  }
+
   /** Acks that arrive together are settled together (one store batch), in order. */
   private settle (entry: OutboxEntry, status: 'delivered' | 'refused'): void {
+    this.tries.delete(entry.id)
     this.settling.push({ entry, status })
     if (this.settling.length > 1) return
     setImmediate(() => {
@@ -120,6 +166,10 @@ export class PeerSender {
       while (!this.stopped && this.queue.length > 0) {
         try {
           this.woken = false
+          if (this.resetNeeded && this.ctx.reset != null) {
+            await this.ctx.reset()
+            this.resetNeeded = false
+          }
           await this.session()
           this.failures = 0
         } catch (err: any) {
@@ -153,10 +203,19 @@ export class PeerSender {
         const ack = Ack.decode(await lp.read())
         const head = this.queue.at(0)
         if (head == null || inFlight === 0 || toHex(ack.id) !== head.id) throw new InvalidMessageError('ack out of order')
+        lastAck = Date.now()
+        // It can't open this one: nothing more goes until the session is renewed and all is sealed again.
+        if (ack.status === AckStatus.RESET) {
+          this.resetNeeded = true
+          // The first renewal in a while goes at once; a peer that keeps answering RESET meets the backoff.
+          if (Date.now() - this.lastReset > RESET_QUIET_MS) this.woken = true
+          this.lastReset = Date.now()
+          throw new SessionResetError('the peer could not open an envelope')
+        }
         this.queue.shift()
         inFlight--
-        lastAck = Date.now()
-        this.settle(head, ack.status === AckStatus.OK || ack.status === AckStatus.DUPLICATE ? 'delivered' : 'refused')
+        if (ack.status === AckStatus.RETRY) this.defer(head)
+        else this.settle(head, ack.status === AckStatus.OK || ack.status === AckStatus.DUPLICATE ? 'delivered' : 'refused')
         this.pulse.notify()
       }
     })()

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, hkdfSync } from 'node:crypto'
 import { join } from 'node:path'
 import { KAD_PROTOCOL, NodeRunningError, UnknownContactError, UnknownFileError, random, toHex } from '@kith/core'
 import { messaging } from '@kith/messaging'
@@ -22,13 +22,15 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { TypedEventEmitter } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { createLibp2p } from 'libp2p'
 import { HOME_FILES, loadHome, loadPorts, savePorts } from './home.js'
 import { acceptIdentity, markVerified, verification } from './verify.js'
 import type { Verification } from './verify.js'
 import { recordCipher } from './data-key.js'
 import { relayReservations } from './reservations.js'
+import { RelayGate } from './relay-gate.js'
+import type { RelayGateLimits } from './relay-gate.js'
 import { Reach } from './reach.js'
 import { FileSharing } from './sharing.js'
 import { DeviceManager, HISTORY_SINCE } from './devices.js'
@@ -39,8 +41,9 @@ import { historySync } from '@kith/history'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { MailboxServer, MailboxStore } from '@kith/mailbox'
-import type { MailboxDb } from '@kith/mailbox'
-import { presenceDhtOptions } from '@kith/presence'
+import type { MailboxDb, MailboxSealing } from '@kith/mailbox'
+import { DhtRecordStore, presenceDhtOptions, presenceKey } from '@kith/presence'
+import { LevelDatastore } from 'datastore-level'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { AUTO_DOWNLOAD_DEFAULT, RELAY_DEFAULTS } from './index.js'
@@ -83,6 +86,8 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       name,
       log: libp2p.logger.forComponent('kith:devices'),
       onLinked: (detail) => { this.safeDispatchEvent('device:linked', { detail }) },
+      onLinkRequest: (detail) => { this.safeDispatchEvent('device:link-request', { detail }) },
+      onLinkRefused: (detail) => { this.safeDispatchEvent('device:link-refused', { detail }) },
       onListChanged: () => { this.groupDevicesSoon() },
       onOwnDeviceConnected: (device) => { void this.syncHistory(device); void this.reading.connected(device) },
       ...(device.identityKey != null ? { identityKey: device.identityKey } : {})
@@ -131,6 +136,7 @@ class DefaultKithNode extends TypedEventEmitter<KithNodeEvents> implements KithN
       messaging: this.messaging,
       groups: this.groups,
       self: libp2p.peerId.toString(),
+      ownDevices: () => this.devices.others(),
       log: libp2p.logger.forComponent('kith:sharing'),
       autoDownloadBytes,
       progress: (detail) => { this.safeDispatchEvent('file:progress', { detail }) }
@@ -377,21 +383,38 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
   if ((options.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: options.bootstrap ?? [] }))
   if (options.mdns !== false && !inMemory) peerDiscovery.push(mdns())
 
-  // A relay for friends also holds their mail while they are offline.
-  const mailbox = options.relay != null ? await openMailbox(inMemory || options.home == null ? undefined : join(options.home, HOME_FILES.mailbox), store, options.mailbox) : undefined
   // Messaging calls back into Reach, which needs the libp2p node that holds messaging.
   let reach!: Reach // eslint-disable-line prefer-const
   // The files service asks the node who may fetch what.
   let node!: DefaultKithNode // eslint-disable-line prefer-const
+  // A relay for friends counts a contact's linked devices as that contact, and our own as us.
+  const self = peerIdFromPrivateKey(identity.privateKey).toString()
+  const contactOf = async (peer: string): Promise<string | undefined> =>
+    peer === self || node?.devices.isOwnDevice(peer) === true ? self : (await store.getContactByDevice(peer))?.peerId
+  // A relay for friends also holds their mail while they are offline, sealed under the data key.
+  const mailbox = options.relay != null ? await openMailbox(inMemory || options.home == null ? undefined : join(options.home, HOME_FILES.mailbox), contactOf, { ...options.mailbox, ...sealingOf(identity.dataKey) }) : undefined
+  // The relay's own rules: reservations for friends' devices, circuits for strangers capped per source address.
+  let relayed: Libp2p<KithServices> | undefined
+  const relayGate = options.relay != null
+    ? new RelayGate({ contactOf, connections: () => relayed?.getConnections() ?? [], reserved: () => relayed?.services.relay?.reservations.keys() ?? [], limits: gateLimits(options.relay) })
+    : undefined
   const tempFilesDir = options.filesDir == null && (options.home == null || inMemory) ? await mkdtemp(join(tmpdir(), 'kith-files-')) : undefined
   const filesDir = options.filesDir ?? tempFilesDir ?? join(requireHome(options), HOME_FILES.files)
-  /** Presence records refused, by reason: by our DHT validator (stored or fetched) and by lookups. */
+  /** Presence records refused, by reason: by our DHT validator (stored or fetched), by lookups, and by the DHT store (`dht-full`, `dht-rollback`, …). */
   const presenceRefused: Record<string, number> = {}
+  // libp2p's datastore: what DHT peers make us keep is capped, never rolled back, and in the home
+  // (plain LevelDB: DHT records are public) so that it survives restarts. The peer store stays in memory.
+  const datastore = new DhtRecordStore({
+    ...(options.home != null && !inMemory ? { store: () => new LevelDatastore(join(requireHome(options), HOME_FILES.dht)) } : {}),
+    pinned: [presenceKey(verifyDeviceCertificate(identity.certificate).identity)],
+    onRefused: (reason) => { presenceRefused[`dht-${reason}`] = (presenceRefused[`dht-${reason}`] ?? 0) + 1 }
+  })
   // Peers banned for flooding may neither dial us nor be redialled (contacts are keep-alive).
   let banned: (peer: PeerId) => boolean = () => false
   try {
     const libp2p = await createLibp2p({
       privateKey: identity.privateKey,
+      datastore,
       addresses: { listen },
       transports: inMemory ? [memory(), circuitRelayTransport()] : [tcp(), webSockets(), circuitRelayTransport()],
       connectionEncrypters: [noise()],
@@ -401,15 +424,17 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
       connectionGater: {
         denyDialPeer: async (peer) => banned(peer),
         denyInboundEncryptedConnection: async (peer) => banned(peer),
-        // A relay serves its friends only: a stranger gets no reservation (a relay sees who talks to whom).
-        denyInboundRelayReservation: async (peer) => await store.getContact(peer.toString()) == null
+        // A relay serves its friends (any of their devices) only: a stranger gets no reservation (a relay sees who talks to whom).
+        denyInboundRelayReservation: async (peer) => relayGate == null || await relayGate.denyReservation(peer),
+        // Strangers may reach our friends through us, but only a few circuits per source address and in all.
+        denyOutboundRelayedConnection: async (source) => relayGate != null && await relayGate.denyCircuit(source)
       },
       services: {
         identify: identify(),
         ping: ping(),
         autoNAT: autoNAT(),
         dcutr: dcutr(),
-        reservations: relayReservations({ isContact: async (peer) => await store.getContact(peer) != null, public: options.public === true, disabled: inMemory }),
+        reservations: relayReservations({ isContact: async (peer) => await store.getContactByDevice(peer) != null, public: options.public === true, disabled: inMemory }),
         ...(options.relay != null ? { relay: circuitRelayServer({ reservations: relayLimits(options.relay) }) } : {}),
         dht: kadDHT({
           protocol: KAD_PROTOCOL,
@@ -430,13 +455,14 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
           // Group members behind NAT are reached through a friend's relay.
           runOnLimitedConnection: true
         }),
-        messaging: messaging({ store, name, certificate: identity.certificate, reach: lateHooks(() => reach), ownDevices: () => node?.devices.others() ?? [], ...options.messaging }),
+        messaging: messaging({ store, name, certificate: identity.certificate, reach: lateHooks(() => reach), ownDevices: () => node?.devices.others() ?? [], ownRevoked: (peer) => node?.devices.isRevoked(peer) === true, ...options.messaging }),
         files: files({ store, dir: filesDir, authorize: async (peer, root) => await node.sharing.authorize(peer, root) }),
         history: historySync({ store, isOwnDevice: (peer) => node?.devices.isOwnDevice(peer.toString()) ?? false })
       },
       start: false
     })
     banned = (peer) => libp2p.services.messaging.isBanned(peer)
+    relayed = libp2p
     reach = new Reach({
       libp2p,
       store,
@@ -446,6 +472,7 @@ export async function createKithNode (options: KithNodeOptions): Promise<KithNod
       onDeviceList: (device, list) => { void node.devices.takePublishedList(device, list) },
       presenceRefused,
       ...(mailbox != null ? { mailbox: mailbox.server } : {}),
+      ...(relayGate != null ? { relayGate } : {}),
       ...options.reach
     })
     node = new DefaultKithNode(libp2p, store, name, verifyDeviceCertificate(identity.certificate).identity, ownsStore, identity, reach, options.groups, options.autoDownloadBytes)
@@ -486,12 +513,36 @@ function lateHooks (reach: () => Reach): ReachHooks {
 }
 
 /** The mailbox a relay keeps for its friends: its own LevelDB (in memory for in-memory nodes). */
-async function openMailbox (path: string | undefined, store: KithStore, options: MailboxOptions = {}): Promise<{ db: MailboxDb, server: MailboxServer }> {
+async function openMailbox (path: string | undefined, contactOf: (peer: string) => Promise<string | undefined>, options: MailboxOptions = {}): Promise<{ db: MailboxDb, server: MailboxServer }> {
   const db: MailboxDb = path != null ? new Level<string, any>(path) : new MemoryLevel<string, any>()
   await db.open()
   const mailboxStore = new MailboxStore(db, options)
-  await mailboxStore.open()
-  return { db, server: new MailboxServer({ store: mailboxStore, isContact: async (peer) => await store.getContact(peer) != null }) }
+  try {
+    await mailboxStore.open()
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  return { db, server: new MailboxServer({ store: mailboxStore, contactOf }) }
+}
+
+/**
+ * The mailbox's sealing under the home's data key (it records who writes to whom): values
+ * sealed like every record, and peer ids in its keys replaced by HMACs under a key derived
+ * from the data key. Nodes without a home (tests) keep their mailbox in memory, unsealed.
+ */
+function sealingOf (dataKey: Uint8Array | undefined): { sealing?: MailboxSealing } {
+  if (dataKey == null) return {}
+  const tagKey = new Uint8Array(hkdfSync('sha256', dataKey, new Uint8Array(0), 'kith/mailbox/key-tags/v1', 32))
+  return { sealing: { ...recordCipher(dataKey), tagKey } }
+}
+
+function gateLimits (relay: RelayOptions): RelayGateLimits {
+  return {
+    reservationsPerContact: relay.reservationsPerContact ?? RELAY_DEFAULTS.reservationsPerContact,
+    strangerCircuitsPerSource: relay.strangerCircuitsPerSource ?? RELAY_DEFAULTS.strangerCircuitsPerSource,
+    strangerCircuits: relay.strangerCircuits ?? RELAY_DEFAULTS.strangerCircuits
+  }
 }
 
 /** Reservation limits for a relay: friends relay generously (libp2p's defaults, 2 minutes and 128 KiB a connection, suit strangers). */

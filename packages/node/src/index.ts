@@ -14,7 +14,8 @@
  * ```
  */
 import '@kith/core/polyfill'
-import type { DeviceManager, LinkedDevice } from './devices.js'
+import type { DeviceManager, LinkedDevice, RefusedLink } from './devices.js'
+import type { LinkRequestView } from '@kith/devices'
 import type { HistorySync } from '@kith/history'
 import type { Messaging, MessagingEvents, MessagingInit, MessagingMetrics } from '@kith/messaging'
 import type { ContactRecord, HistoryOptions, KithStore, MessageRecord } from '@kith/store'
@@ -115,10 +116,16 @@ export interface RelayOptions {
   durationLimitMs?: number
   /** How many bytes one relayed connection may carry, both directions together (default 256 MiB). */
   dataLimitBytes?: number
+  /** Reservations the linked devices of one contact may hold at once (default 4). */
+  reservationsPerContact?: number
+  /** Circuits strangers from one IP address (an IPv6 /64) may hold through us to our contacts at once (default 4). */
+  strangerCircuitsPerSource?: number
+  /** Circuits all strangers together may hold through us at once (default 32). */
+  strangerCircuits?: number
 }
 
 /** The relay limits used when {@link RelayOptions} leaves one out. */
-export const RELAY_DEFAULTS = { maxReservations: 32, durationLimitMs: 30 * 60_000, dataLimitBytes: 256 * 1024 * 1024 } as const
+export const RELAY_DEFAULTS = { maxReservations: 32, durationLimitMs: 30 * 60_000, dataLimitBytes: 256 * 1024 * 1024, reservationsPerContact: 4, strangerCircuitsPerSource: 4, strangerCircuits: 32 } as const
 
 /** Quotas and time to live of a relay's mailbox (see @kith/mailbox). */
 export type MailboxOptions = MailboxStoreOptions
@@ -162,8 +169,15 @@ export interface ContactView {
 export type KithNodeEvents = MessagingEvents & {
   /** Progress of preparing, downloading or saving a file. */
   'file:progress': CustomEvent<FileProgress>
-  /** A new device joined this account (on the identity device): compare `comparison` with the new device's screen. */
+  /**
+   * A new device proved a link code (on the identity device) and waits: the user compares
+   * `comparison` with the new device's screen and confirms (`devices.confirmLink`) or declines.
+   */
+  'device:link-request': CustomEvent<LinkRequestView>
+  /** A new device joined this account (on the identity device), after the user confirmed its comparison code. */
   'device:linked': CustomEvent<LinkedDevice>
+  /** A link ended without the user's confirmation: the device was not linked. */
+  'device:link-refused': CustomEvent<RefusedLink>
   /** History sync with another of our devices made progress (`done` once it ended). */
   'history:progress': CustomEvent<HistoryProgress>
 }
@@ -239,6 +253,7 @@ export interface HistoryProgress {
   error?: string
 }
 export type { GroupView }
-export type { DeviceView, LinkedDevice } from './devices.js'
+export type { DeviceView, LinkedDevice, RefusedLink } from './devices.js'
+export type { LinkRequestView } from '@kith/devices'
 export { linkHome } from './link.js'
 export type { LinkedHome, LinkHomeOptions } from './link.js'

@@ -7,6 +7,7 @@ import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { relayOf } from './reservations.js'
+import type { RelayGate } from './relay-gate.js'
 import type { Reachability } from './reservations.js'
 import type { KithServices } from './index.js'
 import type { ContactRecord, KithStore } from '@kith/store'
@@ -37,6 +38,8 @@ export interface ReachInit {
   presenceRefused?: Record<string, number>
   /** Our mailbox for friends, when we run one (`--relay`). */
   mailbox?: MailboxServer
+  /** Our relay's rules for reservations and strangers' circuits, when we run one (`--relay`). */
+  relayGate?: RelayGate
   /** Republish the presence record this often (default 20 minutes). */
   publishEveryMs?: number
   /** Drain our mailboxes this often (default 30 s), besides at start and when one connects. */
@@ -56,6 +59,8 @@ export interface ReachStatus {
   waitingInMailboxes: number
   /** When we run a mailbox: what it holds for friends, and what it refused, by reason. */
   holding?: { recipients: number, envelopes: number, bytes: number, refused: Record<string, number> }
+  /** When we run a relay: reservations held on us, and what it refused (reservations, strangers' circuits), by reason. */
+  relaying?: { reservations: number, refused: Record<string, number> }
   /** When the presence record was last published (ms since the epoch), if ever. */
   presencePublishedAt?: number
   /** Presence records refused, by reason (forged, stale, …). */
@@ -294,8 +299,9 @@ export class Reach {
         if (this.stopped) break
         try {
           const { received } = await this.withMailbox(peer, async (stream) => await drain(stream, async (batch) => {
-            await this.init.libp2p.services.messaging.receiveDeposited(batch.map(m => m.envelope))
-            return batch.map(m => m.id)
+            const taken = await this.init.libp2p.services.messaging.receiveDeposited(batch.map(m => m.envelope))
+            // What can't be opened yet stays: its sender renews the session and sends it again.
+            return batch.filter((_, i) => taken[i] === true).map(m => m.id)
           }))
           if (received > 0) this.log('took %d envelopes from mailbox %s', received, peer)
         } catch (err: any) {
@@ -347,6 +353,7 @@ export class Reach {
       mailboxes: [...this.mine],
       waitingInMailboxes: libp2p.services.messaging.waitingInMailboxes(),
       ...(mailbox != null ? { holding: holdingOf(mailbox) } : {}),
+      ...(this.init.relayGate != null ? { relaying: { reservations: libp2p.services.relay?.reservations.size ?? 0, refused: { ...this.init.relayGate.refused } } } : {}),
       ...(this.publishedAt != null ? { presencePublishedAt: this.publishedAt } : {}),
       presenceRefused: { ...this.refused }
     }

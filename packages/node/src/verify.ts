@@ -46,16 +46,15 @@ export function verification (ours: PublicKey, contact: ContactRecord): Verifica
 export async function markVerified (store: KithStore, contact: ContactRecord): Promise<ContactRecord> {
   if (contact.identity == null) throw new NoIdentityKnownError(`no identity key is known for ${contact.name}`)
   if (contact.changedIdentity != null) throw new KithError(`${contact.name}'s identity key changed: accept the new key first (kith verify ${contact.name} --accept)`)
-  const updated = { ...contact, verified: true }
-  await store.putContact(updated)
-  return updated
+  return await store.updateContact(contact.peerId, current => ({ ...current, verified: true })) ?? contact
 }
 
 /** Accept a contact's new identity key: sending resumes; it is no longer marked verified. */
 export async function acceptIdentity (store: KithStore, contact: ContactRecord): Promise<ContactRecord> {
   if (contact.changedIdentity == null) return contact
-  const { changedIdentity, ...rest } = contact
-  const updated: ContactRecord = { ...rest, identity: changedIdentity, verified: false }
-  await store.putContact(updated)
-  return updated
+  return await store.updateContact(contact.peerId, current => {
+    if (current.changedIdentity == null) return undefined
+    const { changedIdentity, ...rest } = current
+    return { ...rest, identity: changedIdentity, verified: false }
+  }) ?? contact
 }

@@ -28,8 +28,8 @@ export type * from './types.js'
  * Open (creating if needed) a LevelDB store at `path`. With a `cipher`, every value is sealed
  * at rest (see {@link RecordCipher}).
  */
-export async function openStore (path: string, cipher?: RecordCipher): Promise<KithStore> {
-  const store = new KithStore(new Level<string, any>(path), cipher)
+export async function openStore (path: string, cipher?: RecordCipher, options: { sync?: boolean } = {}): Promise<KithStore> {
+  const store = new KithStore(new Level<string, any>(path), cipher, options)
   await store.open()
   return store
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { LIMITS, MESSAGE_ID_BYTES, fromHex, toHex } from '@kith/core'
 import { GroupCommit } from './group-commit.js'
 import type { Db, Op } from './group-commit.js'
@@ -31,8 +32,32 @@ function seqKey (conversation: string, seq: number): string {
   return `${conversation}!${seq.toString(16).padStart(SEQ_WIDTH, '0')}`
 }
 
-function outboxValue (id: string, envelope: Uint8Array): Uint8Array {
-  return Buffer.concat([fromHex(id), envelope])
+/** An outbox value: the 16-byte message id, the message's length (4 bytes) and bytes, then the envelope. */
+function outboxValue (id: string, envelope: Uint8Array, message: Uint8Array = new Uint8Array()): Uint8Array {
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(message.length)
+  return Buffer.concat([fromHex(id), length, message, envelope])
+}
+
+function parseOutboxValue (key: string, value: Uint8Array): OutboxEntry {
+  const split = key.lastIndexOf('!')
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  const length = bytes.readUInt32BE(MESSAGE_ID_BYTES)
+  const start = MESSAGE_ID_BYTES + 4
+  return {
+    id: toHex(value.subarray(0, MESSAGE_ID_BYTES)),
+    peer: key.slice(0, split),
+    seq: parseInt(key.slice(split + 1), 16),
+    envelope: new Uint8Array(value.subarray(start + length)),
+    ...(length > 0 ? { message: new Uint8Array(value.subarray(start, start + length)) } : {})
+  }
+}
+
+const INVITE_KEY_PREFIX = 'sha256/'
+
+/** Where an invite is stored: a hash of its token (hex), so the database never holds the token itself. */
+function inviteKey (token: string): string {
+  return INVITE_KEY_PREFIX + createHash('sha256').update('kith/invite-token/v1\0').update(token).digest('hex')
 }
 
 function rangeOf (conversation: string): { gt: string, lt: string } {
@@ -53,10 +78,11 @@ export class KithStore {
   private readonly writer: GroupCommit
   private readonly messages: Table<MessageRecord>
   private readonly index: Table<IndexEntry>
-  /** Outbox values are binary: the 16-byte message id, then the envelope exactly as sent. */
+  /** Outbox values are binary: the 16-byte message id, the message it seals, then the envelope exactly as sent. */
   private readonly outbox: Table<Uint8Array>
   private readonly contactsDb: Table<ContactRecord>
-  private readonly invites: Table<InviteRecord>
+  /** Issued invites by {@link inviteKey}: only the expiry is kept, never the token. */
+  private readonly invites: Table<{ expires: number }>
   /** Last seq used per conversation, written in the same batch as whatever used it. */
   private readonly seqs: Table<number>
   /** Key material and ratchet sessions of end-to-end encryption. */
@@ -73,16 +99,21 @@ export class KithStore {
   private readonly writing = new Set<string>()
   /** Outgoing messages not yet settled, by id: status changes need no read while they are here. */
   private readonly unsettled = new Map<string, MessageRecord>()
+  /** Contact writes, one at a time (see {@link updateContact}). */
+  private contactQueue: Promise<unknown> = Promise.resolve()
   /** Status changes read, then write: they run one at a time so none overwrites another. */
   private statusQueue: Promise<unknown> = Promise.resolve()
 
   /**
    * @param cipher - seals every stored value (encryption at rest); without one, values are
    * stored in the clear (unit tests)
+   * @param options.sync - fsync every batch before it counts as written (the default): a
+   * message is acknowledged, or its envelope leaves, only once it would survive a power cut.
+   * `false` leaves writes to the OS (they survive a crash of the process, not of the machine).
    */
-  constructor (db: Db, cipher?: RecordCipher) {
+  constructor (db: Db, cipher?: RecordCipher, options: { sync?: boolean } = {}) {
     this.db = db
-    this.writer = new GroupCommit(db)
+    this.writer = new GroupCommit(db, options.sync ?? true)
     this.messages = new Table(db, 'm', jsonCodec, cipher)
     this.index = new Table(db, 'i', jsonCodec, cipher)
     this.outbox = new Table(db, 'q', bytesCodec, cipher)
@@ -116,15 +147,39 @@ export class KithStore {
 
   /** Add or replace a contact. */
   async putContact (contact: ContactRecord): Promise<void> {
-    await this.writer.commit([this.contactsDb.put(contact.peerId, contact)])
-    this.cacheContact(contact)
+    await this.contactWrites(async () => {
+      await this.writer.commit([this.contactsDb.put(contact.peerId, contact)])
+      this.cacheContact(contact)
+    })
+  }
+
+  /**
+   * Change a contact from its record as it is when the change runs (contact writes run one at
+   * a time), so two changes made at once (new addresses, an accepted identity key) never undo
+   * each other. `change` returns the new record, or undefined to leave it. Returns the record.
+   */
+  async updateContact (peerId: string, change: (contact: ContactRecord) => ContactRecord | undefined): Promise<ContactRecord | undefined> {
+    return await this.contactWrites(async () => {
+      const current = this.contacts.get(peerId)
+      const updated = current != null ? change(current) : undefined
+      if (updated == null) return current
+      await this.writer.commit([this.contactsDb.put(updated.peerId, updated)])
+      this.cacheContact(updated)
+      return updated
+    })
+  }
+
+  private async contactWrites<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.contactQueue.then(fn, fn)
+    this.contactQueue = run.catch(() => {})
+    return await run
   }
 
   /**
    * Add a contact and, in the same batch, queue a control envelope for it (an introduction)
    * that is not part of history. Returns the queued outbox entry.
    */
-  async addContactWithIntro (contact: ContactRecord, intro: { id: string, envelope: Uint8Array }, extra: StoreOp[] = []): Promise<OutboxEntry> {
+  async addContactWithIntro (contact: ContactRecord, intro: { id: string, envelope: Uint8Array, message?: Uint8Array }, extra: StoreOp[] = []): Promise<OutboxEntry> {
     const entry = await this.queueControl(contact.peerId, intro, [this.contactsDb.put(contact.peerId, contact), ...extra])
     this.cacheContact(contact)
     return entry
@@ -134,15 +189,15 @@ export class KithStore {
    * Queue an envelope for a peer that is not part of history (an introduction, a control
    * message for another service), with `extra` in the same batch. Returns the outbox entry.
    */
-  async queueControl (peer: string, control: { id: string, envelope: Uint8Array }, extra: StoreOp[] = []): Promise<OutboxEntry> {
+  async queueControl (peer: string, control: { id: string, envelope: Uint8Array, message?: Uint8Array }, extra: StoreOp[] = []): Promise<OutboxEntry> {
     const seq = await this.nextSeq(peer)
     await this.writer.commit([
       this.seqs.put(peer, seq),
       this.index.put(control.id, { conversation: peer, seq }),
-      this.outbox.put(seqKey(peer, seq), outboxValue(control.id, control.envelope)),
+      this.outbox.put(seqKey(peer, seq), outboxValue(control.id, control.envelope, control.message)),
       ...extra
     ])
-    return { id: control.id, peer, seq, envelope: control.envelope }
+    return { id: control.id, peer, seq, envelope: control.envelope, ...(control.message != null ? { message: control.message } : {}) }
   }
 
   async getContact (peerId: string): Promise<ContactRecord | undefined> {
@@ -176,23 +231,53 @@ export class KithStore {
   }
 
   // ---- invites ----
+  // Stored under a hash of the token, never the token: LevelDB keys are not sealed at rest, and
+  // whoever reads the token from a copy of the database could use it to become a contact.
+
+  /** Invite records written before tokens were hashed are moved once, on first use. */
+  private invitesMoved: Promise<void> | undefined
 
   async putInvite (invite: InviteRecord): Promise<void> {
-    await this.writer.commit([this.invites.put(invite.token, invite)])
+    await this.moveLegacyInvites()
+    // Expired invites can never be used: drop them in the same batch.
+    const expired = (await this.invites.entries()).filter(([, stored]) => stored.expires < Date.now()).map(([key]) => this.invites.del(key))
+    await this.writer.commit([...expired, this.invites.put(inviteKey(invite.token), { expires: invite.expires })])
   }
 
   async getInvite (token: string): Promise<InviteRecord | undefined> {
-    return await this.invites.get(token)
+    await this.moveLegacyInvites()
+    const stored = await this.invites.get(inviteKey(token))
+    return stored != null ? { token, expires: stored.expires } : undefined
   }
 
   /** Use an invite: the token is spent and the contact added in one batch. */
   async redeemInvite (token: string, contact: ContactRecord, extra: StoreOp[] = []): Promise<void> {
+    await this.moveLegacyInvites()
     await this.writer.commit([
-      this.invites.del(token),
+      this.invites.del(inviteKey(token)),
       this.contactsDb.put(contact.peerId, contact),
       ...extra
     ])
     this.cacheContact(contact)
+  }
+
+  /**
+   * Whether any invite of ours is still out at `now` (expired ones are not counted): only then
+   * may a stranger's session opening be worth decrypting.
+   */
+  async hasLiveInvites (now: number): Promise<boolean> {
+    for (const invite of await this.invites.values({ limit: 1_000 })) if (invite.expires >= now) return true
+    return false
+  }
+
+  private async moveLegacyInvites (): Promise<void> {
+    this.invitesMoved ??= (async () => {
+      const legacy = (await this.invites.entries()).filter(([key]) => !key.startsWith(INVITE_KEY_PREFIX))
+      if (legacy.length === 0) return
+      await this.writer.commit(legacy.flatMap(([token, stored]) => [this.invites.del(token), this.invites.put(inviteKey(token), { expires: stored.expires })]))
+    })()
+    // A failed move is tried again on the next call.
+    await this.invitesMoved.catch((err) => { this.invitesMoved = undefined; throw err })
   }
 
   // ---- secrets: end-to-end encryption keys and sessions ----
@@ -260,7 +345,7 @@ export class KithStore {
    * A lone envelope goes to the conversation's device. Returns the history record (with its
    * `seq`) and the outbox entries (`entry` is the first).
    */
-  async appendOutgoing (message: NewMessage, to: Uint8Array | Array<{ peer: string, envelope: Uint8Array }>, extra: StoreOp[] = []): Promise<{ record: MessageRecord, entry: OutboxEntry, entries: OutboxEntry[] }> {
+  async appendOutgoing (message: NewMessage, to: Uint8Array | Array<{ peer: string, envelope: Uint8Array, message?: Uint8Array }>, extra: StoreOp[] = []): Promise<{ record: MessageRecord, entry: OutboxEntry, entries: OutboxEntry[] }> {
     const envelopes = to instanceof Uint8Array ? [{ peer: message.conversation, envelope: to }] : to
     if (envelopes.length === 0) throw new RangeError('an outgoing message goes to at least one device')
     const seq = await this.nextSeq(message.conversation)
@@ -272,12 +357,12 @@ export class KithStore {
       this.index.put(message.id, { conversation: message.conversation, seq })
     ]
     const entries: OutboxEntry[] = []
-    for (const { peer, envelope } of envelopes) {
+    for (const { peer, envelope, message: sealed } of envelopes) {
       // The conversation's own device shares the conversation's seq; other devices count their own.
       const at = peer === message.conversation ? seq : await this.nextSeq(peer)
       if (peer !== message.conversation) ops.push(this.seqs.put(peer, at))
-      ops.push(this.outbox.put(seqKey(peer, at), outboxValue(message.id, envelope)))
-      entries.push({ id: message.id, peer, seq: at, envelope })
+      ops.push(this.outbox.put(seqKey(peer, at), outboxValue(message.id, envelope, sealed)))
+      entries.push({ id: message.id, peer, seq: at, envelope, ...(sealed != null ? { message: sealed } : {}) })
     }
     await this.writer.commit([...ops, ...extra])
     this.unsettled.set(message.id, record)
@@ -382,6 +467,28 @@ export class KithStore {
       : undefined)
   }
 
+  /** Note why outgoing messages wait after their recipient answered (see {@link MessageRecord.waiting}). */
+  async markWaiting (ids: string[], waiting: 'reset' | 'retry'): Promise<MessageRecord[]> {
+    return await this.advance(ids, record => record.waiting !== waiting && RANK[record.status] < RANK.delivered ? { ...record, waiting } : undefined)
+  }
+
+  /**
+   * Replace outbox entries' envelopes (the same messages sealed again in a renewed session),
+   * with `extra` (the new session) in the same batch. Entries already settled are left out.
+   */
+  async resealOutbox (entries: OutboxEntry[], extra: StoreOp[] = []): Promise<void> {
+    // In line with settle(), so an entry settled meanwhile is not written back.
+    await this.serialized(async () => {
+      const present = await this.outbox.getMany(entries.map(e => seqKey(e.peer, e.seq)))
+      const ops: Op[] = [...extra]
+      for (const [i, entry] of entries.entries()) {
+        if (present[i] == null) continue
+        ops.push(this.outbox.put(seqKey(entry.peer, entry.seq), outboxValue(entry.id, entry.envelope, entry.message)))
+      }
+      await this.writer.commit(ops)
+    })
+  }
+
   /** Move outgoing messages on (`next` says to what, or undefined to leave one be), in one batch. */
   private async advance (ids: string[], next: (record: MessageRecord) => MessageRecord | undefined): Promise<MessageRecord[]> {
     return await this.serialized(async () => {
@@ -419,7 +526,7 @@ export class KithStore {
         if (status == null || record == null || record.id !== entry.id || changed.some(c => c.id === entry.id)) continue
         this.unsettled.delete(entry.id)
         if (RANK[record.status] >= RANK[status]) continue
-        const { mailboxes: _, ...rest } = record
+        const { mailboxes: _, waiting: __, ...rest } = record
         const updated: MessageRecord = { ...rest, status }
         ops.push(this.messages.put(seqKey(record.conversation, record.seq), updated))
         changed.push(updated)
@@ -464,10 +571,7 @@ export class KithStore {
   /** Envelopes not yet acked, for one peer or all, in the order they must go out. */
   async pendingOutbox (peer?: string): Promise<OutboxEntry[]> {
     const stored = await this.outbox.entries(peer != null ? rangeOf(peer) : {})
-    return stored.map(([key, value]) => {
-      const split = key.lastIndexOf('!')
-      return { id: toHex(value.subarray(0, MESSAGE_ID_BYTES)), peer: key.slice(0, split), seq: parseInt(key.slice(split + 1), 16), envelope: new Uint8Array(value.subarray(MESSAGE_ID_BYTES)) }
-    })
+    return stored.map(([key, value]) => parseOutboxValue(key, value))
   }
 
   // ---- history sync (between a user's own devices) ----

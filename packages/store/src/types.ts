@@ -25,10 +25,18 @@ export interface MessageRecord {
   status: MessageStatus
   /** With status `stored`: how many of the recipient's mailboxes hold it. */
   mailboxes?: number
+  /**
+   * Why an outgoing message still waits after the recipient answered: `reset` (its device could
+   * not open it, so the session is being renewed and the message sealed again) or `retry` (its
+   * device could not take it yet). Gone once it is delivered.
+   */
+  waiting?: 'reset' | 'retry'
   /** A group text's epoch (the group's state it was read in). */
   epoch?: number
   /** A group text's signature by its sender (hex), handed on with it in catch-up. */
   signature?: string
+  /** A group text's generation in its sender's MLS ratchet for its epoch: what a removal's cut-off compares. */
+  generation?: number
 }
 
 /** A file sent in a message: what fetching, verifying and opening it takes. */
@@ -69,6 +77,8 @@ export interface ContactRecord {
    * device we met first, names the conversation and may itself be gone). Absent: `[peerId]`.
    */
   devices?: string[]
+  /** Devices the contact's latest list revoked: what they send is refused for good. */
+  revoked?: string[]
   /** The contact's latest signed device list (base64), as received. */
   deviceList?: string
   /** Its sequence number: older lists are refused. */
@@ -83,8 +93,13 @@ export interface OutboxEntry {
   peer: string
   /** Position in the conversation: the outbox drains in this order. */
   seq: number
-  /** The encoded Envelope, exactly as it goes on the wire (signed once, resent as is). */
+  /** The encoded Envelope, exactly as it goes on the wire (sealed once, resent as is). */
   envelope: Uint8Array
+  /**
+   * The encoded Message the envelope seals: kept (sealed at rest, like history) so that when the
+   * recipient can't open the envelope, a new session can seal it again under the same id.
+   */
+  message?: Uint8Array
 }
 
 /** An invite code this node issued and has not seen used. */

@@ -862,14 +862,18 @@ export enum AckStatus {
   OK = 'OK',
   DUPLICATE = 'DUPLICATE',
   REFUSED = 'REFUSED',
-  INVALID = 'INVALID'
+  INVALID = 'INVALID',
+  RESET = 'RESET',
+  RETRY = 'RETRY'
 }
 
 enum __AckStatusValues {
   OK = 0,
   DUPLICATE = 1,
   REFUSED = 2,
-  INVALID = 3
+  INVALID = 3,
+  RESET = 4,
+  RETRY = 5
 }
 
 export namespace AckStatus {

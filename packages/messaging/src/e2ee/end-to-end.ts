@@ -7,7 +7,7 @@ import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { DeviceKeys, dhIdentityPayload } from './device-keys.js'
 import { PeerLocks } from './peer-locks.js'
 import { seal, unseal } from './sealed-sender.js'
-import { TAG_WINDOW, sealChains, sealTags, sessionSeal, sessionUnseal, tagOf } from './session-seal.js'
+import { TAG_WINDOW, received, sealChains, sealTags, sessionSeal, sessionUnseal, tagOf } from './session-seal.js'
 import type { SealChain } from './session-seal.js'
 import type { RatchetState, VerifiedDeviceCertificate } from '@kith/crypto'
 import type { KithStore, StoreOp } from '@kith/store'
@@ -87,7 +87,7 @@ export class EndToEnd {
   private readonly verifiedBindings = new Set<string>()
   /** Session seal tags we expect next, hex → (peer, session slot, counter); and each slot's tags, to drop them. */
   private readonly tags = new Map<string, { peer: string, slot: number, counter: number }>()
-  private readonly tagsOf = new Map<string, { key: Uint8Array, from: number, tags: Map<number, string> }>()
+  private readonly tagsOf = new Map<string, { key: Uint8Array, from: number, missed: number, tags: Map<number, string> }>()
 
   constructor (private readonly store: KithStore, deviceKey: PrivateKey, private readonly certificate: Uint8Array) {
     this.keys = new DeviceKeys(store, deviceKey, certificate)
@@ -118,33 +118,42 @@ export class EndToEnd {
   }
 
   /**
-   * Keep the tags of the next TAG_WINDOW seal counters of `peer`'s session in `slot` known. Most
-   * calls change nothing (a send) or move the window by one (a receive), so only the difference
-   * is hashed.
+   * Keep the tags of `peer`'s session in `slot` known: the next TAG_WINDOW seal counters, and
+   * the missed ones below them (envelopes that may still arrive out of order). Most calls change
+   * nothing (a send) or move the window by one (a receive), so only the difference is hashed.
+   * Tags are kept in counter order: missed counters were once in the window, so they are at the
+   * front, and only the window's end is ever new.
    */
   private indexTags (peer: string, slot: number, chain: SealChain | undefined): void {
     const name = `${peer}/${slot}`
     const indexed = this.tagsOf.get(name)
     const sameKey = indexed != null && chain != null && Buffer.from(indexed.key).equals(chain.tagKey)
-    if (sameKey && indexed.from === chain.next) return // a send: nothing moved
+    const missed = chain?.missed ?? []
+    if (sameKey && indexed.from === chain.next && indexed.missed === missed.length) return // a send: nothing moved
     const from = chain?.next ?? 0
-    // Tags are kept in counter order: with the same key, only the ones below `from` go.
+    const keep = new Set(sameKey ? missed : [])
     for (const [counter, tag] of indexed?.tags ?? []) {
       if (sameKey && counter >= from) break
+      if (keep.has(counter)) continue
       this.tags.delete(tag)
       indexed?.tags.delete(counter)
     }
     if (chain == null) { this.tagsOf.delete(name); return }
     const tags = sameKey ? indexed.tags : new Map<number, string>()
+    const add = (first: number, bytes: Uint8Array[]): void => {
+      for (const [i, tagBytes] of bytes.entries()) {
+        const tag = Buffer.from(tagBytes).toString('hex')
+        tags.set(first + i, tag)
+        this.tags.set(tag, { peer, slot, counter: first + i })
+      }
+    }
+    // A chain loaded from the store: its missed counters first, in order.
+    if (!sameKey) for (const counter of missed) add(counter, sealTags(chain, counter, 1))
     // Counters already indexed are the start of the window: only its end is new.
     let first = from
     while (tags.has(first) && first < from + TAG_WINDOW) first++
-    for (const [i, bytes] of sealTags(chain, first, from + TAG_WINDOW - first).entries()) {
-      const tag = Buffer.from(bytes).toString('hex')
-      tags.set(first + i, tag)
-      this.tags.set(tag, { peer, slot, counter: first + i })
-    }
-    this.tagsOf.set(name, { key: chain.tagKey, from, tags })
+    add(first, sealTags(chain, first, from + TAG_WINDOW - first))
+    this.tagsOf.set(name, { key: chain.tagKey, from, missed: missed.length, tags })
   }
 
   /**
@@ -180,11 +189,22 @@ export class EndToEnd {
   }
 
   /**
-   * Encrypt `message` in `session` and seal it for the recipient. Pure: returns the body and the
-   * session's next state (store it with the message).
+   * A new session with a device that could not open what we sent in `current` (it lost its
+   * state, or ours was restored from an older copy): X3DH from a fresh bundle, with `current`
+   * kept as previous so what the device still sends in it opens.
+   *
+   * @throws when the bundle is malformed or does not verify
    */
-  encrypt (session: Session, message: Message, envelopeAad: Uint8Array): { body: Uint8Array, session: Session, encryption: number } {
-    const { state, encodedHeader, ciphertext } = ratchetEncrypt(session.state, Message.encode(message), session.ad)
+  renew (device: PeerId, bundleBytes: Uint8Array, current: Session | undefined): Session {
+    return withPrevious(this.initiate(device, bundleBytes).session, current)
+  }
+
+  /**
+   * Encrypt an encoded Message in `session` and seal it for the recipient. Pure: returns the
+   * body and the session's next state (store it with the message).
+   */
+  encrypt (session: Session, message: Uint8Array, envelopeAad: Uint8Array): { body: Uint8Array, session: Session, encryption: number } {
+    const { state, encodedHeader, ciphertext } = ratchetEncrypt(session.state, message, session.ad)
     // Established (they have answered, or we answered them): seal with the session's keys. They
     // hold our certificate and DH key from the session's start, so those stay out: half the bytes.
     const established = session.prekey == null && session.sealOut != null
@@ -242,7 +262,7 @@ export class EndToEnd {
         sealedIn = found != null ? inSlot(this.sessions.get(found.peer), found.slot) : undefined
         const chain = sealedIn?.sealIn
         if (found == null || chain == null) throw new SealError('noSession', 'no session expects this seal')
-        content = SealedContent.decode(sessionUnseal(chain, found.counter, envelopeAad, body))
+        content = SealedContent.decode(sessionUnseal(chain, envelopeAad, body))
         sealCounter = found.counter
         sealSlot = found.slot
         sealedFor = found.peer
@@ -333,7 +353,7 @@ export class EndToEnd {
         if (next.prekey != null) { const { prekey: _, ...rest } = next; next = rest }
         // Keep the latest certificate they sent: the one their session-sealed envelopes leave out.
         if (content.certificate.length > 0) next.theirCertificate = content.certificate
-        if (opened.sealCounter != null && next.sealIn != null) next.sealIn = { ...next.sealIn, next: Math.max(next.sealIn.next, opened.sealCounter + 1) }
+        if (opened.sealCounter != null && next.sealIn != null) next.sealIn = received(next.sealIn, opened.sealCounter)
         return { message: Message.decode(decrypted.plaintext, { limits: { addrs: LIMITS.maxAddrs } }), session: replaceSlot(base, slot, next), ops }
       }
       throw lastError
