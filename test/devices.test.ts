@@ -125,6 +125,45 @@ describe('one account on several devices (in-process, TCP)', () => {
       await dir.cleanup()
     }
   }, 120_000)
+
+  it('keeps a copy for our own device that can not file it yet, and delivers it once it can', async () => {
+    const dir = await tempDir()
+    const nodes: KithNode[] = []
+    try {
+      await initHome(join(dir.path, 'a1'), 'alice')
+      await initHome(join(dir.path, 'bob'), 'bob')
+      const a1 = await homeNode(join(dir.path, 'a1'))
+      nodes.push(a1)
+      const second = await link(a1, join(dir.path, 'a2'))
+      const a2 = second.node
+      nodes.push(a2)
+      // The second device can't take contact records for now (its service fails: "not now").
+      let ready = false
+      const bobId = { peerId: '', name: 'bob' }
+      a2.messaging.handleControl('kith/contact', async () => {
+        if (!ready) throw new Error('not now')
+        await a2.store.putContact({ peerId: bobId.peerId, name: bobId.name, addrs: [], addedAt: Date.now() })
+        return { ops: [] }
+      })
+      const bob = await homeNode(join(dir.path, 'bob'))
+      nodes.push(bob)
+      bobId.peerId = bob.peerId.toString()
+      await befriend(a1, bob)
+      const sent = await a1.send('bob', 'copied to my phone')
+      // The phone can't file the copy (it does not know bob yet): it is kept, not refused.
+      const a2Id = a2.peerId.toString()
+      await eventually(() => a2.status().metrics.notYet >= 2, 30_000, 'the phone to answer "not yet" for the contact and the copy')
+      expect(a1.messaging.pending(a2Id)).toBeGreaterThanOrEqual(2)
+      expect((await a2.store.history(bobId.peerId)).map(m => m.id)).not.toContain(sent.id)
+      // Once it can, both arrive: nothing was lost on the way.
+      ready = true
+      await eventually(async () => (await a2.store.history(bobId.peerId)).some(m => m.id === sent.id && m.text === 'copied to my phone'), 90_000, 'the copy on the phone')
+      await eventually(() => a1.messaging.pending(a2Id) === 0, 30_000, 'nothing left for the phone')
+    } finally {
+      await Promise.all(nodes.map(async n => { await n.stop() }))
+      await dir.cleanup()
+    }
+  }, 120_000)
 })
 
 describe('device lists and link codes refused', () => {

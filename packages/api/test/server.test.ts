@@ -110,7 +110,7 @@ describe('KithClient against a running node', () => {
     expect(status.addresses.length).toBeGreaterThan(0)
     expect(Object.keys(status.metrics).sort()).toEqual(['delivered', 'deposited', 'drained', 'duplicates', 'forged', 'invalid', 'noSession', 'notYet', 'rateLimited', 'receipted', 'received', 'refusedNotContact', 'replayed', 'resets', 'transmitted'])
     expect(status.network).toMatchObject({ reachability: 'offline', relays: [], relayAddresses: [], mailboxes: [], waitingInMailboxes: 0, presenceRefused: {} })
-    expect(status.files).toEqual({ servedBytes: 0, servedChunks: 0, fetchedBytes: 0, badChunks: 0, refused: {}, invalidRequests: 0, downloads: 0 })
+    expect(status.files).toEqual({ servedBytes: 0, servedChunks: 0, fetchedBytes: 0, badChunks: 0, refused: {}, invalidRequests: 0, idleStreams: 0, downloads: 0 })
   })
 
   it('invites, accepts and lists contacts', async () => {

@@ -318,6 +318,9 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       bundle = await this.e2e.keys.handOut({ inviteExpires: expires })
     }
     await this.init.store.putInvite({ token: toHex(token), expires })
+    // Strangers may introduce themselves from now on (the answer is cached for a second).
+    this.liveInvites = true
+    this.invitesCheckedAt = Date.now()
     return encodeInvite({ peerId: this.self, name: this.init.name, addrs: this.ownAddrs(), token, expires, certificate: this.init.certificate, bundle })
   }
 
@@ -760,7 +763,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       ownDevice: this.isOwnDevice(device),
       ownRevoked: this.init.ownRevoked?.(device) === true,
       initiates: sealed.content.prekeyEphemeral.length > 0,
-      liveInvites: contact == null && await this.hasLiveInvites()
+      liveInvites: contact == null && sealed.identity !== this.identity && await this.hasLiveInvites()
     })
   }
 

@@ -51,9 +51,9 @@ describe('createKithNode from a home folder', () => {
       addresses: [expect.stringMatching(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3KooW/)],
       connections: 0,
       pending: 0,
-      metrics: { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, rateLimited: 0, delivered: 0, transmitted: 0, deposited: 0, drained: 0, receipted: 0 },
+      metrics: { received: 0, duplicates: 0, refusedNotContact: 0, invalid: 0, forged: 0, replayed: 0, noSession: 0, notYet: 0, resets: 0, rateLimited: 0, delivered: 0, transmitted: 0, deposited: 0, drained: 0, receipted: 0 },
       network: { reachability: 'offline', relays: [], relayAddresses: [], mailboxes: [], waitingInMailboxes: 0, presenceRefused: {} },
-      files: { servedBytes: 0, servedChunks: 0, fetchedBytes: 0, badChunks: 0, refused: {}, invalidRequests: 0, downloads: 0 }
+      files: { servedBytes: 0, servedChunks: 0, fetchedBytes: 0, badChunks: 0, refused: {}, invalidRequests: 0, idleStreams: 0, downloads: 0 }
     })
     await node.stop()
 
