@@ -4,6 +4,7 @@ import { KithError } from '@kith/core'
 
 const ERROR_CLASSES = [
   'KithError',
+  'InvalidDataLengthLengthError',
   'InvalidMessageError',
   'MessageTooLargeError',
   'EmptyMessageError',

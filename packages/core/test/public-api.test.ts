@@ -18,6 +18,8 @@ const CORE_API = [
   'toHex', 'fromHex', 'random', 'utf8Length', 'PAD_TO', 'padded', 'paddingFor',
   // invite.ts
   'INVITE_PREFIX', 'encodeInvite', 'decodeInvite', 'decodeEnvelope', 'decodeCanonical', 'encodeCode', 'decodeCode',
+  // length-prefix.ts
+  'lengthPrefixed', 'InvalidDataLengthLengthError',
   // home.ts
   'resolveHome',
   // proto/dm.ts

@@ -118,7 +118,7 @@ export interface RequestLinkOptions {
  * @throws {LinkCodeExpiredError | LinkCodeUsedError | InvalidLinkCodeError} as the identity device answers
  */
 export async function requestLink (stream: Stream, self: PeerId, request: LinkRequest, options: RequestLinkOptions = {}): Promise<LinkResult> {
-  const lp = lpStream(stream, { maxDataLength: MAX_LINK_RESPONSE_BYTES })
+  const lp = lpStream(stream, lengthPrefixed(MAX_LINK_RESPONSE_BYTES))
   const read = async (ms: number): Promise<LinkResponse> => LinkResponse.decode(await lp.read({ signal: AbortSignal.timeout(ms) }), { limits: { contacts: 100_000 } })
   await lp.write(LinkRequest.encode(request), { signal: AbortSignal.timeout(TIMEOUT_MS) })
   let response = await read(TIMEOUT_MS)

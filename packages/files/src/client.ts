@@ -1,3 +1,4 @@
+import { lengthPrefixed } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { CHUNK_STRIDE, FILES_LIMITS, FRAME_TIMEOUT_MS, RESPONSE_TIMEOUT_MS } from './constants.js'
 import { FileRequest, decodeResponse, maxResponseBytes } from './wire.js'
@@ -24,7 +25,7 @@ export async function call (stream: Stream, request: Partial<FileRequest>, chunk
   const maxData = Math.max(CHUNK_STRIDE, maxResponseBytes(chunks))
   const wanted = Math.min(request.count ?? 0, FILES_LIMITS.maxRequestChunks) * (CHUNK_STRIDE + 8)
   const lp: LengthPrefixedStream = lpStream(stream, {
-    maxDataLength: maxData,
+    ...lengthPrefixed(maxData),
     maxBufferSize: Math.max(4 * 1024 * 1024, wanted + maxResponseBytes(chunks) + 1024)
   })
   await lp.write(FileRequest.encode(request), { signal: within(signal, RESPONSE_TIMEOUT_MS) })

@@ -1,4 +1,4 @@
-import { KithError, UnknownContactError } from '@kith/core'
+import { KithError, UnknownContactError, lengthPrefixed } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { InvalidGroupMessageError, decodeKeyPackage, encodeKeyPackage, keyPackageDevice } from './group.js'
 import { deviceKeyPackage } from './mls.js'
@@ -180,7 +180,7 @@ export class KeyPackages {
     let bytes: Uint8Array
     try {
       const stream = await this.init.dial(peer, KEY_PACKAGE_PROTOCOL)
-      bytes = (await lpStream(stream, { maxDataLength: MAX_KEY_PACKAGE_BYTES }).read({ signal: AbortSignal.timeout(TIMEOUT_MS) })).subarray()
+      bytes = (await lpStream(stream, lengthPrefixed(MAX_KEY_PACKAGE_BYTES)).read({ signal: AbortSignal.timeout(TIMEOUT_MS) })).subarray()
       await stream.close().catch(() => {})
     } catch {
       throw new NoKeyPackageError('this contact has not sent us a key package yet and is not online: add them once they have been online')

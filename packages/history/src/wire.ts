@@ -1,4 +1,4 @@
-import { fromHex, toHex } from '@kith/core'
+import { fromHex, lengthPrefixed, toHex } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { HISTORY_LIMITS } from './constants.js'
 import { HistorySyncError, HistorySyncRefusedError, invalidInput } from './errors.js'
@@ -91,7 +91,7 @@ export class Frames {
   readonly #signal: AbortSignal | undefined
 
   constructor (stream: Stream, options: { timeoutMs: number, maxBufferBytes: number, signal?: AbortSignal | undefined }) {
-    this.#lp = lpStream(stream, { maxDataLength: HISTORY_LIMITS.maxFrameBytes, maxBufferSize: options.maxBufferBytes })
+    this.#lp = lpStream(stream, { ...lengthPrefixed(HISTORY_LIMITS.maxFrameBytes), maxBufferSize: options.maxBufferBytes })
     this.#timeoutMs = options.timeoutMs
     this.#signal = options.signal
   }

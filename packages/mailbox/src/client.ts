@@ -1,4 +1,4 @@
-import { MESSAGE_ID_BYTES, fromHex, toHex } from '@kith/core'
+import { MESSAGE_ID_BYTES, fromHex, lengthPrefixed, toHex } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { MAILBOX_LIMITS, RESPONSE_TIMEOUT_MS } from './constants.js'
 import { MailboxRefusedError } from './errors.js'
@@ -23,7 +23,7 @@ type Call = (request: Partial<MailboxRequest> & { op: MailboxOp }) => Promise<Ma
  * stream is left as it was found (open, nothing buffered away), for the caller to reuse or close.
  */
 async function exchange<T> (stream: Stream, options: AbortOptions, run: (call: Call) => Promise<T>): Promise<T> {
-  const lp = lpStream(stream, { maxDataLength: MAILBOX_LIMITS.maxResponseBytes })
+  const lp = lpStream(stream, lengthPrefixed(MAILBOX_LIMITS.maxResponseBytes))
   const call: Call = async (request) => {
     const signal = options.signal == null ? AbortSignal.timeout(RESPONSE_TIMEOUT_MS) : AbortSignal.any([options.signal, AbortSignal.timeout(RESPONSE_TIMEOUT_MS)])
     await lp.write(MailboxRequest.encode(request), { signal })

@@ -10,6 +10,8 @@ export const DIAL_TIMEOUT_MS = 10_000
 export const ACK_TIMEOUT_MS = 30_000
 /** Close a sender's stream after this long with nothing to send. */
 export const IDLE_CLOSE_MS = 30_000
+/** Let an inbound stream go after this long without a frame (twice what a sender waits before closing it). */
+export const INBOUND_IDLE_MS = 60_000
 /** Per peer: this many envelopes per second on average, bursts up to `RATE_BURST`. */
 export const RATE_PER_SECOND = 500
 export const RATE_BURST = 2_000

@@ -1,6 +1,6 @@
-import { LIMITS } from '@kith/core'
+import { LIMITS, lengthPrefixed } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
-import { MAX_QUEUED_FRAMES } from './constants.js'
+import { INBOUND_IDLE_MS, MAX_QUEUED_FRAMES } from './constants.js'
 import { Pulse } from './pulse.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -50,7 +50,7 @@ export type BatchHandler = (frames: Uint8Array[]) => Promise<{ acks: Uint8Array[
  * @param budget - the frames queued across all streams (by default, this stream's own)
  */
 export async function serveInbound (stream: Stream, handle: BatchHandler, admit: () => boolean, budget = new InboundBudget(MAX_QUEUED_FRAMES)): Promise<void> {
-  const lp = lpStream(stream, { maxDataLength: LIMITS.maxFrameBytes })
+  const lp = lpStream(stream, lengthPrefixed(LIMITS.maxFrameBytes))
   const queue: Uint8Array[] = []
   const pulse = new Pulse()
   const handled = new Pulse()
@@ -63,14 +63,15 @@ export async function serveInbound (stream: Stream, handle: BatchHandler, admit:
       while (!stopped) {
         // Read no further ahead than MAX_QUEUED_FRAMES on this stream, nor past the budget of all streams.
         while (queue.length >= MAX_QUEUED_FRAMES && !stopped) await handled.wait(1_000)
-        const frame = await lp.read()
+        // A sender closes a stream it has not used for IDLE_CLOSE_MS; one that holds it open longer, silent, is let go.
+        const frame = await lp.read({ signal: AbortSignal.timeout(INBOUND_IDLE_MS) })
         if (!admit()) throw new Error('peer is flooding')
         if (!await budget.take(() => stopped)) break
         queue.push(frame.subarray())
         pulse.notify()
       }
     } catch (err: any) {
-      if (err?.name !== 'UnexpectedEOFError' && !stopped) failure = err
+      if (err?.name !== 'UnexpectedEOFError' && err?.name !== 'TimeoutError' && err?.name !== 'AbortError' && !stopped) failure = err
     } finally {
       ended = true
       pulse.notify()

@@ -46,8 +46,8 @@ export interface MessagingEvents {
  */
 /**
  * Takes a control message: returns the store ops to commit with it and what to do after. Throw
- * a named error (a `KithError`) to refuse it for good; any other error means "not now", and the
- * sender sends it again later.
+ * a named error (a `KithError`), or let a parse error (SyntaxError, RangeError) through, to
+ * refuse it for good; any other error means "not now", and the sender sends it again later.
  */
 export type ControlHandler = (from: string, payload: Uint8Array) => Promise<{ ops: StoreOp[], after?: () => void }>
 

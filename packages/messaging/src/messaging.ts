@@ -218,7 +218,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * A control message from a contact, for the service that handles its topic: the store ops
    * that service returns go to `into.ops` (the batch that takes the message in), what it does
    * afterwards to `into.afters`. INVALID (counted) when no service handles its topic or the
-   * service refuses it with a named error (a {@link KithError}); RETRY when it fails otherwise
+   * service refuses it with a named error (a {@link KithError}) or can't parse it (a
+   * SyntaxError or RangeError); RETRY when it fails otherwise
    * or the contact's identity key changed and the user has not accepted it yet: the sender
    * keeps it and sends it again. The service hears which device
    * sent it (`device`: one of the contact's, or of our own).
@@ -235,8 +236,9 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       if (after != null) into.afters.push(after)
       return AckStatus.OK
     } catch (err: any) {
-      // A named error is the service's judgement of the content: refused for good.
-      if (err instanceof KithError) {
+      // A named error is the service's judgement of the content, and a payload that does not
+      // parse (JSON, a protobuf past its limits) will never parse: refused for good.
+      if (err instanceof KithError || err instanceof SyntaxError || err instanceof RangeError) {
         this.log('refused a %s control message from %s: %s', message.topic, contact.peerId, err.message)
         this.metrics.invalid++
         return AckStatus.INVALID

@@ -1,4 +1,4 @@
-import { Ack, AckStatus, InvalidMessageError, LIMITS, toHex } from '@kith/core'
+import { Ack, AckStatus, InvalidMessageError, LIMITS, lengthPrefixed, toHex } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import { Pulse } from './pulse.js'
 import { ACK_TIMEOUT_MS, DEFAULT_WINDOW, IDLE_CLOSE_MS, RESET_QUIET_MS, RETRY_INITIAL_MS, RETRY_MAX_MS, SENT_DELAY_MS } from './constants.js'
@@ -192,7 +192,7 @@ export class PeerSender {
   private async session (): Promise<void> {
     const stream = await this.ctx.openStream()
     this.stream = stream
-    const lp = lpStream(stream, { maxDataLength: LIMITS.maxFrameBytes })
+    const lp = lpStream(stream, lengthPrefixed(LIMITS.maxFrameBytes))
     const window = this.ctx.window ?? DEFAULT_WINDOW
     let inFlight = 0
     let lastAck = Date.now()

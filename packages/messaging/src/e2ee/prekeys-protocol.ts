@@ -1,4 +1,4 @@
-import { LIMITS, PREKEYS_PROTOCOL } from '@kith/core'
+import { LIMITS, PREKEYS_PROTOCOL, lengthPrefixed } from '@kith/core'
 import { lpStream } from '@libp2p/utils'
 import type { DeviceKeys } from './device-keys.js'
 import type { EndToEnd } from './end-to-end.js'
@@ -34,7 +34,7 @@ export async function fetchPrekeys (connectionManager: ConnectionManager, peer: 
   const signal = AbortSignal.timeout(TIMEOUT_MS)
   const stream = await connectionManager.openStream(peer, PREKEYS_PROTOCOL, { signal, runOnLimitedConnection: true })
   try {
-    const bundle = await lpStream(stream, { maxDataLength: LIMITS.maxBundleBytes }).read({ signal })
+    const bundle = await lpStream(stream, lengthPrefixed(LIMITS.maxBundleBytes)).read({ signal })
     await stream.close()
     return bundle.subarray()
   } catch (err: any) {
