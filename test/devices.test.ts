@@ -31,6 +31,18 @@ async function redeem (identityDevice: KithNode, home: string, code: string): Pr
   return { result: await result, request, shown: onNewDevice }
 }
 
+/** Alice's first device and bob, each on a home under `dir` (added to `nodes`), as contacts. */
+async function aliceAndBob (dir: string, nodes: KithNode[]): Promise<{ a1: KithNode, bob: KithNode }> {
+  await initHome(join(dir, 'a1'), 'alice')
+  await initHome(join(dir, 'bob'), 'bob')
+  const a1 = await homeNode(join(dir, 'a1'))
+  const bob = await homeNode(join(dir, 'bob'))
+  nodes.push(a1, bob)
+  await befriend(a1, bob)
+  await settled(a1, bob)
+  return { a1, bob }
+}
+
 /** Link a new device (home `home`) to `identityDevice`'s account; returns both comparison codes. */
 async function link (identityDevice: KithNode, home: string): Promise<{ node: KithNode, shown: string, linked: LinkedDevice }> {
   const { code } = await identityDevice.devices.createLinkCode()
@@ -46,13 +58,7 @@ describe('one account on several devices (in-process, TCP)', () => {
     const dir = await tempDir()
     const nodes: KithNode[] = []
     try {
-      await initHome(join(dir.path, 'a1'), 'alice')
-      await initHome(join(dir.path, 'bob'), 'bob')
-      const a1 = await homeNode(join(dir.path, 'a1'))
-      const bob = await homeNode(join(dir.path, 'bob'))
-      nodes.push(a1, bob)
-      await befriend(a1, bob)
-      await settled(a1, bob)
+      const { a1, bob } = await aliceAndBob(dir.path, nodes)
       const club = await a1.groups.create('Club')
       await a1.groups.add(club.group, bob.peerId.toString())
 
@@ -241,13 +247,7 @@ describe('device lists and link codes refused', () => {
     const dir = await tempDir()
     const nodes: KithNode[] = []
     try {
-      await initHome(join(dir.path, 'a1'), 'alice')
-      await initHome(join(dir.path, 'bob'), 'bob')
-      const a1 = await homeNode(join(dir.path, 'a1'))
-      const bob = await homeNode(join(dir.path, 'bob'))
-      nodes.push(a1, bob)
-      await befriend(a1, bob)
-      await settled(a1, bob)
+      const { a1, bob } = await aliceAndBob(dir.path, nodes)
       const aliceId = a1.peerId.toString()
       await eventually(async () => (await bob.store.getContact(aliceId))?.deviceListSeq === 1, 20_000, 'bob to hold alice\'s list')
       const listBefore = a1.devices.signedList()
