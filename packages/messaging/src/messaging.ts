@@ -460,11 +460,12 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     if (e2e == null || sender == null) return
     this.metrics.resets++
     this.log('%s could not open what we sent: renewing the session and sealing %d envelopes again', peer, sender.pending)
-    if (!this.isOwnDevice(peer)) await this.updateStatus(this.init.store.markWaiting(sender.unacked().map(e => e.id), 'reset'))
+    if (!this.isOwnDevice(peer)) await this.updateStatus(this.init.store.markWaiting(sender.outstanding().map(e => e.id), 'reset'))
     const bundle = await this.fetchBundle(peer)
     await e2e.locks.run([peer], async () => {
-      // Everything unacked now, under the lock: what was sealed meanwhile in the old session too.
-      const entries = sender.unacked()
+      // Everything outstanding now, under the lock: what was sealed meanwhile in the old session
+      // too, and what waits to be tried again after a RETRY.
+      const entries = sender.outstanding()
       let session = e2e.renew(peerIdFromString(peer), bundle, await e2e.session(peer))
       const resealed: Array<{ entry: OutboxEntry, envelope: Uint8Array }> = []
       for (const entry of entries) {

@@ -21,7 +21,7 @@ export interface PeerSenderContext {
   settled(entries: OutboxEntry[], status: 'delivered' | 'refused'): void
   /**
    * The peer could not open an envelope (it answered RESET): renew the session and seal every
-   * unacked envelope ({@link PeerSender.unacked}) again under it (same ids), before anything
+   * outstanding envelope ({@link PeerSender.outstanding}) again under it (same ids), before anything
    * more is sent. Throws when the session can't be renewed now (the sender then retries later,
    * with backoff).
    */
@@ -71,6 +71,9 @@ export class PeerSender {
 
   /** The unacked envelopes, oldest first. */
   unacked (): OutboxEntry[] { return this.queue.slice(0, this.queue.length) }
+
+  /** Every envelope not yet answered for good: the unacked ones and those waiting to be tried again. */
+  outstanding (): OutboxEntry[] { return [...this.unacked(), ...[...this.waiting.values()].map(w => w.entry)] }
 
   /** Add an envelope (already durable in the outbox) and make sure it goes out. */
   enqueue (entry: OutboxEntry): void {
