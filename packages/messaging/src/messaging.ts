@@ -219,10 +219,9 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * that service returns go to `into.ops` (the batch that takes the message in), what it does
    * afterwards to `into.afters`. INVALID (counted) when no service handles its topic or the
    * service refuses it with a named error (a {@link KithError}) or can't parse it (a
-   * SyntaxError or RangeError); RETRY when it fails otherwise
-   * or the contact's identity key changed and the user has not accepted it yet: the sender
-   * keeps it and sends it again. The service hears which device
-   * sent it (`device`: one of the contact's, or of our own).
+   * SyntaxError or RangeError); RETRY when it fails otherwise, or the contact's identity key
+   * changed and the user has not accepted it yet: the sender keeps it and sends it again. The
+   * service hears which device sent it (`device`: one of the contact's, or of our own).
    */
   private async acceptControl (contact: ContactRecord, device: string, hexId: string, message: Message, into: { ops: StoreOp[], afters: Array<() => void> }): Promise<AckStatus> {
     const handler = this.controlHandlers.get(message.topic)
@@ -584,14 +583,9 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
     const isKnown = async (): Promise<boolean> => this.isOwnDevice(device) || await this.init.store.getContactByDevice(device) != null
     let known = await isKnown()
     const admit = (): boolean => {
-      try {
-        if (known) this.limiter.consume(device)
-        else this.strangerFrames.consume('strangers')
-        return true
-      } catch {
-        this.flooded(connection)
-        return false
-      }
+      if (known ? consumes(this.limiter, device) : consumes(this.strangerFrames, 'strangers')) return true
+      this.flooded(connection)
+      return false
     }
     try {
       const state: InboundState = { reset: false }
@@ -691,7 +685,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * its session step is not kept, so the same envelope, sent again, opens again.
    */
   private async receiveSealed (e2e: EndToEnd, pending: Pending[], statuses: AckStatus[], claim: IncomingClaim, remote: PeerId, stream: InboundState, receipts?: Map<string, Uint8Array[]>): Promise<void> {
-    const opened: Array<{ at: number, frame: DecodedFrame, sealed: Opened, as: 'contact' | 'own' | 'stranger' }> = []
+    const opened: Array<{ at: number, frame: DecodedFrame, sealed: Opened, sender: Sender }> = []
     const drained = remote.equals(this.components.peerId)
     for (const { at, frame } of pending) {
       let sealed: Opened
@@ -707,22 +701,24 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       }
       // On /kith/dm the sender delivers its own envelopes (Noise proved who it is); only our mailbox drains hand on others'.
       if (!drained && !sealed.sender.equals(remote)) { this.metrics.forged++; statuses[at] = AckStatus.INVALID; continue }
-      const verdict = await this.authoriseSender(sealed)
+      const { verdict, contact } = await this.authoriseSender(sealed)
       if ('status' in verdict) { this.metrics[verdict.reason]++; statuses[at] = verdict.status; continue }
       // Strangers (invite holders) share one budget for the X3DH they cost us: peer ids are free.
-      if (verdict.as === 'stranger' && !this.strangerBudget()) { this.metrics.notYet++; statuses[at] = AckStatus.RETRY; continue }
-      opened.push({ at, frame, sealed, as: verdict.as })
+      if (verdict.as === 'stranger' && !consumes(this.strangers, 'strangers')) { this.metrics.notYet++; statuses[at] = AckStatus.RETRY; continue }
+      opened.push({ at, frame, sealed, sender: { as: verdict.as, ...(verdict.as === 'contact' && contact != null ? { contact } : {}) } })
     }
     const afters: Array<() => void> = []
     await e2e.locks.run(opened.map(o => o.sealed.sender.toString()), async () => {
       const sessions = new Map<string, Session>()
       const ops: StoreOp[] = []
       const accepted: Accepted[] = []
-      for (const { at, frame, sealed, as } of opened) {
+      // After a RESET on this stream, nothing more from it is taken: the sender seals all of it
+      // again in a new session and sends it in order, so a later message can't land first.
+      const firstReset = statuses.indexOf(AckStatus.RESET)
+      let resetFrom = drained ? Infinity : stream.reset ? -1 : firstReset >= 0 ? firstReset : Infinity
+      for (const { at, frame, sealed, sender } of opened) {
         const from = sealed.sender.toString()
-        // After a RESET on this stream, nothing more from it is taken: the sender seals all of it
-        // again in a new session and sends it in order, so a later message can't land first.
-        if (!drained && (stream.reset || statuses.slice(0, at).includes(AckStatus.RESET))) { stream.reset = true; statuses[at] = AckStatus.RESET; continue }
+        if (at > resetFrom) { statuses[at] = AckStatus.RESET; continue }
         let result
         try {
           result = await e2e.decrypt(sealed, sessions.get(from) ?? await e2e.session(from))
@@ -731,12 +727,13 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           const reason = err instanceof SealError ? err.reason : 'invalid'
           this.metrics[reason]++
           statuses[at] = reason === 'invalid' ? AckStatus.INVALID : AckStatus.RESET
+          if (statuses[at] === AckStatus.RESET && !drained) resetFrom = Math.min(resetFrom, at)
           continue
         }
         const { message } = result
         if (!validMessage(message)) { this.metrics.invalid++; statuses[at] = AckStatus.INVALID; continue }
         const taken: { ops: StoreOp[], afters: Array<() => void> } = { ops: [], afters: [] }
-        statuses[at] = await this.take(as, sealed, frame, message, taken, accepted, at)
+        statuses[at] = await this.take(sender, sealed, frame, message, taken, accepted, at)
         if (statuses[at] === AckStatus.RETRY) { this.metrics.notYet++; continue }
         // Taken or refused for good: the message's keys are spent, and the session moves on.
         sessions.set(from, result.session)
@@ -755,10 +752,10 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   /** Who sent an opened envelope, from what we know of the device (see {@link authorise}). */
-  private async authoriseSender (sealed: Opened): Promise<Verdict> {
+  private async authoriseSender (sealed: Opened): Promise<{ verdict: Verdict, contact: ContactRecord | undefined }> {
     const device = sealed.sender.toString()
     const contact = await this.init.store.getContactByDevice(device)
-    return authorise({
+    const verdict = authorise({
       device,
       identity: sealed.identity,
       ...(contact != null ? { contact } : {}),
@@ -768,6 +765,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       initiates: sealed.content.prekeyEphemeral.length > 0,
       liveInvites: contact == null && sealed.identity !== this.identity && await this.hasLiveInvites()
     })
+    return { verdict, contact }
   }
 
   /**
@@ -775,7 +773,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
    * its service, a text or file for history (`accepted`), or a copy of what another of our
    * devices sent. Returns the ack's status; RETRY leaves nothing behind.
    */
-  private async take (as: 'contact' | 'own' | 'stranger', sealed: Opened, frame: DecodedFrame, message: Message, into: { ops: StoreOp[], afters: Array<() => void> }, accepted: Accepted[], at: number): Promise<AckStatus> {
+  private async take (sender: Sender, sealed: Opened, frame: DecodedFrame, message: Message, into: { ops: StoreOp[], afters: Array<() => void> }, accepted: Accepted[], at: number): Promise<AckStatus> {
     const from = sealed.sender.toString()
     if (message.kind === MessageKind.INTRO) {
       const status = await this.contacts.acceptIntro(sealed.sender, sealed.identity, message)
@@ -783,8 +781,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       return status
     }
     // A stranger may only introduce itself.
-    if (as === 'stranger') { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
-    const contact = as === 'contact' ? await this.init.store.getContactByDevice(from) : undefined
+    if (sender.as === 'stranger') { this.metrics.refusedNotContact++; return AckStatus.REFUSED }
+    const { contact } = sender
     if (contact != null) await this.contacts.checkIdentity(contact, sealed.identity)
     if (message.kind === MessageKind.CONTROL) return await this.acceptControl(contact ?? ownDevice(from), from, frame.hexId, message, into)
     if (contact != null) {
@@ -806,16 +804,6 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       this.liveInvites = await this.init.store.hasLiveInvites(Date.now())
     }
     return this.liveInvites
-  }
-
-  /** One budget for all strangers' session openings: false when it is spent for now. */
-  private strangerBudget (): boolean {
-    try {
-      this.strangers.consume('strangers')
-      return true
-    } catch {
-      return false
-    }
   }
 
   /** Write accepted messages (and `ops`) in one batch; a copy that raced in is a duplicate. */
@@ -856,6 +844,19 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
 
 /** The envelope forms an end-to-end encrypted node accepts. */
 const SEALED_FORMS = [ENCRYPTION_SEALED, ENCRYPTION_SESSION_SEALED]
+
+/** Who an authorised sender is: a contact (with its record), one of our devices, or a stranger introducing itself. */
+interface Sender { as: 'contact' | 'own' | 'stranger', contact?: ContactRecord }
+
+/** Take one point from `limiter` under `key`: false when its budget is spent for now. */
+function consumes (limiter: RateLimiter, key: string): boolean {
+  try {
+    limiter.consume(key)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** What one inbound stream remembers across its batches: whether it answered RESET already. */
 interface InboundState { reset: boolean }
