@@ -58,8 +58,9 @@ export class PeerSender {
   /** The peer answered RESET: renew the session before the next attempt. */
   private resetNeeded = false
   private lastReset = 0
-  /** Envelopes the peer answered RETRY, waiting for their next try, with how many they had. */
-  private readonly waiting = new Map<string, { entry: OutboxEntry, tries: number, timer: ReturnType<typeof setTimeout> }>()
+  /** Envelopes the peer answered RETRY, waiting for their next try. */
+  private readonly waiting = new Map<string, { entry: OutboxEntry, timer: ReturnType<typeof setTimeout> }>()
+  /** How many times the peer answered RETRY to each envelope not yet answered for good. */
   private readonly tries = new Map<string, number>()
 
   constructor (ctx: PeerSenderContext) {
@@ -141,7 +142,7 @@ export class PeerSender {
       this.stream?.abort(new Error('outbox changed'))
       this.enqueue(entry)
     }, delay)
-    this.waiting.set(entry.id, { entry, tries, timer })
+    this.waiting.set(entry.id, { entry, timer })
     this.ctx.deferred?.(entry, delay)
   }
 

@@ -60,6 +60,16 @@ function inviteKey (token: string): string {
   return INVITE_KEY_PREFIX + createHash('sha256').update('kith/invite-token/v1\0').update(token).digest('hex')
 }
 
+/** A runner of async functions one at a time, in the order given (a failure does not stop the next). */
+function oneAtATime (): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve()
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn)
+    tail = run.catch(() => {})
+    return await run
+  }
+}
+
 function rangeOf (conversation: string): { gt: string, lt: string } {
   return { gt: `${conversation}!`, lt: `${conversation}!~` }
 }
@@ -100,9 +110,9 @@ export class KithStore {
   /** Outgoing messages not yet settled, by id: status changes need no read while they are here. */
   private readonly unsettled = new Map<string, MessageRecord>()
   /** Contact writes, one at a time (see {@link updateContact}). */
-  private contactQueue: Promise<unknown> = Promise.resolve()
+  private readonly contactWrites = oneAtATime()
   /** Status changes read, then write: they run one at a time so none overwrites another. */
-  private statusQueue: Promise<unknown> = Promise.resolve()
+  private readonly serialized = oneAtATime()
 
   /**
    * @param cipher - seals every stored value (encryption at rest); without one, values are
@@ -167,12 +177,6 @@ export class KithStore {
       this.cacheContact(updated)
       return updated
     })
-  }
-
-  private async contactWrites<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.contactQueue.then(fn, fn)
-    this.contactQueue = run.catch(() => {})
-    return await run
   }
 
   /**
@@ -554,12 +558,6 @@ export class KithStore {
     })
   }
 
-  private async serialized<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.statusQueue.then(fn, fn)
-    this.statusQueue = run.catch(() => {})
-    return await run
-  }
-
   /** A conversation's messages, oldest first: the latest `limit` (before `before`, if given). */
   async history (conversation: string, options: HistoryOptions = {}): Promise<MessageRecord[]> {
     const limit = Math.max(1, Math.min(options.limit ?? 50, LIMITS.maxPageSize))
@@ -584,7 +582,7 @@ export class KithStore {
    * on first use.
    */
   /** Index refreshes, and the ops of imports, are built one at a time: each reads the index, then writes it. */
-  private historyQueue: Promise<unknown> = Promise.resolve()
+  private readonly historySerialized = oneAtATime()
   /**
    * The index as last built, with the seq counters it reflects. Every write of a history record
    * moves its conversation's counter in the same batch (appendOutgoing, appendClaimed,
@@ -593,12 +591,6 @@ export class KithStore {
   private historyCache: { counters: Map<string, number>, conversations: Map<string, IndexedConversation>, entries: HistorySyncEntries } | undefined
   /** Imports since the cache was built: their segments, added to it once their batch is written. */
   private historyImports: Array<{ committed: Promise<boolean>, segments: Map<string, { key: string, items: Buffer }> }> = []
-
-  private async historySerialized<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.historyQueue.then(fn, fn)
-    this.historyQueue = run.catch(() => {})
-    return await run
-  }
 
   /**
    * The place, time and id of every history record, for history sync (control ids, which
