@@ -9,52 +9,17 @@ import { PeerLocks } from './peer-locks.js'
 import { seal, unseal } from './sealed-sender.js'
 import { TAG_WINDOW, received, sealChains, sealTags, sessionSeal, sessionUnseal, tagOf } from './session-seal.js'
 import type { SealChain } from './session-seal.js'
-import type { RatchetState, VerifiedDeviceCertificate } from '@kith/crypto'
+import { MAX_PREVIOUS, inSlot, replaceSlot, sameBytes, withPrevious } from './session.js'
+import type { Session } from './session.js'
+import type { VerifiedDeviceCertificate } from '@kith/crypto'
 import type { KithStore, StoreOp } from '@kith/store'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** SealedContent's `bytes padding = 7`. */
 const SEALED_CONTENT_PADDING_FIELD = 7
 
-/** One device pair's Double Ratchet session. */
-export interface Session {
-  state: RatchetState
-  /** X3DH associated data: both devices' identity DH keys. */
-  ad: Uint8Array
-  /** The other device's X25519 identity key: seals go to it. */
-  theirDh: Uint8Array
-  /**
-   * The other device's certificate, verified when the session began: session-sealed envelopes
-   * leave the sender's certificate out (the seal tag already names the session), so this is the
-   * one checked for them. Missing in sessions stored before it was kept.
-   */
-  theirCertificate?: Uint8Array
-  /** X3DH fields our messages carry until the other side answers (we initiated). */
-  prekey?: { ephemeral: Uint8Array, signedId: number, oneTimeId: number }
-  /** The initiator's ephemeral key of the X3DH this session came from (we responded). */
-  initiation?: Uint8Array
-  /**
-   * The certificate of ours the other device has acknowledged in this session. Until it is our
-   * current one (a new session, or our identity re-certified this device), every envelope
-   * carries our certificate, so the other side sees who we are now.
-   */
-  sentCertificate?: Uint8Array
-  /** The certificate our envelopes in this session carry (the last one that carried one). */
-  offeredCertificate?: Uint8Array
-  /** Session sealing, once established: ours to send with, theirs to recognise. */
-  sealOut?: SealChain
-  sealIn?: SealChain
-  /**
-   * Sessions this one replaced, newest first (at most {@link MAX_PREVIOUS}; they hold no
-   * `previous` of their own). When both devices open a session with each other at once, each
-   * answers the other's X3DH and keeps its own as previous: envelopes already sealed in it still
-   * open, as Signal keeps archived session states.
-   */
-  previous?: Session[]
-}
-
-/** Replaced sessions kept to open envelopes still in flight in them. */
-export const MAX_PREVIOUS = 2
+export { MAX_PREVIOUS }
+export type { Session }
 
 /** A sealed envelope, opened: who sent it (certified) and what it holds, not yet decrypted. */
 export interface Opened {
@@ -366,27 +331,6 @@ export class EndToEnd {
   }
 }
 
-/** The session in `slot` of `session`: itself for 0, else `previous[slot - 1]`. */
-function inSlot (session: Session | undefined, slot: number): Session | undefined {
-  return slot === 0 ? session : session?.previous?.[slot - 1]
-}
-
-/** `current` with the session in `slot` replaced by `next` (a previous one keeps no previous of its own). */
-function replaceSlot (current: Session, slot: number, next: Session): Session {
-  if (slot === 0) return next
-  const previous = [...current.previous ?? []]
-  const { previous: _, ...flat } = next
-  previous[slot - 1] = flat
-  return { ...current, previous }
-}
-
-/** A new session that replaces `current`, which is kept (with its own previous ones) as previous. */
-function withPrevious (next: Session, current: Session | undefined): Session {
-  if (current == null) return next
-  const { previous, ...flat } = current
-  return { ...next, previous: [flat, ...previous ?? []].slice(0, MAX_PREVIOUS) }
-}
-
 /** A certificate's identity key as contacts store it (protobuf, base64); verified certificates are cached objects, so this is too. */
 function identityString (certificate: VerifiedDeviceCertificate): string {
   let identity = identityStrings.get(certificate)
@@ -403,8 +347,3 @@ function offered (session: Session, omitted: boolean, certificate: Uint8Array): 
   if (omitted || (session.offeredCertificate != null && sameBytes(session.offeredCertificate, certificate))) return session
   return { ...session, offeredCertificate: new Uint8Array(certificate) }
 }
-
-function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a).equals(b)
-}
-
