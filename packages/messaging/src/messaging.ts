@@ -52,6 +52,8 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   private readonly banned = new Map<string, number>()
   private readonly controlHandlers = new Map<string, ControlHandler>()
   private readonly recipients = new Map<string, Uint8Array>()
+  /** Per peer, the envelopes sealed this run that carry our certificate: an ack of one shows the peer took it. */
+  private readonly certifying = new Map<string, Set<string>>()
   /** Envelopes already handed to their recipient's mailboxes (this run: after a restart they go again, and mailboxes drop the copies). */
   private readonly deposited = new Set<string>()
   /** When each unreachable peer was last looked up, and which ones have a lookup or deposit under way. */
@@ -396,6 +398,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
       body = sealed.body
       next = sealed.session
       encryption = sealed.encryption
+      if (sealed.carriesCertificate) this.certifying.set(peer, (this.certifying.get(peer) ?? new Set()).add(toHex(id)))
     } else {
       body = await signMessage(this.components.privateKey, { id, recipient, timestamp }, Message.decode(encoded))
     }
@@ -436,7 +439,7 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
           for (const entry of entries) this.deposited.delete(entry.id)
           if (status === 'delivered') {
             this.metrics.delivered += entries.length
-            void this.sessionEstablished(peer)
+            void this.sessionEstablished(peer, entries)
           }
           void this.updateStatus(this.init.store.settle(entries, this.isOwnDevice(peer) ? undefined : status))
         }
@@ -542,21 +545,26 @@ export class DefaultMessaging extends TypedEventEmitter<MessagingEvents> impleme
   }
 
   /**
-   * The peer's device acked a message, over a connection Noise authenticated as that device, so
-   * it holds our session and our current certificate: stop sending X3DH fields and the
-   * certificate, and seal with the session's keys from now on.
+   * The peer's device acked `entries`, over a connection Noise authenticated as that device, so
+   * it holds our session: stop sending X3DH fields and seal with the session's keys from now on.
+   * Once it has taken an envelope that carried our certificate, stop sending that too. (An ack
+   * of one that left it out proves nothing: the peer may have answered RETRY to the one that
+   * carried a new certificate, keeping no trace of it.)
    */
-  private async sessionEstablished (peer: string): Promise<void> {
+  private async sessionEstablished (peer: string, entries: OutboxEntry[]): Promise<void> {
     const e2e = this.e2e
-    const settled = (session: Session | undefined): boolean => session == null || (session.prekey == null && e2e?.acknowledged(session) === true)
+    const carrying = this.certifying.get(peer)
+    const certificateTaken = carrying != null && entries.some(e => carrying.has(e.id))
+    const settled = (session: Session | undefined): boolean => session == null || (session.prekey == null && (!certificateTaken || e2e?.acknowledged(session) === true))
     if (e2e == null || settled(await e2e.session(peer))) return
     try {
       await e2e.locks.run([peer], async () => {
         const session = await e2e.session(peer)
         if (session == null || settled(session)) return
-        const confirmed = e2e.confirmed(session)
+        const confirmed = e2e.confirmed(session, certificateTaken)
         await this.init.store.commit([e2e.saveOp(peer, confirmed)])
         e2e.remember(peer, confirmed)
+        if (certificateTaken && e2e.acknowledged(confirmed)) this.certifying.delete(peer)
       })
     } catch (err) {
       this.log.error('could not record an established session: %e', err)

@@ -45,7 +45,10 @@ describe('EndToEnd (X3DH, Double Ratchet, sealed sender)', () => {
 
     // From now on alice seals with the session too; once bob has acknowledged her certificate
     // (an ack on an authenticated connection), her envelopes leave it out.
-    const next = alice.e2e.encrypt(alice.e2e.confirmed(back.session), text('and now?'), AAD)
+    // An ack of an envelope that did not carry her certificate proves nothing about it.
+    expect(alice.e2e.encrypt(alice.e2e.confirmed(back.session, false), text('not yet'), AAD).carriesCertificate).toBe(true)
+    const next = alice.e2e.encrypt(alice.e2e.confirmed(back.session, true), text('and now?'), AAD)
+    expect(next.carriesCertificate).toBe(false)
     expect(next.encryption).toBe(ENCRYPTION_SESSION_SEALED)
     bob.e2e.remember(alice.peerId.toString(), reply.session)
     const third = bob.e2e.open(next.body, AAD, next.encryption)
@@ -68,7 +71,7 @@ describe('EndToEnd (X3DH, Double Ratchet, sealed sender)', () => {
     // Bob's first reply carries his certificate; once alice acked it, his envelopes leave it out.
     const first2 = bob.e2e.encrypt(got.session, text('hello'), AAD)
     expect(SealedContent.decode(sessionOpen(alice, first.session, first2)).certificate.length).toBeGreaterThan(0)
-    const reply = bob.e2e.encrypt(bob.e2e.confirmed(first2.session), text('hello again'), AAD)
+    const reply = bob.e2e.encrypt(bob.e2e.confirmed(first2.session, true), text('hello again'), AAD)
     // A session stored before certificates were kept in it.
     const { theirCertificate: _, ...withoutCertificate } = first.session
     alice.e2e.remember(bob.peerId.toString(), withoutCertificate)

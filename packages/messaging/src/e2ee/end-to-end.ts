@@ -166,9 +166,10 @@ export class EndToEnd {
 
   /**
    * Encrypt an encoded Message in `session` and seal it for the recipient. Pure: returns the
-   * body and the session's next state (store it with the message).
+   * body and the session's next state (store it with the message), and whether the body
+   * carries our certificate (see {@link confirmed}).
    */
-  encrypt (session: Session, message: Uint8Array, envelopeAad: Uint8Array): { body: Uint8Array, session: Session, encryption: number } {
+  encrypt (session: Session, message: Uint8Array, envelopeAad: Uint8Array): { body: Uint8Array, session: Session, encryption: number, carriesCertificate: boolean } {
     const { state, encodedHeader, ciphertext } = ratchetEncrypt(session.state, message, session.ad)
     // Established (they have answered, or we answered them): seal with the session's keys. They
     // hold our certificate and DH key from the session's start, so those stay out: half the bytes.
@@ -188,9 +189,9 @@ export class EndToEnd {
     const inner = padded(SealedContent.encode(content), SEALED_CONTENT_PADDING_FIELD)
     if (established && session.sealOut != null) {
       const sealed = sessionSeal(session.sealOut, envelopeAad, inner)
-      return { body: sealed.body, session: { ...offered(session, known, this.certificate), state, sealOut: sealed.chain }, encryption: ENCRYPTION_SESSION_SEALED }
+      return { body: sealed.body, session: { ...offered(session, known, this.certificate), state, sealOut: sealed.chain }, encryption: ENCRYPTION_SESSION_SEALED, carriesCertificate: !known }
     }
-    return { body: seal(session.theirDh, envelopeAad, inner), session: { ...offered(session, known, this.certificate), state }, encryption: ENCRYPTION_SEALED }
+    return { body: seal(session.theirDh, envelopeAad, inner), session: { ...offered(session, known, this.certificate), state }, encryption: ENCRYPTION_SEALED, carriesCertificate: !known }
   }
 
   /** Whether the other device has acknowledged our current certificate in this session. */
@@ -200,12 +201,14 @@ export class EndToEnd {
 
   /**
    * The session once the other device has acknowledged a message of it over a connection Noise
-   * authenticated: no more X3DH fields, and the certificate our envelopes carried known to it.
-   * (Not simply our current one: an envelope from before a restart may carry an older one.)
+   * authenticated: no more X3DH fields. With `certificateTaken` (the acked message carried our
+   * certificate), the certificate our envelopes carried is known to it too. Not simply our
+   * current one: an envelope from before a restart may carry an older one, and an ack of an
+   * envelope that left the certificate out says nothing about a new one the peer did not take.
    */
-  confirmed (session: Session): Session {
+  confirmed (session: Session, certificateTaken: boolean): Session {
     const { prekey: _, ...rest } = session
-    return { ...rest, ...(session.offeredCertificate != null ? { sentCertificate: session.offeredCertificate } : {}) }
+    return { ...rest, ...(certificateTaken && session.offeredCertificate != null ? { sentCertificate: session.offeredCertificate } : {}) }
   }
 
   /**
