@@ -64,3 +64,11 @@ export class LinkCodeUsedError extends KithError { static override name = 'LinkC
 export class NotIdentityDeviceError extends KithError { static override name = 'NotIdentityDeviceError' }
 /** No device of this account has that id or name. */
 export class UnknownDeviceError extends KithError { static override name = 'UnknownDeviceError' }
+/** No message with that id in this conversation. */
+export class UnknownMessageError extends KithError { static override name = 'UnknownMessageError' }
+/** Only a message's author may edit or delete it. */
+export class NotYourMessageError extends KithError { static override name = 'NotYourMessageError' }
+/** The message was deleted: it can't be edited, answered or reacted to. */
+export class MessageDeletedError extends KithError { static override name = 'MessageDeletedError' }
+/** A reaction is one emoji: one grapheme of at most 32 UTF-8 bytes, no control characters. */
+export class InvalidReactionError extends KithError { static override name = 'InvalidReactionError' }

@@ -37,7 +37,12 @@ export function decodeFileOffer (bytes: Uint8Array): FileOffer {
   return offer
 }
 
-function checkFileOffer (offer: FileOffer): void {
+/**
+ * Check a file offer's fields against {@link FILE_OFFER_LIMITS}.
+ *
+ * @throws {InvalidMessageError}
+ */
+export function checkFileOffer (offer: FileOffer): void {
   if (offer.root.length !== FILE_OFFER_LIMITS.hashBytes || offer.key.length !== FILE_OFFER_LIMITS.hashBytes) throw new InvalidMessageError('a file offer has a 32-byte root and key')
   if (!Number.isSafeInteger(offer.size) || offer.size < 0) throw new InvalidMessageError('file size is out of range')
   if (offer.name.length === 0 || utf8Length(offer.name) > FILE_OFFER_LIMITS.maxNameBytes) throw new InvalidMessageError(`a file name is 1 to ${FILE_OFFER_LIMITS.maxNameBytes} bytes`)

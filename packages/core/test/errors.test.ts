@@ -31,7 +31,11 @@ const ERROR_CLASSES = [
   'LinkCodeExpiredError',
   'LinkCodeUsedError',
   'NotIdentityDeviceError',
-  'UnknownDeviceError'
+  'UnknownDeviceError',
+  'UnknownMessageError',
+  'NotYourMessageError',
+  'MessageDeletedError',
+  'InvalidReactionError'
 ]
 
 type ErrorClass = new (message: string, options?: ErrorOptions) => Error

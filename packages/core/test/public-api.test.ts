@@ -12,6 +12,9 @@ const CORE_API = [
   'NoIdentityError', 'NodeRunningError', 'NodeNotRunningError', 'UnauthorizedError', 'PassphraseRequiredError', 'IdentityChangedError',
   'DiskFullError', 'FileUnavailableError', 'FileCorruptError', 'FileExistsError', 'UnknownFileError',
   'InvalidLinkCodeError', 'LinkCodeExpiredError', 'LinkCodeUsedError', 'NotIdentityDeviceError', 'UnknownDeviceError',
+  'UnknownMessageError', 'NotYourMessageError', 'MessageDeletedError', 'InvalidReactionError',
+  // content.ts
+  'CONTENT_LIMITS', 'encodeContent', 'decodeContent', 'validReaction',
   // file-offer.ts
   'FILE_OFFER_LIMITS', 'encodeFileOffer', 'decodeFileOffer',
   // bytes.ts
