@@ -1,16 +1,20 @@
 /**
  * @packageDocumentation
  *
- * Keys and signatures. Today: the device key (Ed25519, the device's libp2p identity) and signed
- * direct messages. The identity key, X3DH + Double Ratchet and at-rest encryption arrive here
- * with end-to-end encryption.
+ * Kith's keys and cryptography, on node:crypto primitives checked against published vectors
+ * (RFC 7748, 8032, 5869, 4231, the GCM spec, libsignal's chain-key and session vectors): the
+ * identity key (Ed25519) that certifies each device key, signed device lists, safety numbers,
+ * X3DH and the Double Ratchet, and encryption at rest under a data key wrapped by a passphrase
+ * (scrypt) or a key file.
  *
  * @example
  * ```ts
- * import { generateDeviceKey, signMessage, openSignedMessage } from '@kith/crypto'
- * const key = await generateDeviceKey()
- * const body = await signMessage(key, { id, recipient, timestamp }, { kind: MessageKind.TEXT, text: 'hi', name: '', inviteToken: new Uint8Array(), addrs: [] })
- * const { sender, message } = await openSignedMessage(body, { id, recipient, timestamp })
+ * import { generateIdentityKey, generateDeviceKey, issueDeviceCertificate, verifyDeviceCertificate, safetyNumber } from '@kith/crypto'
+ * const identity = await generateIdentityKey()
+ * const device = await generateDeviceKey()
+ * const certificate = issueDeviceCertificate(identity, device.publicKey)
+ * const { identity: key } = verifyDeviceCertificate(certificate) // whoever holds it checks who vouches for the device
+ * console.log(safetyNumber(identity.publicKey, theirIdentity)) // 60 digits both people compare
  * ```
  */
 export { generateDeviceKey, saveDeviceKey, loadDeviceKey } from './device-key.js'
